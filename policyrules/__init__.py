@@ -1,0 +1,41 @@
+"""policyrules: Chinese regional health-policy notices (健康扶贫) as cited, three-valued rule sets.
+
+    >>> import policyrules
+    >>> policies = policyrules.load_policies()          # the shipped policies
+    >>> answer = policies.evaluate({"person": {"insured_region": "430511", "statuses": ["destitute"]},
+    ...                             "encounter": {"kind": "inpatient", "date": "2022-03-01",
+    ...                                           "institution": {"name": "陈家桥卫生院", "region": "430511"}}})
+    >>> answer.value("pay_later")
+    True
+
+The names of contexts and outcomes are those of CONTRACT.md; see docs/.
+"""
+
+from .determination import Determination, Outcome
+from .errors import (
+    ContextError,
+    ContextProblem,
+    NoPolicyError,
+    PolicyLoadError,
+    Problem,
+    SourceSpan,
+)
+from .policy import ENGINES, Policy, PolicySet, load_policies, load_policy
+
+__all__ = [
+    "ENGINES",
+    "ContextError",
+    "ContextProblem",
+    "Determination",
+    "NoPolicyError",
+    "Outcome",
+    "Policy",
+    "PolicyLoadError",
+    "PolicySet",
+    "Problem",
+    "SourceSpan",
+    "load_policies",
+    "load_policy",
+]
+
+__version__ = "0.1.0"

@@ -1,0 +1,88 @@
+"""What an evaluation answers: a value per outcome, the rules and clauses behind it, and
+what was missing (CONTRACT "Outcomes")."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import attrs
+
+from .model import Citation, PolicyMeta
+
+__all__ = ["Determination", "Outcome"]
+
+SCHEMA_VERSION = "1"
+
+Value = bool | tuple[str, ...] | None
+
+
+@attrs.frozen
+class Outcome:
+    """One outcome's answer. ``value`` is True/False/None (unknown), or for
+    ``reimbursement_layers`` a tuple of layer codes or None."""
+
+    name: str
+    value: Value
+    rules: tuple[str, ...]
+    citations: tuple[Citation, ...]
+    missing: tuple[str, ...] = ()
+    not_given: tuple[str, ...] = ()
+    target_ratio: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        value = list(self.value) if isinstance(self.value, tuple) else self.value
+        out: dict[str, Any] = {
+            "value": value,
+            "rules": list(self.rules),
+            "citations": [
+                {"document": c.document, "clause": c.clause, "quote": c.quote}
+                | ({"note": c.note} if c.note else {})
+                for c in self.citations
+            ],
+            "missing": list(self.missing),
+            "not_given": list(self.not_given),
+        }
+        if self.target_ratio is not None:
+            out["target_ratio"] = self.target_ratio
+        return out
+
+
+@attrs.frozen
+class Determination:
+    """The answer of one policy for one context."""
+
+    policy: PolicyMeta
+    sha256: str
+    outcomes: dict[str, Outcome]
+    date_used: dt.date
+    date_given: bool
+    engine: str
+
+    def __getitem__(self, outcome: str) -> Outcome:
+        return self.outcomes[outcome]
+
+    def value(self, outcome: str) -> Value:
+        """The value of ``outcome`` (None when unknown or not addressed by this policy)."""
+        found = self.outcomes.get(outcome)
+        return found.value if found else None
+
+    def to_dict(self) -> dict[str, Any]:
+        meta = self.policy
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "policy": {
+                "id": meta.id,
+                "document": meta.document,
+                "regions": list(meta.regions),
+                "effective_from": meta.effective_from.isoformat(),
+                "effective_to": meta.effective_to.isoformat() if meta.effective_to else None,
+                "sha256": self.sha256,
+                "date_used": self.date_used.isoformat(),
+                "date_source": "encounter.date" if self.date_given else "evaluation day",
+                "engine": self.engine,
+                "source_kind": meta.source_kind,
+                "inferred": list(meta.inferred),
+            },
+            "outcomes": {name: outcome.to_dict() for name, outcome in self.outcomes.items()},
+        }

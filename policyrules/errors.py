@@ -1,0 +1,107 @@
+"""The errors of policyrules, split by what went wrong: a policy file, a context, a lookup.
+
+Every problem names its place (``path:line:column`` for a policy file, the field for a
+context) and, where one can be given, a suggestion. ``str()`` of an error renders every
+problem, so a policy editor sees all of them in one run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+
+__all__ = [
+    "ContextError",
+    "ContextProblem",
+    "NoPolicyError",
+    "PolicyLoadError",
+    "Problem",
+    "SourceSpan",
+]
+
+
+@attrs.frozen
+class SourceSpan:
+    """Where a model node was written: file, 1-based line and column."""
+
+    path: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}"
+
+
+@attrs.frozen
+class Problem:
+    """One mistake in a policy file.
+
+    ``message`` says what is wrong in Chinese and in English (two lines);
+    ``suggestion`` says how to fix it (may be empty); ``source_line`` is the
+    offending line of the file, shown with a caret under ``column``.
+    """
+
+    path: str
+    line: int
+    column: int
+    message: str
+    suggestion: str = ""
+    source_line: str = ""
+
+    def render(self) -> str:
+        out = [f"{self.path}:{self.line}:{self.column}: {self.message}"]
+        if self.source_line:
+            shown = self.source_line.rstrip("\n").replace("\t", " ")
+            out.append(f"    {shown}")
+            out.append("    " + " " * _display_width(shown[: max(self.column - 1, 0)]) + "^")
+        if self.suggestion:
+            out.append(f"    {self.suggestion}")
+        return "\n".join(out)
+
+
+def _display_width(text: str) -> int:
+    """Columns a terminal gives ``text``: CJK and full-width characters take two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+class PolicyLoadError(ValueError):
+    """A policy file or directory is wrong. ``problems`` lists every mistake found."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems: list[Problem] = sorted(
+            problems, key=lambda p: (p.path, p.line, p.column, p.message)
+        )
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        count = len(self.problems)
+        head = f"{count} problem{'s' if count != 1 else ''} in the policy files / 政策文件中有 {count} 处错误"
+        return head + "\n" + "\n".join(p.render() for p in self.problems)
+
+
+@attrs.frozen
+class ContextProblem:
+    """One mistake in an evaluation context: the field (dotted path), what is wrong, the fix."""
+
+    field: str
+    message: str
+    suggestion: str = ""
+
+    def render(self) -> str:
+        text = f"{self.field}: {self.message}"
+        return f"{text} ({self.suggestion})" if self.suggestion else text
+
+
+class ContextError(ValueError):
+    """A context is wrong. ``problems`` lists every field that is."""
+
+    def __init__(self, problems: Sequence[ContextProblem]) -> None:
+        self.problems: list[ContextProblem] = list(problems)
+        super().__init__("; ".join(p.render() for p in self.problems))
+
+
+class NoPolicyError(LookupError):
+    """No loaded policy is in force for the context's region and date."""

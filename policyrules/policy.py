@@ -1,0 +1,252 @@
+"""Loading policies and evaluating contexts: `load_policy`, `load_policies`, `Policy`, `PolicySet`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from .context import Facts, read_context
+from .determination import Determination
+from .errors import NoPolicyError, PolicyLoadError, Problem
+from .format import SHIPPED_CATALOGS, CatalogLibrary, parse_policy
+from .model import PolicyModel
+from .reference import ReferenceEvaluator
+from .regions import region_table
+
+__all__ = ["ENGINES", "Policy", "PolicySet", "load_policies", "load_policy", "shipped_policies_dir"]
+
+#: The engines `evaluate` accepts.
+ENGINES: tuple[str, ...] = ("reference",)
+
+
+class Policy:
+    """One loaded policy: its model (``.model``) and its evaluators."""
+
+    def __init__(self, model: PolicyModel) -> None:
+        self.model = model
+        self._reference = ReferenceEvaluator(model)
+        table = region_table()
+        self.counties: frozenset[str] = frozenset().union(
+            *(table.covered_counties(code) for code in model.meta.regions)
+        )
+
+    @property
+    def id(self) -> str:
+        return self.model.meta.id
+
+    def __repr__(self) -> str:
+        meta = self.model.meta
+        end = meta.effective_to or "open"
+        return f"<Policy {meta.id} {meta.document} {','.join(meta.regions)} {meta.effective_from}..{end}>"
+
+    def in_force(self, date: dt.date) -> bool:
+        meta = self.model.meta
+        return meta.effective_from <= date and (meta.effective_to is None or date <= meta.effective_to)
+
+    def covers(self, region: str) -> bool:
+        return region in self.counties
+
+    def evaluate(self, context: Mapping[str, Any], engine: str = "reference") -> Determination:
+        """Evaluate ``context`` (a CONTRACT context) with this policy.
+
+        Raises `ContextError` for a bad context, and `NoPolicyError` when the context's
+        date or insured region lies outside what this policy covers.
+        """
+        facts = read_context(context)
+        self._check_applies(facts)
+        return self._evaluate(facts, engine)
+
+    def _check_applies(self, facts: Facts) -> None:
+        if not self.in_force(facts.date):
+            raise NoPolicyError(
+                f"{self.id} ({self.model.meta.document}) is in force "
+                f"{_period(self.model)}, not on {facts.date}"
+                + ("" if facts.date_given else " (the evaluation day: encounter.date is absent)")
+            )
+        region = facts.values.get("person.insured_region")
+        if region is not None and not self.covers(region):
+            raise NoPolicyError(
+                f"{self.id} covers {_regions(self.model)}, not the insured region {region}"
+            )
+
+    def _evaluate(self, facts: Facts, engine: str) -> Determination:
+        if engine != "reference":
+            raise ValueError(f"unknown engine {engine!r}; available: {', '.join(ENGINES)}")
+        return Determination(
+            self.model.meta,
+            self.model.sha256,
+            self._reference.evaluate(facts),
+            facts.date,
+            facts.date_given,
+            engine,
+        )
+
+
+class PolicySet:
+    """Several policies; `evaluate` picks the one in force for the context's region and date."""
+
+    def __init__(self, policies: Iterable[Policy]) -> None:
+        self.policies: tuple[Policy, ...] = tuple(policies)
+
+    def __iter__(self) -> Any:
+        return iter(self.policies)
+
+    def __len__(self) -> int:
+        return len(self.policies)
+
+    def __getitem__(self, policy_id: str) -> Policy:
+        for policy in self.policies:
+            if policy.id == policy_id:
+                return policy
+        raise KeyError(policy_id)
+
+    def select(self, facts: Facts) -> Policy:
+        """The policy in force for the facts' insured region (else institution region) and date."""
+        region = facts.values.get("person.insured_region") or facts.values.get(
+            "encounter.institution.region"
+        )
+        if region is None:
+            raise NoPolicyError(
+                "the context names no region (person.insured_region or "
+                f"encounter.institution.region); policies loaded: {self.describe()}"
+            )
+        for policy in self.policies:
+            if policy.covers(region) and policy.in_force(facts.date):
+                return policy
+        when = f"on {facts.date}" + ("" if facts.date_given else " (the evaluation day)")
+        raise NoPolicyError(
+            f"no policy covers region {region} ({region_table().name(region)}) {when}; "
+            f"covered: {self.describe()}"
+        )
+
+    def evaluate(self, context: Mapping[str, Any], engine: str = "reference") -> Determination:
+        facts = read_context(context)
+        return self.select(facts)._evaluate(facts, engine)
+
+    def describe(self) -> str:
+        return "; ".join(
+            f"{p.id}: {_regions(p.model)} {_period(p.model)}" for p in self.policies
+        ) or "none"
+
+
+def _regions(model: PolicyModel) -> str:
+    table = region_table()
+    return ", ".join(f"{code} {table.name(code)}" for code in model.meta.regions)
+
+
+def _period(model: PolicyModel) -> str:
+    meta = model.meta
+    return f"from {meta.effective_from} to {meta.effective_to or 'further notice'}"
+
+
+def shipped_policies_dir() -> Path:
+    """The policies shipped with the package (inside the wheel, or the checkout's policies/)."""
+    inside = Path(__file__).parent / "policies"
+    if inside.is_dir():
+        return inside
+    return Path(__file__).parent.parent / "policies"
+
+
+def _library_for(folder: Path) -> CatalogLibrary:
+    return CatalogLibrary([folder / "catalogs", *SHIPPED_CATALOGS])
+
+
+def load_policy(path: str | os.PathLike[str]) -> Policy:
+    """Load one policy file. Raises `PolicyLoadError` with every problem found."""
+    file = Path(path)
+    problems: list[Problem] = []
+    data = _read_bytes(file, problems)
+    if data is None:
+        raise PolicyLoadError(problems)
+    model, problems = parse_policy(str(path), data, _library_for(file.parent))
+    if model is None:
+        raise PolicyLoadError(problems)
+    return Policy(model)
+
+
+def load_policies(directory: str | os.PathLike[str] | None = None) -> PolicySet:
+    """Load every ``*.yaml`` policy of ``directory`` (default: the shipped policies).
+
+    All or nothing: if any file is wrong, `PolicyLoadError` lists every problem of every
+    file, and nothing is returned half-loaded. Two versions of one region whose periods
+    overlap are a problem too.
+    """
+    folder = Path(directory) if directory is not None else shipped_policies_dir()
+    if not folder.is_dir():
+        raise PolicyLoadError([Problem(str(folder), 1, 1, "这不是一个文件夹。\nNot a directory.")])
+    files = sorted(p for p in folder.glob("*.yaml") if p.is_file())
+    return load_files(files, _library_for(folder))
+
+
+def load_files(files: Sequence[Path], library: CatalogLibrary | None = None) -> PolicySet:
+    """Load the given policy files as one set (all or nothing, overlaps checked)."""
+    problems: list[Problem] = []
+    policies: list[Policy] = []
+    for file in files:
+        data = _read_bytes(file, problems)
+        if data is None:
+            continue
+        model, found = parse_policy(str(file), data, library or _library_for(file.parent))
+        problems.extend(found)
+        if model is not None:
+            policies.append(Policy(model))
+    problems.extend(_overlaps(policies))
+    if problems:
+        raise PolicyLoadError(problems)
+    return PolicySet(policies)
+
+
+def _read_bytes(file: Path, problems: list[Problem]) -> bytes | None:
+    try:
+        return file.read_bytes()
+    except OSError as error:
+        problems.append(
+            Problem(str(file), 1, 1, f"无法读取文件。\nCannot read the file: {error.strerror}.")
+        )
+        return None
+
+
+def _overlaps(policies: Sequence[Policy]) -> list[Problem]:
+    problems: list[Problem] = []
+    ids: dict[str, Policy] = {}
+    for index, a in enumerate(policies):
+        meta = a.model.meta
+        if meta.id in ids:
+            other = ids[meta.id].model
+            problems.append(_at(a, f"policy id '{meta.id}' 与 {other.path} 重复。\n"
+                                   f"The policy id '{meta.id}' is also used by {other.path}."))
+        ids[meta.id] = a
+        for b in policies[:index]:
+            shared = a.counties & b.counties
+            if not shared:
+                continue
+            start = max(meta.effective_from, b.model.meta.effective_from)
+            ends = [d for d in (meta.effective_to, b.model.meta.effective_to) if d is not None]
+            end = min(ends) if ends else None
+            if end is None or start <= end:
+                codes = ", ".join(sorted(shared)[:3])
+                problems.append(
+                    _at(
+                        a,
+                        f"与 {b.model.path}（{b.id}）的有效期在同一地区（{codes}）重叠。\n"
+                        f"Its period overlaps that of {b.id} ({b.model.path}) for region {codes} "
+                        f"from {start}; one region has one policy in force at a time.",
+                        "Set effective_to of the older version to the day before the newer "
+                        "one's effective_from.",
+                    )
+                )
+    return problems
+
+
+def _at(policy: Policy, message: str, suggestion: str = "") -> Problem:
+    span = policy.model.meta.span
+    line, column = (span.line, span.column) if span else (1, 1)
+    source = ""
+    try:
+        source = Path(policy.model.path).read_text("utf-8").splitlines()[line - 1]
+    except (OSError, IndexError):
+        pass
+    return Problem(policy.model.path, line, column, message, suggestion, source)

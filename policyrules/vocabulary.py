@@ -1,0 +1,108 @@
+"""The names of ../shared/CONTRACT.md: context fields, statuses, outcomes, layer codes.
+
+Hospital systems are written against these names. They are never renamed or given another
+meaning; new optional ones may be added.
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal
+
+__all__ = [
+    "BOOLEAN_OUTCOMES",
+    "CONTEXT_FIELDS",
+    "FieldType",
+    "HISTORY_FIELDS",
+    "LAYERS",
+    "LIST_OUTCOMES",
+    "OUTCOMES",
+    "OUTCOME_LABELS",
+    "STATUSES",
+    "STATUS_IMPLIES",
+]
+
+FieldType = Literal["int", "date", "enum", "bool", "text", "region", "statuses", "diagnoses"]
+
+#: Every context field: dotted path -> (type, vocabulary for enums).
+CONTEXT_FIELDS: Final[dict[str, tuple[FieldType, tuple[str, ...]]]] = {
+    "person.age": ("int", ()),
+    "person.birth_date": ("date", ()),
+    "person.sex": ("enum", ("female", "male")),
+    "person.residence": ("enum", ("rural", "urban")),
+    "person.statuses": ("statuses", ()),
+    "person.insurance": ("enum", ("resident", "employee", "none")),
+    "person.insured_region": ("region", ()),
+    "encounter.kind": ("enum", ("inpatient", "outpatient")),
+    "encounter.date": ("date", ()),
+    "encounter.diagnoses": ("diagnoses", ()),
+    "encounter.institution.name": ("text", ()),
+    "encounter.institution.code": ("text", ()),
+    "encounter.institution.region": ("region", ()),
+    "encounter.institution.level": (
+        "enum",
+        ("village", "township", "county", "city", "provincial"),
+    ),
+    "encounter.institution.designated": ("bool", ()),
+    "history.pay_later_default": ("bool", ()),
+}
+
+#: Fields that are "what is on file": absent means nothing on file, not unknown.
+HISTORY_FIELDS: Final[frozenset[str]] = frozenset(
+    name for name in CONTEXT_FIELDS if name.startswith("history.")
+)
+
+#: Status code -> 中文.
+STATUSES: Final[dict[str, str]] = {
+    "registered_poor": "建档立卡贫困人口",
+    "lifted_out_of_poverty": "脱贫人口（已脱贫的建档立卡人口）",
+    "rural_dibao": "农村低保对象",
+    "urban_dibao": "城镇低保对象",
+    "destitute": "特困人员（特困供养人员）",
+    "monitored": "防返贫监测对象 / 农村低收入人口监测范围的困难人员",
+    "illness_caused_poverty": "因病致贫、因病返贫",
+    "family_planning_poor": "计划生育贫困家庭",
+    "pregnant_or_postpartum": "孕产妇",
+    "disabled_limited_mobility": "生活不便的残疾人",
+    "bedridden": "长期卧床者",
+    "advanced_cancer_maintenance": "晚期肿瘤维持治疗患者",
+    "severe_mental_disorder_at_home": "严重精神障碍在家康复者",
+    "disabled_elderly": "失能、半失能老年人",
+}
+
+#: A status that implies others (CONTRACT: a lifted-out person stays on the register).
+STATUS_IMPLIES: Final[dict[str, frozenset[str]]] = {
+    "lifted_out_of_poverty": frozenset({"registered_poor"}),
+}
+
+BOOLEAN_OUTCOMES: Final[tuple[str, ...]] = (
+    "pay_later",
+    "deposit_exempt",
+    "one_stop_settlement",
+    "major_disease_treatment",
+    "chronic_disease_contract",
+    "family_doctor_priority",
+    "free_tb_treatment",
+    "two_cancer_screening",
+)
+LIST_OUTCOMES: Final[tuple[str, ...]] = ("reimbursement_layers",)
+OUTCOMES: Final[tuple[str, ...]] = BOOLEAN_OUTCOMES + LIST_OUTCOMES
+
+OUTCOME_LABELS: Final[dict[str, str]] = {
+    "pay_later": "先诊疗后付费",
+    "deposit_exempt": "免交住院押金",
+    "one_stop_settlement": "“一站式”即时结算",
+    "major_disease_treatment": "大病专项救治",
+    "chronic_disease_contract": "慢病签约服务",
+    "family_doctor_priority": "家庭医生签约重点人群",
+    "free_tb_treatment": "肺结核免费抗痨药物治疗",
+    "two_cancer_screening": "宫颈癌、乳腺癌免费检查",
+    "reimbursement_layers": "报销层次",
+}
+
+#: Reimbursement layer codes, in the order a bill is settled.
+LAYERS: Final[dict[str, str]] = {
+    "basic_medical_insurance": "基本医疗保险",
+    "critical_illness_insurance": "大病保险",
+    "medical_assistance": "医疗救助",
+    "supplementary": "地方补充层次（如医保帮扶、兜底保障）",
+}

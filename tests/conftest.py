@@ -1,0 +1,31 @@
+"""Shared fixtures, and the hypothesis profile for CI (no deadline: a slow machine cannot fail a test)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+import policyrules
+
+settings.register_profile(
+    "ci", deadline=None, max_examples=150, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile("dev", deadline=None, max_examples=60)
+settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+ROOT = Path(__file__).resolve().parent.parent
+POLICIES = ROOT / "policies"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def policy_set() -> policyrules.PolicySet:
+    return policyrules.load_policies(POLICIES)
+
+
+@pytest.fixture(scope="session")
+def beita() -> policyrules.Policy:
+    return policyrules.load_policy(POLICIES / "beita_2021.yaml")
