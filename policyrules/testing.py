@@ -1,0 +1,146 @@
+"""Hypothesis strategies that generate CONTRACT contexts for a policy (needs ``hypothesis``).
+
+    from hypothesis import given
+    from policyrules import load_policy
+    from policyrules.testing import contexts
+
+    beita = load_policy("policies/beita_2021.yaml")
+
+    @given(contexts(beita))
+    def test_outpatients_never_pay_later(context):
+        context["encounter"]["kind"] = "outpatient"
+        assert beita.evaluate(context).value("pay_later") is False
+
+A generated context always validates and always falls inside the policy's period and
+region (so ``evaluate`` never raises); values are drawn where the policy's answers change:
+its statuses, the codes of its catalogs and near misses, ages at and around every threshold,
+its listed institutions and spelling variants, in- and out-of-county regions. Fields are
+left out at random, so unknown answers are generated too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from hypothesis import strategies as st
+
+from .model import AgeRange, AllOf, AnyOf, Condition, Not, PolicyModel
+from .policy import Policy
+from .vocabulary import CONTEXT_FIELDS, STATUSES
+
+__all__ = ["contexts", "diagnosis_codes", "full_contexts", "omit_fields"]
+
+#: Fields a generated context may leave out (history is "what is on file": see CONTRACT).
+OPTIONAL_FIELDS: tuple[str, ...] = tuple(
+    f for f in CONTEXT_FIELDS
+    if f not in ("encounter.date", "person.birth_date", "encounter.institution.code")
+)
+
+
+def _ages(model: PolicyModel) -> list[int]:
+    edges: set[int] = {0, 5, 30, 70, 100}
+    def walk(node: Condition) -> None:
+        if isinstance(node, AgeRange):
+            for bound in (node.at_least, node.at_most):
+                if bound is not None:
+                    edges.update({bound - 1, bound, bound + 1})
+        elif isinstance(node, (AllOf, AnyOf)):
+            for item in node.items:
+                walk(item)
+        elif isinstance(node, Not):
+            walk(node.item)
+    for rule in model.rules:
+        walk(rule.when)
+    for catalog in model.catalogs.values():
+        for entry in catalog.entries:
+            if entry.children:
+                for bound in (entry.children.certainly_child_below, entry.children.certainly_adult_from):
+                    edges.update({bound - 1, bound, bound + 1})
+    return sorted(age for age in edges if 0 <= age <= 150)
+
+
+def diagnosis_codes(policy: Policy) -> st.SearchStrategy[str]:
+    """ICD-10 codes in 医保版 or WHO style: the policy's catalog codes, their neighbours, others."""
+    inside: set[str] = set()
+    for catalog in policy.model.catalogs.values():
+        for entry in catalog.entries:
+            inside |= entry.codes | entry.together_with
+    near = {c[0] + f"{(int(c[1:3]) + d) % 100:02d}" for c in inside for d in (-1, 1)}
+    categories = sorted(inside | near | {"J06", "S72", "Z00", "K35", "R51"})
+    extension = st.sampled_from(["", ".9", ".900", ".x00", ".001", ".0"])
+
+    def write(code: str, ext: str) -> str:
+        if "." in code:  # a subcategory: keep it, maybe add 医保版 digits
+            return code + ("00" if ext in (".900", ".001") else "")
+        return code + ext
+
+    return st.builds(write, st.sampled_from(categories), extension)
+
+
+def full_contexts(policy: Policy) -> st.SearchStrategy[dict[str, Any]]:
+    """Contexts with every field given (flat: dotted field -> value)."""
+    model = policy.model
+    meta = model.meta
+    counties = sorted(policy.counties)
+    other_region = "110101"
+    names: list[str] = ["县人民医院", "某某诊所"]
+    for lst in model.institution_lists.values():
+        for member in lst.members:
+            names += [member.name, *member.aliases]
+            names.append(" " + member.name.replace("卫生", "卫 生") + " ")  # spaced variant
+            names.append(member.name.translate(str.maketrans("()", "（）")))
+    start = meta.effective_from
+    end = meta.effective_to or start + dt.timedelta(days=5 * 366)
+    insured = st.sampled_from(counties)
+    fields = st.fixed_dictionaries(
+        {
+            "person.age": st.sampled_from(_ages(model)) | st.integers(0, 110),
+            "person.sex": st.sampled_from(["female", "male"]),
+            "person.residence": st.sampled_from(["rural", "urban"]),
+            "person.statuses": st.lists(st.sampled_from(sorted(STATUSES)), max_size=4, unique=True),
+            "person.insurance": st.sampled_from(["resident", "employee", "none"]),
+            "person.insured_region": insured,
+            "encounter.kind": st.sampled_from(["inpatient", "outpatient"]),
+            "encounter.date": st.dates(start, end).map(dt.date.isoformat),
+            "encounter.diagnoses": st.lists(diagnosis_codes(policy), max_size=3),
+            "encounter.institution.name": st.sampled_from(names),
+            "encounter.institution.region": st.sampled_from([*counties, other_region]),
+            "encounter.institution.level": st.sampled_from(
+                ["village", "township", "county", "city", "provincial"]
+            ),
+            "encounter.institution.designated": st.booleans(),
+            "history.pay_later_default": st.booleans(),
+        }
+    )
+    return st.builds(_same_county_often, fields, st.booleans())
+
+
+def _same_county_often(flat: dict[str, Any], same: bool) -> dict[str, Any]:
+    # Half of the encounters are in the insured county, so in-county rules are exercised.
+    if same:
+        flat["encounter.institution.region"] = flat["person.insured_region"]
+    return flat
+
+
+def omit_fields(flat: dict[str, Any], omitted: set[str]) -> dict[str, Any]:
+    """The nested CONTRACT context of a flat one, without the ``omitted`` fields."""
+    context: dict[str, Any] = {}
+    for field, value in flat.items():
+        if field in omitted:
+            continue
+        node = context
+        *parents, leaf = field.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = value
+    return context
+
+
+def contexts(policy: Policy) -> st.SearchStrategy[dict[str, Any]]:
+    """Valid nested contexts for ``policy``, with fields left out at random."""
+    return st.builds(
+        omit_fields,
+        full_contexts(policy),
+        st.sets(st.sampled_from(OPTIONAL_FIELDS)),
+    )
