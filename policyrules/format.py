@@ -50,20 +50,55 @@ from .reader import ReadResult, read_yaml
 from .regions import region_table
 from .vocabulary import CONTEXT_FIELDS, LAYERS, LIST_OUTCOMES, OUTCOMES, STATUSES
 
-__all__ = ["SHIPPED_CATALOGS", "CatalogLibrary", "parse_policy"]
+__all__ = ["SECTIONS", "SHIPPED_CATALOGS", "SOURCE_KINDS", "CatalogLibrary", "parse_policy"]
 
 T = TypeVar("T")
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _RULE_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
 _REGION = re.compile(r"^[1-9][0-9]{5}$")
-_SOURCE_KINDS = ("notice", "government_document", "newspaper_report")
+SOURCE_KINDS = ("notice", "government_document", "newspaper_report")
 
 #: Where the shipped shared catalogs live (inside the wheel, or beside the package in a checkout).
 SHIPPED_CATALOGS: tuple[Path, ...] = (
     Path(__file__).parent / "policies" / "catalogs",
     Path(__file__).parent.parent / "policies" / "catalogs",
 )
+
+
+#: Every mapping of the format: section -> (required keys, optional keys). The loader checks
+#: files against it and `policyrules.schema` generates the JSON Schema from it.
+SECTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "file": (("policy", "rules"), ("status_groups", "catalogs", "institution_lists", "not_encoded")),
+    "policy": (
+        ("id", "document", "title", "issuer", "regions", "effective_from", "seed"),
+        ("issued", "effective_to", "source_kind", "inferred", "note"),
+    ),
+    "status_group": (("label", "statuses"), ("note",)),
+    "catalog": (("label",), ("include", "entries", "more_not_given", "children", "note", "source")),
+    "catalog_file": (
+        ("catalog", "label", "entries"),
+        ("source", "mapping_note", "children", "more_not_given", "note"),
+    ),
+    "source": (("document",), ("title", "date", "url", "note")),
+    "children": (
+        ("not_given", "certainly_child_below", "certainly_adult_from"),
+        ("label", "note"),
+    ),
+    "entry": (
+        ("id", "name", "icd10"),
+        ("aliases", "together_with", "children_only", "added", "source", "note"),
+    ),
+    "institution_list": (("label", "members"), ("cite", "note")),
+    "member": (("name",), ("aliases", "note")),
+    "rule": (("id", "outcome", "when", "cite"), ("effect", "label", "value", "target_ratio", "note")),
+    "cite": (("clause", "quote"), ("note", "document")),
+    "not_encoded": (("clause", "reason"), ("quote",)),
+    "statuses_condition": (("any_of",), ()),
+    "age_condition": ((), ("at_least", "at_most", "between", "above", "below")),
+    "diagnoses_condition": (("any_in",), ()),
+    "institution_condition": (("in",), ()),
+}
 
 
 def _suggest(word: str, choices: Iterable[str]) -> str:
@@ -306,18 +341,10 @@ class CatalogLibrary:
         return None
 
 
-_ENTRY_KEYS = (
-    "id", "name", "aliases", "icd10", "together_with", "children_only", "added", "source", "note",
-)
 
 
 def _shared_catalog(b: _Builder, root: Node, name: str) -> Catalog | None:
-    keys = b.mapping(
-        root,
-        "the catalog file",
-        ["catalog", "label", "entries"],
-        ["source", "mapping_note", "children", "more_not_given", "note"],
-    )
+    keys = b.mapping(root, "the catalog file", *SECTIONS["catalog_file"])
     if keys is None:
         return None
     catalog_id = b.identifier(keys["catalog"][1], "catalog")
@@ -344,7 +371,7 @@ def _shared_catalog(b: _Builder, root: Node, name: str) -> Catalog | None:
 def _source_text(b: _Builder, node: Node) -> str:
     if isinstance(node, ScalarNode):
         return b.text(node, "source") or ""
-    keys = b.mapping(node, "source", ["document"], ["title", "date", "url", "note"])
+    keys = b.mapping(node, "source", *SECTIONS["source"])
     if not keys:
         return ""
     parts = [str(value.value) for _, value in keys.values() if isinstance(value, ScalarNode)]
@@ -352,12 +379,7 @@ def _source_text(b: _Builder, node: Node) -> str:
 
 
 def _child_age(b: _Builder, node: Node) -> ChildAge | None:
-    keys = b.mapping(
-        node,
-        "children",
-        ["not_given", "certainly_child_below", "certainly_adult_from"],
-        ["label", "note"],
-    )
+    keys = b.mapping(node, "children", *SECTIONS["children"])
     if keys is None:
         return None
     text = b.text(keys["not_given"][1], "not_given")
@@ -379,7 +401,7 @@ def _entries(b: _Builder, node: Node, children: ChildAge | None) -> list[Catalog
     entries: list[CatalogEntry] = []
     seen: set[str] = set()
     for item in b.sequence(node, "entries") or []:
-        keys = b.mapping(item, "a catalog entry", ["id", "name", "icd10"], _ENTRY_KEYS)
+        keys = b.mapping(item, "a catalog entry", *SECTIONS["entry"])
         if keys is None:
             continue
         entry_id = b.identifier(keys["id"][1], "entry id")
@@ -440,12 +462,6 @@ def _codes(b: _Builder, node: Node, where: str) -> tuple[frozenset[str], tuple[s
 # ---------------------------------------------------------------- the policy file
 
 
-_TOP = ("policy", "rules")
-_TOP_OPTIONAL = ("status_groups", "catalogs", "institution_lists", "not_encoded")
-_META_REQUIRED = ("id", "document", "title", "issuer", "regions", "effective_from", "seed")
-_META_OPTIONAL = ("issued", "effective_to", "source_kind", "inferred", "note")
-_RULE_REQUIRED = ("id", "outcome", "when", "cite")
-_RULE_OPTIONAL = ("effect", "label", "value", "target_ratio", "note")
 
 
 class _PolicyBuilder(_Builder):
@@ -463,7 +479,7 @@ class _PolicyBuilder(_Builder):
     def build(self, data: bytes) -> PolicyModel | None:
         root = self.read.root
         assert root is not None
-        keys = self.mapping(root, "the policy file", _TOP, _TOP_OPTIONAL)
+        keys = self.mapping(root, "the policy file", *SECTIONS["file"])
         if keys is None:
             return None
         meta = self.meta(keys["policy"][1]) if "policy" in keys else None
@@ -535,7 +551,7 @@ class _PolicyBuilder(_Builder):
     # -- metadata
 
     def meta(self, node: Node) -> PolicyMeta | None:
-        keys = self.mapping(node, "policy", _META_REQUIRED, _META_OPTIONAL)
+        keys = self.mapping(node, "policy", *SECTIONS["policy"])
         if keys is None:
             return None
         get: Callable[[str], Node] = lambda key: keys[key][1]  # noqa: E731
@@ -567,12 +583,12 @@ class _PolicyBuilder(_Builder):
         kind = "notice"
         if "source_kind" in keys:
             kind = self.text(get("source_kind"), "source_kind") or "notice"
-            if kind not in _SOURCE_KINDS:
+            if kind not in SOURCE_KINDS:
                 self.error(
                     get("source_kind"),
                     f"source_kind '{kind}' 不认识。",
-                    f"Unknown source_kind '{kind}'; one of {', '.join(_SOURCE_KINDS)}.",
-                    _suggest(kind, _SOURCE_KINDS),
+                    f"Unknown source_kind '{kind}'; one of {', '.join(SOURCE_KINDS)}.",
+                    _suggest(kind, SOURCE_KINDS),
                 )
         inferred = tuple(v for _, v in self.texts(get("inferred"), "inferred")) if "inferred" in keys else ()
         note = self.text(get("note"), "note") if "note" in keys else ""
@@ -605,7 +621,7 @@ class _PolicyBuilder(_Builder):
 
     def groups(self, node: Node) -> None:
         for name, _, value in self.named_mapping(node, "status_groups"):
-            keys = self.mapping(value, f"status group '{name}'", ["label", "statuses"], ["note"])
+            keys = self.mapping(value, f"status group '{name}'", *SECTIONS["status_group"])
             if keys is None:
                 continue
             label = self.text(keys["label"][1], "label") if "label" in keys else ""
@@ -634,12 +650,7 @@ class _PolicyBuilder(_Builder):
         for name, _, value in self.named_mapping(node, "catalogs"):
             before = len(self.problems)
             self.broken.add(name)
-            keys = self.mapping(
-                value,
-                f"catalog '{name}'",
-                ["label"],
-                ["include", "entries", "more_not_given", "children", "note", "source"],
-            )
+            keys = self.mapping(value, f"catalog '{name}'", *SECTIONS["catalog"])
             if keys is None:
                 continue
             label = self.text(keys["label"][1], "label") or ""
@@ -683,9 +694,7 @@ class _PolicyBuilder(_Builder):
     def institution_lists(self, node: Node) -> None:
         for name, _, value in self.named_mapping(node, "institution_lists"):
             self.broken.add(name)
-            keys = self.mapping(
-                value, f"institution list '{name}'", ["label", "members"], ["cite", "note"]
-            )
+            keys = self.mapping(value, f"institution list '{name}'", *SECTIONS["institution_list"])
             if keys is None:
                 continue
             label = self.text(keys["label"][1], "label") or ""
@@ -695,7 +704,7 @@ class _PolicyBuilder(_Builder):
                 citation = cites[0] if cites else None
             members: list[Institution] = []
             for item in self.sequence(keys["members"][1], "members") or []:
-                member_keys = self.mapping(item, "a member", ["name"], ["aliases", "note"])
+                member_keys = self.mapping(item, "a member", *SECTIONS["member"])
                 if member_keys is None:
                     continue
                 member = self.text(member_keys["name"][1], "name")
@@ -747,7 +756,7 @@ class _PolicyBuilder(_Builder):
         return out
 
     def rule(self, node: Node) -> Rule | None:
-        keys = self.mapping(node, "a rule", _RULE_REQUIRED, _RULE_OPTIONAL)
+        keys = self.mapping(node, "a rule", *SECTIONS["rule"])
         if keys is None:
             return None
         rule_id = self.identifier(keys["id"][1], "rule id", _RULE_ID) if "id" in keys else None
@@ -766,8 +775,6 @@ class _PolicyBuilder(_Builder):
                 effect = Effect(word)
         when = self.when(keys["when"][1]) if "when" in keys else None
         citations = self.citations(keys["cite"][1]) if "cite" in keys else ()
-        if "cite" not in keys:
-            pass  # reported by mapping() as a missing required key
         label = self.text(keys["label"][1], "label") if "label" in keys else ""
         value: tuple[str, ...] | None = None
         ratio = None
@@ -842,7 +849,7 @@ class _PolicyBuilder(_Builder):
         items = [node] if isinstance(node, MappingNode) else (self.sequence(node, "cite") or [])
         out = []
         for item in items:
-            keys = self.mapping(item, "cite", ["clause", "quote"], ["note", "document"])
+            keys = self.mapping(item, "cite", *SECTIONS["cite"])
             if keys is None:
                 continue
             clause = self.text(keys["clause"][1], "clause") if "clause" in keys else None
@@ -921,7 +928,7 @@ class _PolicyBuilder(_Builder):
         kind, vocabulary = CONTEXT_FIELDS[field]
         span = self.span(key_node)
         if kind == "statuses":
-            keys = self.mapping(value, field, ["any_of"])
+            keys = self.mapping(value, field, *SECTIONS["statuses_condition"])
             if not keys:
                 return None
             target = keys["any_of"][1]
@@ -944,7 +951,7 @@ class _PolicyBuilder(_Builder):
             statuses = self.status_list(target)
             return StatusAny(statuses, None, span=span) if statuses else None
         if kind == "int":  # person.age
-            keys = self.mapping(value, field, [], ["at_least", "at_most", "between", "above", "below"])
+            keys = self.mapping(value, field, *SECTIONS["age_condition"])
             if not keys:
                 if keys == {}:
                     self.error(value, "年龄条件是空的。", "The age condition is empty.",
@@ -977,7 +984,7 @@ class _PolicyBuilder(_Builder):
                 return None
             return AgeRange(low, high, span=span)
         if kind == "diagnoses":
-            keys = self.mapping(value, field, ["any_in"])
+            keys = self.mapping(value, field, *SECTIONS["diagnoses_condition"])
             if not keys:
                 return None
             name = self.text(keys["any_in"][1], "any_in")
@@ -997,7 +1004,7 @@ class _PolicyBuilder(_Builder):
                 return None
             return DiagnosisIn(name, span=span)
         if field == "encounter.institution.name":
-            keys = self.mapping(value, field, ["in"])
+            keys = self.mapping(value, field, *SECTIONS["institution_condition"])
             if not keys:
                 return None
             name = self.text(keys["in"][1], "in")
@@ -1051,7 +1058,7 @@ class _PolicyBuilder(_Builder):
     def not_encoded(self, node: Node) -> list[NotEncoded]:
         out = []
         for item in self.sequence(node, "not_encoded") or []:
-            keys = self.mapping(item, "not_encoded", ["clause", "reason"], ["quote"])
+            keys = self.mapping(item, "not_encoded", *SECTIONS["not_encoded"])
             if not keys:
                 continue
             clause = self.text(keys["clause"][1], "clause")

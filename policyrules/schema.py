@@ -1,0 +1,235 @@
+"""JSON Schemas generated from the format and the CONTRACT's vocabulary.
+
+``policy_schema()`` describes a policy file (an editor such as VS Code with the YAML
+extension flags mistakes while typing: see docs/policy-format.md); ``context_schema()``
+describes a context, for hospital integrators. Both are generated from the same tables the
+loader and the context validator use (`policyrules.format.SECTIONS`,
+`policyrules.vocabulary`), and shipped as ``policyrules/schemas/*.schema.json``; a test
+checks that the shipped files are up to date. The loader checks more than a schema can
+(references, ICD-10 codes, quotes, dates that exist): the schema is the editor's first line.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .format import SECTIONS, SOURCE_KINDS
+from .vocabulary import CONTEXT_FIELDS, LAYERS, OUTCOMES, STATUSES
+
+__all__ = ["context_schema", "policy_schema", "write_schemas"]
+
+SCHEMA_DIR = Path(__file__).parent / "schemas"
+_DRAFT = "https://json-schema.org/draft/2020-12/schema"
+_TEXT = {"type": "string", "minLength": 1}
+_DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+_ID = {"type": "string", "pattern": r"^[a-z][a-z0-9_]*$"}
+_CODE = {"type": "string", "pattern": r"^[A-Z][0-9]{2}(\.[0-9])?(-[A-Z][0-9]{2})?$"}
+_REGION = {"type": ["string", "integer"], "pattern": r"^[1-9][0-9]{5}$"}
+
+
+def _object(section: str, properties: dict[str, Any], description: str = "") -> dict[str, Any]:
+    required, optional = SECTIONS[section]
+    keys = (*required, *optional)
+    missing = set(keys) - set(properties)
+    assert not missing, f"schema for {section} lacks {missing}"
+    out: dict[str, Any] = {
+        "type": "object",
+        "properties": {key: properties[key] for key in keys},
+        "required": list(required),
+        "additionalProperties": False,
+    }
+    if description:
+        out["description"] = description
+    return out
+
+
+def _list(item: dict[str, Any], min_items: int = 0) -> dict[str, Any]:
+    return {"type": "array", "items": item, "minItems": min_items}
+
+
+def _single(key: str, value: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {key: value, "note": _TEXT},
+        "required": [key],
+        "additionalProperties": False,
+    }
+
+
+def _condition_schema() -> dict[str, Any]:
+    forms: list[dict[str, Any]] = [
+        _single("all", _list({"$ref": "#/$defs/condition"}, 1)),
+        _single("any", _list({"$ref": "#/$defs/condition"}, 1)),
+        _single("not", {"$ref": "#/$defs/condition"}),
+        _single("in_county", {"type": "boolean"}),
+        _single("not_given", _TEXT),
+    ]
+    age = {"type": "integer", "minimum": 0, "maximum": 150}
+    for field, (kind, vocabulary) in CONTEXT_FIELDS.items():
+        if kind == "statuses":
+            value = _object("statuses_condition", {
+                "any_of": {"oneOf": [_ID, _list({"enum": list(STATUSES)}, 1)]},
+            })
+        elif kind == "int":
+            value = _object("age_condition", {
+                "at_least": age, "at_most": age, "above": age, "below": age,
+                "between": {"type": "array", "items": age, "minItems": 2, "maxItems": 2},
+            }) | {"minProperties": 1}
+        elif kind == "diagnoses":
+            value = _object("diagnoses_condition", {"any_in": _ID})
+        elif field == "encounter.institution.name":
+            value = _object("institution_condition", {"in": _ID})
+        elif kind == "enum":
+            value = {"oneOf": [{"enum": list(vocabulary)}, _list({"enum": list(vocabulary)}, 1)]}
+        elif kind == "bool":
+            value = {"type": "boolean"}
+        else:
+            continue  # not testable by a rule (dates, regions, free text)
+        forms.append(_single(field, value))
+    return {"oneOf": forms}
+
+
+def _citation() -> dict[str, Any]:
+    return _object("cite", {"clause": _TEXT, "quote": _TEXT, "note": _TEXT, "document": _TEXT})
+
+
+def _entries() -> dict[str, Any]:
+    return _list(
+        _object("entry", {
+            "id": _ID, "name": _TEXT, "aliases": _list(_TEXT), "icd10": _list(_CODE, 1),
+            "together_with": _list(_CODE, 1), "children_only": {"type": "boolean"},
+            "added": {"type": ["integer", "string"]}, "source": _TEXT, "note": _TEXT,
+        }),
+        1,
+    )
+
+
+def _children() -> dict[str, Any]:
+    age = {"type": "integer", "minimum": 0, "maximum": 30}
+    return _object("children", {
+        "not_given": _TEXT, "certainly_child_below": age, "certainly_adult_from": age,
+        "label": _TEXT, "note": _TEXT,
+    })
+
+
+def _source() -> dict[str, Any]:
+    return {"oneOf": [_TEXT, _object("source", {
+        "document": _TEXT, "title": _TEXT, "date": {"type": "string"}, "url": _TEXT, "note": _TEXT,
+    })]}
+
+
+def policy_schema() -> dict[str, Any]:
+    """The JSON Schema of a policy file."""
+    rule = _object("rule", {
+        "id": {"type": "string", "pattern": r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$"},
+        "outcome": {"enum": list(OUTCOMES)},
+        "effect": {"enum": ["grant", "exception"]},
+        "label": _TEXT,
+        "when": {"oneOf": [_list({"$ref": "#/$defs/condition"}, 1), {"$ref": "#/$defs/condition"}]},
+        "cite": {"oneOf": [_citation(), _list(_citation(), 1)]},
+        "value": _list({"enum": list(LAYERS)}, 1),
+        "target_ratio": {"type": "number", "minimum": 0, "maximum": 1},
+        "note": _TEXT,
+    })
+    policy = _object("policy", {
+        "id": _ID, "document": _TEXT, "title": _TEXT, "issuer": _TEXT, "issued": _DATE,
+        "regions": _list(_REGION, 1), "effective_from": _DATE,
+        "effective_to": {"oneOf": [_DATE, {"type": "null"}]},
+        "seed": _TEXT, "source_kind": {"enum": list(SOURCE_KINDS)}, "inferred": _list(_TEXT),
+        "note": _TEXT,
+    })
+    named = lambda item: {"type": "object", "propertyNames": _ID, "additionalProperties": item}  # noqa: E731
+    file = _object("file", {
+        "policy": policy,
+        "status_groups": named(_object("status_group", {
+            "label": _TEXT, "statuses": _list({"enum": list(STATUSES)}, 1), "note": _TEXT,
+        })),
+        "catalogs": named(_object("catalog", {
+            "label": _TEXT, "include": _list(_ID), "entries": _entries(), "more_not_given": _TEXT,
+            "children": _children(), "note": _TEXT, "source": _source(),
+        })),
+        "institution_lists": named(_object("institution_list", {
+            "label": _TEXT, "cite": {"oneOf": [_citation(), _list(_citation(), 1)]}, "note": _TEXT,
+            "members": _list(_object("member", {"name": _TEXT, "aliases": _list(_TEXT), "note": _TEXT}), 1),
+        })),
+        "rules": _list(rule, 1),
+        "not_encoded": _list(_object("not_encoded", {"clause": _TEXT, "reason": _TEXT, "quote": _TEXT})),
+    })
+    return {
+        "$schema": _DRAFT,
+        "$id": "https://policyrules.invalid/schemas/policy.schema.json",
+        "title": "policyrules policy file",
+        "description": "One health-policy notice as a rule set (docs/policy-format.md).",
+        "$defs": {"condition": _condition_schema()},
+    } | file
+
+
+def catalog_schema() -> dict[str, Any]:
+    """The JSON Schema of a shared catalog file (policies/catalogs/*.yaml)."""
+    return {
+        "$schema": _DRAFT,
+        "$id": "https://policyrules.invalid/schemas/catalog.schema.json",
+        "title": "policyrules shared disease catalog",
+    } | _object("catalog_file", {
+        "catalog": _ID, "label": _TEXT, "entries": _entries(), "source": _source(),
+        "mapping_note": _TEXT, "children": _children(), "more_not_given": _TEXT, "note": _TEXT,
+    })
+
+
+def context_schema() -> dict[str, Any]:
+    """The JSON Schema of an evaluation context (CONTRACT.md)."""
+    def leaf(field: str) -> dict[str, Any]:
+        kind, vocabulary = CONTEXT_FIELDS[field]
+        base: dict[str, Any] = {
+            "int": {"type": "integer", "minimum": 0, "maximum": 150},
+            "date": _DATE,
+            "enum": {"enum": list(vocabulary)},
+            "bool": {"type": "boolean"},
+            "text": _TEXT,
+            "region": {"type": "string", "pattern": r"^[0-9]{6}$"},
+            "statuses": {"type": "array", "items": {"enum": list(STATUSES)}},
+            "diagnoses": {"type": "array", "items": {
+                "type": "string", "pattern": r"^[A-Za-z][0-9]{2}(\.[0-9A-Za-z]{1,8})?$"}},
+        }[kind]
+        return {"oneOf": [base, {"type": "null"}]}
+
+    tree: dict[str, Any] = {}
+    for field in CONTEXT_FIELDS:
+        node = tree
+        *parents, name = field.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[name] = leaf(field)
+
+    def to_schema(node: dict[str, Any]) -> dict[str, Any]:
+        properties = {
+            key: value if "oneOf" in value else {"oneOf": [to_schema(value), {"type": "null"}]}
+            for key, value in node.items()
+        }
+        return {"type": "object", "properties": properties, "additionalProperties": False}
+
+    return {
+        "$schema": _DRAFT,
+        "$id": "https://policyrules.invalid/schemas/context.schema.json",
+        "title": "policyrules evaluation context",
+        "description": "Every field is optional; absent or null is unknown (CONTRACT.md).",
+    } | to_schema(tree)
+
+
+def write_schemas(folder: Path = SCHEMA_DIR) -> list[Path]:
+    """Write the three schemas as JSON files into ``folder``; returns their paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, schema in (("policy", policy_schema()), ("catalog", catalog_schema()),
+                         ("context", context_schema())):
+        path = folder / f"{name}.schema.json"
+        path.write_text(json.dumps(schema, ensure_ascii=False, indent=2) + "\n", "utf-8")
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":  # python -m policyrules.schema: regenerate the shipped files
+    for path in write_schemas():
+        print(path)
