@@ -13,6 +13,7 @@ from functools import singledispatch
 from typing import Any
 
 from .context import Facts, normalise_name
+from .icd10 import diagnosis_keys
 from .determination import Outcome
 from .model import (
     AgeRange,
@@ -40,6 +41,7 @@ FALSE, TRUE, UNKNOWN = 0, 1, 2
 Truth = int
 Values = dict[str, Any]
 Test = Callable[[Values], Truth]
+Explainer = Callable[[Values], tuple[frozenset[str], tuple[str, ...]]]
 
 _REGION = "encounter.institution.region"
 _INSURED = "person.insured_region"
@@ -54,15 +56,24 @@ class _CatalogIndex:
 
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
+        self.reads_age = any(entry.children for entry in catalog.entries)
+        self._memo: dict[tuple[tuple[str, ...], int | None], tuple[Truth, frozenset[str], frozenset[str]]] = {}
         self.by_code: dict[str, list[int]] = {}
         for index, entry in enumerate(catalog.entries):
             for code in entry.codes:
                 self.by_code.setdefault(code, []).append(index)
 
-    def match(self, diagnoses: tuple[str, ...], age: int | None) -> tuple[Truth, set[str], set[str]]:
+    def match(self, diagnoses: tuple[str, ...], age: int | None) -> tuple[Truth, frozenset[str], frozenset[str]]:
         """Truth of "some diagnosis is in the catalog", with missing fields and gaps."""
-        from .icd10 import diagnosis_keys
+        key = (diagnoses, age if self.reads_age else None)
+        found = self._memo.get(key)
+        if found is None:
+            if len(self._memo) > 50_000:
+                self._memo.clear()
+            found = self._memo[key] = self._match(diagnoses, age)
+        return found
 
+    def _match(self, diagnoses: tuple[str, ...], age: int | None) -> tuple[Truth, frozenset[str], frozenset[str]]:
         keys: set[str] = set()
         for code in diagnoses:
             keys.update(diagnosis_keys(code))
@@ -73,19 +84,19 @@ class _CatalogIndex:
                 continue
             child = entry.children
             if child is None:
-                return TRUE, set(), set()
+                return TRUE, frozenset(), frozenset()
             if age is None:
                 result = UNKNOWN
                 missing.add(_AGE)
             elif age < child.certainly_child_below:
-                return TRUE, set(), set()
+                return TRUE, frozenset(), frozenset()
             elif age < child.certainly_adult_from:
                 result = UNKNOWN
                 gaps.add(child.not_given)
         if self.catalog.more_not_given and diagnoses:
             result = UNKNOWN
             gaps.add(self.catalog.more_not_given)
-        return result, missing, gaps
+        return result, frozenset(missing), frozenset(gaps)
 
 
 class ReferenceEvaluator:
@@ -102,69 +113,83 @@ class ReferenceEvaluator:
             )
             for name, lst in model.institution_lists.items()
         }
-        self._plan: list[tuple[str, list[tuple[Rule, Test]], list[tuple[Rule, Test]]]] = []
+        self._tests: dict[int, Test] = {}  # id(condition node) -> compiled test
+        self._explainers: dict[int, Explainer] = {}  # id(condition node) -> compiled explainer
+        self._position = {id(rule): index for index, rule in enumerate(model.rules)}
+        self._plan: list[_OutcomePlan] = []
         for outcome in model.outcomes():
-            grants = [(r, self.compile(r.when)) for r in model.rules
-                      if r.outcome == outcome and r.effect is Effect.GRANT]
-            exceptions = [(r, self.compile(r.when)) for r in model.rules
-                          if r.outcome == outcome and r.effect is Effect.EXCEPTION]
-            self._plan.append((outcome, grants, exceptions))
+            grants = tuple((r, self.compile(r.when)) for r in model.rules
+                           if r.outcome == outcome and r.effect is Effect.GRANT)
+            exceptions = tuple((r, self.compile(r.when)) for r in model.rules
+                               if r.outcome == outcome and r.effect is Effect.EXCEPTION)
+            self._plan.append(_OutcomePlan(outcome, grants, exceptions))
 
     # ------------------------------------------------------------ evaluation
 
     def evaluate(self, facts: Facts) -> dict[str, Outcome]:
         values = facts.values
         return {
-            outcome: (
-                self._list_outcome(outcome, grants, values)
-                if outcome in LIST_OUTCOMES
-                else self._bool_outcome(outcome, grants, exceptions, values)
-            )
-            for outcome, grants, exceptions in self._plan
+            plan.name: (self._list_outcome(plan, values) if plan.is_list
+                        else self._bool_outcome(plan, values))
+            for plan in self._plan
         }
 
-    def _bool_outcome(
-        self,
-        outcome: str,
-        grants: list[tuple[Rule, Test]],
-        exceptions: list[tuple[Rule, Test]],
-        values: Values,
-    ) -> Outcome:
-        granted = [(rule, test(values)) for rule, test in grants]
-        taken = [(rule, test(values)) for rule, test in exceptions]
-        g = _any(t for _, t in granted)
-        e = _any(t for _, t in taken)
-        if e == TRUE:
-            return _decided(outcome, False, [r for r, t in taken if t == TRUE])
-        if g == FALSE:
-            return _decided(outcome, False, [r for r, _ in granted])
-        if g == TRUE and e == FALSE:
-            return _decided(outcome, True, [r for r, t in granted if t == TRUE])
-        undecided = [r for r, t in granted if t == UNKNOWN and g == UNKNOWN]
-        undecided += [r for r, t in taken if t == UNKNOWN]
-        order = {id(rule): i for i, rule in enumerate(self.model.rules)}
-        undecided.sort(key=lambda r: order[id(r)])
-        return self._unknown(outcome, undecided, values)
+    def _bool_outcome(self, plan: _OutcomePlan, values: Values) -> Outcome:
+        taken: list[Rule] = []
+        exception_unknown = False
+        exception_truths = []
+        for rule, test in plan.exceptions:
+            truth = test(values)
+            exception_truths.append(truth)
+            if truth == TRUE:
+                taken.append(rule)
+            elif truth == UNKNOWN:
+                exception_unknown = True
+        if taken:  # an exception holds: the benefit is taken away, whatever the grants say
+            return plan.decided(False, taken)
+        granted: list[Rule] = []
+        grant_unknown = False
+        grant_truths = []
+        for rule, test in plan.grants:
+            truth = test(values)
+            grant_truths.append(truth)
+            if truth == TRUE:
+                granted.append(rule)
+            elif truth == UNKNOWN:
+                grant_unknown = True
+        if not granted and not grant_unknown:
+            return plan.decided(False, plan.grant_rules)
+        if granted and not exception_unknown:
+            return plan.decided(True, granted)
+        undecided = [r for (r, _), t in zip(plan.exceptions, exception_truths) if t == UNKNOWN]
+        if not granted:
+            undecided += [r for (r, _), t in zip(plan.grants, grant_truths) if t == UNKNOWN]
+        undecided.sort(key=lambda rule: self._position[id(rule)])
+        return self._unknown(plan, undecided, values)
 
-    def _list_outcome(self, outcome: str, grants: list[tuple[Rule, Test]], values: Values) -> Outcome:
+    def _list_outcome(self, plan: _OutcomePlan, values: Values) -> Outcome:
         undecided: list[Rule] = []
-        for rule, test in grants:
+        for rule, test in plan.grants:
             truth = test(values)
             if truth == TRUE and not undecided:
-                return _decided(outcome, rule.value, [rule], rule.target_ratio)
+                return plan.decided(rule.value, [rule], rule.target_ratio)
             if truth != FALSE:
                 undecided.append(rule)
         if undecided:
-            return self._unknown(outcome, undecided, values)
-        labels = "; ".join(r.label or r.id for r, _ in grants)
-        gap = (
-            f"{self.model.meta.document} does not say which reimbursement layers apply to this "
-            f"case; it gives them only for: {labels}"
-        )
-        return Outcome(outcome, None, tuple(r.id for r, _ in grants),
-                       _citations(r for r, _ in grants), (), (gap,))
+            return self._unknown(plan, undecided, values)
+        if plan.none_applies is None:
+            labels = "; ".join(r.label or r.id for r in plan.grant_rules)
+            gap = (
+                f"{self.model.meta.document} does not say which reimbursement layers apply to "
+                f"this case; it gives them only for: {labels}"
+            )
+            plan.none_applies = Outcome(
+                plan.name, None, tuple(r.id for r in plan.grant_rules),
+                _citations(plan.grant_rules), (), (gap,),
+            )
+        return plan.none_applies
 
-    def _unknown(self, outcome: str, undecided: list[Rule], values: Values) -> Outcome:
+    def _unknown(self, plan: _OutcomePlan, undecided: list[Rule], values: Values) -> Outcome:
         missing: set[str] = set()
         gaps: dict[str, None] = {}
         for rule in undecided:
@@ -172,19 +197,61 @@ class ReferenceEvaluator:
             missing |= rule_missing
             for gap in rule_gaps:
                 gaps.setdefault(gap, None)
-        return Outcome(
-            outcome, None, tuple(r.id for r in undecided), _citations(undecided),
-            tuple(sorted(missing)), tuple(gaps),
-        )
+        return plan.unknown(undecided, tuple(sorted(missing)), tuple(gaps))
 
     # ------------------------------------------------------------ compilation
 
     def compile(self, node: Condition) -> Test:
-        return _compile(node, self)
+        """The test of ``node``, compiled once (the model keeps every node alive)."""
+        test = self._tests.get(id(node))
+        if test is None:
+            test = self._tests[id(node)] = _compile(node, self)
+        return test
 
-    def explain(self, node: Condition, values: Values) -> tuple[set[str], list[str]]:
+    def explain(self, node: Condition, values: Values) -> tuple[frozenset[str], tuple[str, ...]]:
         """For a condition that is UNKNOWN: the absent fields and the gaps that make it so."""
-        return _explain(node, self, values)
+        explainer = self._explainers.get(id(node))
+        if explainer is None:
+            explainer = self._explainers[id(node)] = _explainer(node, self)
+        return explainer(values)
+
+
+class _OutcomePlan:
+    """One outcome's compiled rules, and its decided answers (immutable, so shared)."""
+
+    __slots__ = ("_decided", "exceptions", "grant_rules", "grants", "is_list", "name", "none_applies")
+
+    def __init__(
+        self,
+        name: str,
+        grants: tuple[tuple[Rule, Test], ...],
+        exceptions: tuple[tuple[Rule, Test], ...],
+    ) -> None:
+        self.name = name
+        self.grants = grants
+        self.exceptions = exceptions
+        self.grant_rules = [rule for rule, _ in grants]
+        self.is_list = name in LIST_OUTCOMES
+        self.none_applies: Outcome | None = None
+        self._decided: dict[tuple[Any, ...], Outcome] = {}
+
+    def unknown(self, rules: list[Rule], missing: tuple[str, ...], gaps: tuple[str, ...]) -> Outcome:
+        key = (None, missing, gaps, *(rule.id for rule in rules))
+        found = self._decided.get(key)
+        if found is None:
+            found = self._decided[key] = Outcome(
+                self.name, None, tuple(r.id for r in rules), _citations(rules), missing, gaps
+            )
+        return found
+
+    def decided(self, value: Any, rules: list[Rule], ratio: float | None = None) -> Outcome:
+        key = (value, *(rule.id for rule in rules))
+        found = self._decided.get(key)
+        if found is None:
+            found = self._decided[key] = Outcome(
+                self.name, value, tuple(r.id for r in rules), _citations(rules), (), (), ratio
+            )
+        return found
 
 
 def _any(truths: Any) -> Truth:
@@ -199,10 +266,6 @@ def _any(truths: Any) -> Truth:
 
 def _citations(rules: Any) -> tuple[Citation, ...]:
     return tuple(c for rule in rules for c in rule.citations)
-
-
-def _decided(outcome: str, value: Any, rules: list[Rule], ratio: float | None = None) -> Outcome:
-    return Outcome(outcome, value, tuple(r.id for r in rules), _citations(rules), (), (), ratio)
 
 
 # ---------------------------------------------------------------- compile: condition -> test
@@ -274,7 +337,7 @@ def _(node: NotGiven, ev: ReferenceEvaluator) -> Test:
 
 @_compile.register
 def _(node: AllOf, ev: ReferenceEvaluator) -> Test:
-    tests = [_compile(item, ev) for item in node.items]
+    tests = [ev.compile(item) for item in node.items]
 
     def test(v: Values) -> Truth:
         result = TRUE
@@ -291,65 +354,83 @@ def _(node: AllOf, ev: ReferenceEvaluator) -> Test:
 
 @_compile.register
 def _(node: AnyOf, ev: ReferenceEvaluator) -> Test:
-    tests = [_compile(item, ev) for item in node.items]
+    tests = [ev.compile(item) for item in node.items]
     return lambda v: _any(t(v) for t in tests)
 
 
 @_compile.register
 def _(node: Not, ev: ReferenceEvaluator) -> Test:
-    inner = _compile(node.item, ev)
+    inner = ev.compile(node.item)
     return lambda v: UNKNOWN if (t := inner(v)) == UNKNOWN else 1 - t
 
 
 # ---------------------------------------------------------------- explain: why unknown
+# An explainer is compiled per node, like a test; it is only called on a node whose test
+# gave UNKNOWN, and returns the absent fields and the document's gaps behind that.
+
+_NOTHING: tuple[str, ...] = ()
 
 
 @singledispatch
-def _explain(node: Condition, ev: ReferenceEvaluator, v: Values) -> tuple[set[str], list[str]]:
-    raise TypeError(type(node).__name__)
+def _explainer(node: Condition, ev: ReferenceEvaluator) -> Explainer:
+    raise TypeError(f"the reference evaluator cannot explain {type(node).__name__}")
 
 
-@_explain.register(FieldIs)
-@_explain.register(StatusAny)
-@_explain.register(AgeRange)
-@_explain.register(InstitutionIn)
-def _(node: Any, ev: ReferenceEvaluator, v: Values) -> tuple[set[str], list[str]]:
+@_explainer.register(FieldIs)
+@_explainer.register(StatusAny)
+@_explainer.register(AgeRange)
+@_explainer.register(InstitutionIn)
+def _(node: Any, ev: ReferenceEvaluator) -> Explainer:
     field = {StatusAny: _STATUSES, AgeRange: _AGE, InstitutionIn: _NAME}.get(type(node))
-    return {field or node.field}, []
+    answer = (frozenset({field or node.field}), _NOTHING)
+    return lambda v: answer
 
 
-@_explain.register
-def _(node: InCounty, ev: ReferenceEvaluator, v: Values) -> tuple[set[str], list[str]]:
-    return {f for f in (_REGION, _INSURED) if v.get(f) is None}, []
+@_explainer.register
+def _(node: InCounty, ev: ReferenceEvaluator) -> Explainer:
+    return lambda v: (frozenset(f for f in (_REGION, _INSURED) if v.get(f) is None), _NOTHING)
 
 
-@_explain.register
-def _(node: NotGiven, ev: ReferenceEvaluator, v: Values) -> tuple[set[str], list[str]]:
-    return set(), [node.text]
+@_explainer.register
+def _(node: NotGiven, ev: ReferenceEvaluator) -> Explainer:
+    answer = (frozenset(), (node.text,))
+    return lambda v: answer
 
 
-@_explain.register
-def _(node: DiagnosisIn, ev: ReferenceEvaluator, v: Values) -> tuple[set[str], list[str]]:
-    diagnoses = v.get(_DIAGNOSES)
-    if diagnoses is None:
-        return {_DIAGNOSES}, []
-    _, missing, gaps = ev._catalogs[node.catalog].match(diagnoses, v.get(_AGE))
-    return missing, sorted(gaps)
+@_explainer.register
+def _(node: DiagnosisIn, ev: ReferenceEvaluator) -> Explainer:
+    index = ev._catalogs[node.catalog]
+    absent = (frozenset({_DIAGNOSES}), _NOTHING)
+
+    def explain(v: Values) -> tuple[frozenset[str], tuple[str, ...]]:
+        diagnoses = v.get(_DIAGNOSES)
+        if diagnoses is None:
+            return absent
+        _, missing, gaps = index.match(diagnoses, v.get(_AGE))
+        return missing, tuple(sorted(gaps))
+
+    return explain
 
 
-@_explain.register(AllOf)
-@_explain.register(AnyOf)
-def _(node: AllOf | AnyOf, ev: ReferenceEvaluator, v: Values) -> tuple[set[str], list[str]]:
-    missing: set[str] = set()
-    gaps: list[str] = []
-    for item in node.items:
-        if _compile(item, ev)(v) == UNKNOWN:
-            item_missing, item_gaps = _explain(item, ev, v)
-            missing |= item_missing
-            gaps += [g for g in item_gaps if g not in gaps]
-    return missing, gaps
+@_explainer.register(AllOf)
+@_explainer.register(AnyOf)
+def _(node: AllOf | AnyOf, ev: ReferenceEvaluator) -> Explainer:
+    children = [(ev.compile(item), item) for item in node.items]
+
+    def explain(v: Values) -> tuple[frozenset[str], tuple[str, ...]]:
+        missing: set[str] = set()
+        gaps: dict[str, None] = {}
+        for test, item in children:
+            if test(v) == UNKNOWN:
+                item_missing, item_gaps = ev.explain(item, v)
+                missing |= item_missing
+                for gap in item_gaps:
+                    gaps.setdefault(gap, None)
+        return frozenset(missing), tuple(gaps)
+
+    return explain
 
 
-@_explain.register
-def _(node: Not, ev: ReferenceEvaluator, v: Values) -> tuple[set[str], list[str]]:
-    return _explain(node.item, ev, v)
+@_explainer.register
+def _(node: Not, ev: ReferenceEvaluator) -> Explainer:
+    return lambda v: ev.explain(node.item, v)
