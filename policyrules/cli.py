@@ -78,11 +78,17 @@ def _check(args: argparse.Namespace) -> int:
         else:
             problems.append(Problem(name, 1, 1, "找不到这个文件或文件夹。\nNo such file or directory."))
     policies = None
+    library = _library(files)
     if files:
         try:
-            policies = load_files(files, _library(files))
+            policies = load_files(files, library)
         except PolicyLoadError as error:
             problems.extend(error.problems)
+    # Shared catalogs beside the policies are checked even when no policy includes them.
+    for folder in dict.fromkeys(f.parent / "catalogs" for f in files):
+        for catalog in sorted(folder.glob("*.yaml")):
+            library.get(catalog.stem)
+    problems.extend(p for p in library.problems if p not in problems)
     if problems:
         raise PolicyLoadError(problems)
     assert policies is not None
@@ -90,7 +96,8 @@ def _check(args: argparse.Namespace) -> int:
         meta = policy.model.meta
         print(f"ok  {policy.model.path}: {meta.id} {meta.document}, {len(policy.model.rules)} rules, "
               f"outcomes: {', '.join(policy.model.outcomes())}")
-    print(f"{len(policies)} policies, no problems / 没有发现问题")
+    catalogs = [name for name in library.names() if library.get(name) is not None]
+    print(f"{len(policies)} policies, {len(catalogs)} shared catalogs, no problems / 没有发现问题")
     return EXIT_OK
 
 

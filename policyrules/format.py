@@ -57,6 +57,7 @@ T = TypeVar("T")
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _RULE_ID = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
 _REGION = re.compile(r"^[1-9][0-9]{5}$")
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 SOURCE_KINDS = ("notice", "government_document", "newspaper_report")
 
 #: Where the shipped shared catalogs live (inside the wheel, or beside the package in a checkout).
@@ -205,6 +206,8 @@ class _Builder:
         if value is None:
             return None
         try:
+            if not _DATE.match(value.strip()):
+                raise ValueError(value)
             return dt.date.fromisoformat(value.strip())
         except ValueError:
             self.error(
@@ -492,7 +495,7 @@ class _PolicyBuilder(_Builder):
         rules = self.rules(keys["rules"][1]) if "rules" in keys else []
         not_encoded = self.not_encoded(keys["not_encoded"][1]) if "not_encoded" in keys else []
         if meta is not None:
-            self.check_quotes(meta, rules)
+            self.check_quotes(meta, rules, not_encoded)
         if self.problems or meta is None:
             return None
         return PolicyModel(
@@ -508,9 +511,10 @@ class _PolicyBuilder(_Builder):
 
     # -- quotes
 
-    def check_quotes(self, meta: PolicyMeta, rules: list[Rule]) -> None:
+    def check_quotes(self, meta: PolicyMeta, rules: list[Rule], not_encoded: list[NotEncoded]) -> None:
         """Every quote of this document must stand in its source text (``sources/<seed>``
-        beside the policy file), whitespace aside; '……' marks an omission."""
+        beside the policy file), whitespace aside; '……' marks an omission (the parts must
+        stand in that order). Quotes of other documents (``cite.document``) are not checked."""
         sources = Path(self.read.path).parent / "sources"
         if not sources.is_dir():
             return  # a policy kept without its sources: nothing to check against
@@ -529,20 +533,20 @@ class _PolicyBuilder(_Builder):
             return
         text = _squeeze(seed.read_text("utf-8"))
         citations = [c for rule in rules for c in rule.citations]
-        citations += [lst.citation for lst in self.lists.values() if lst.citation]
-        for citation in citations:
-            if citation.document != meta.document:
-                continue
-            parts = [_squeeze(p) for p in re.split(r"…+|\.\.\.", citation.quote)]
-            missing = [p for p in parts if p and p not in text]
-            if missing and citation.span is not None:
+        quotes = [(c.quote, c.span) for c in citations if c.document == meta.document]
+        quotes += [(c.quote, c.span) for lst in self.lists.values() for c in lst.citations
+                   if c.document == meta.document]
+        quotes += [(n.quote, n.span) for n in not_encoded if n.quote]
+        for quote, span in quotes:
+            missing = _not_in(quote, text)
+            if missing and span is not None:
                 self.problems.append(
                     self.read.problem(
-                        citation.span.line,
-                        citation.span.column,
-                        f"引文在原文 {meta.seed} 中找不到：“{missing[0][:40]}”。\n"
+                        span.line,
+                        span.column,
+                        f"引文在原文 {meta.seed} 中找不到：“{missing[:40]}”。\n"
                         f"This quote is not in the source text {meta.seed}: "
-                        f"'{missing[0][:40]}'.",
+                        f"'{missing[:40]}'.",
                         "Copy the words exactly as the source prints them (OCR slips "
                         "included; explain them in 'note'); mark left-out words with '……'.",
                     )
@@ -698,10 +702,7 @@ class _PolicyBuilder(_Builder):
             if keys is None:
                 continue
             label = self.text(keys["label"][1], "label") or ""
-            citation = None
-            if "cite" in keys:
-                cites = self.citations(keys["cite"][1])
-                citation = cites[0] if cites else None
+            citations = self.citations(keys["cite"][1]) if "cite" in keys else ()
             members: list[Institution] = []
             for item in self.sequence(keys["members"][1], "members") or []:
                 member_keys = self.mapping(item, "a member", *SECTIONS["member"])
@@ -716,7 +717,7 @@ class _PolicyBuilder(_Builder):
                 if member:
                     members.append(Institution(member, aliases, span=self.span(item)))
             self.lists[name] = InstitutionList(
-                name, label, tuple(members), citation, span=self.span(value)
+                name, label, tuple(members), citations, span=self.span(value)
             )
             self.broken.discard(name)
 
@@ -799,6 +800,23 @@ class _PolicyBuilder(_Builder):
                         f"'{outcome}' is a yes/no outcome; '{extra}' is only for "
                         f"{', '.join(LIST_OUTCOMES)}.",
                     )
+        if rule_id is not None and outcome is not None and not rule_id.startswith(outcome + "."):
+            self.error(
+                keys["id"][1],
+                f"规则 id '{rule_id}' 应以它的结果名 '{outcome}.' 开头。",
+                f"The rule id '{rule_id}' must start with its outcome, '{outcome}.', so that a "
+                "reader sees what it decides.",
+                f"For example '{outcome}.{rule_id.rsplit('.', 1)[-1]}'.",
+            )
+            return None
+        if outcome in LIST_OUTCOMES and effect is Effect.EXCEPTION:
+            self.error(
+                keys["effect"][1],
+                f"'{outcome}' 的规则不能是 exception。",
+                f"A rule for '{outcome}' gives a list of layers; it cannot be an exception.",
+                "Write the case as its own grant rule with the layers it gives.",
+            )
+            return None
         if rule_id is None or outcome is None or when is None or not citations:
             return None
         if outcome in LIST_OUTCOMES and value is None:
@@ -959,6 +977,16 @@ class _PolicyBuilder(_Builder):
                 return None
             low: int | None = None
             high: int | None = None
+            lows = [k for k in ("at_least", "above", "between") if k in keys]
+            highs = [k for k in ("at_most", "below", "between") if k in keys]
+            for bounds in (lows, highs):
+                if len(bounds) > 1:
+                    self.error(
+                        keys[bounds[1]][0],
+                        f"年龄条件同时写了 {' 和 '.join(bounds)}，只能写一个。",
+                        f"The age condition gives both {' and '.join(bounds)}; give one.",
+                    )
+                    return None
             if "at_least" in keys:
                 low = self.integer(keys["at_least"][1], "at_least", 0, 150)
             if "above" in keys:
@@ -1061,15 +1089,30 @@ class _PolicyBuilder(_Builder):
             keys = self.mapping(item, "not_encoded", *SECTIONS["not_encoded"])
             if not keys:
                 continue
-            clause = self.text(keys["clause"][1], "clause")
-            reason = self.text(keys["reason"][1], "reason")
+            clause = self.text(keys["clause"][1], "clause") if "clause" in keys else None
+            reason = self.text(keys["reason"][1], "reason") if "reason" in keys else None
+            quote = self.text(keys["quote"][1], "quote") if "quote" in keys else ""
             if clause and reason:
-                out.append(NotEncoded(clause, reason, span=self.span(item)))
+                out.append(NotEncoded(clause, reason, quote or "", span=self.span(item)))
         return out
 
 
 def _squeeze(text: str) -> str:
     return "".join(text.split())
+
+
+def _not_in(quote: str, text: str) -> str:
+    """The first part of ``quote`` (split at '……') not found in ``text`` after the previous
+    part; '' when the whole quote stands in the text."""
+    position = 0
+    for part in (_squeeze(p) for p in re.split(r"…+|\.\.\.", quote)):
+        if not part:
+            continue
+        found = text.find(part, position)
+        if found < 0:
+            return part
+        position = found + len(part)
+    return ""
 
 
 def _is_null(node: Node) -> bool:

@@ -233,7 +233,7 @@ class InstitutionList:
     id: str
     label: str
     members: tuple[Institution, ...]
-    citation: Citation | None = None
+    citations: tuple[Citation, ...] = ()
     span: SourceSpan | None = _span()
 
 
@@ -246,6 +246,7 @@ class NotEncoded:
 
     clause: str
     reason: str
+    quote: str = ""
     span: SourceSpan | None = _span()
 
 
