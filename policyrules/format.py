@@ -48,7 +48,7 @@ from .model import (
 )
 from .reader import ReadResult, read_yaml
 from .regions import region_table
-from .vocabulary import CONTEXT_FIELDS, LAYERS, LIST_OUTCOMES, OUTCOMES, STATUSES
+from .vocabulary import CONTEXT_FIELDS, LIST_OUTCOMES, OUTCOMES, STATUSES
 
 __all__ = ["SECTIONS", "SHIPPED_CATALOGS", "SOURCE_KINDS", "CatalogLibrary", "parse_policy"]
 
@@ -784,11 +784,11 @@ class _PolicyBuilder(_Builder):
                 self.error(
                     node,
                     f"'{outcome}' 的规则需要写 value（报销层次列表）。",
-                    f"A rule for '{outcome}' needs 'value': the list of layers it gives.",
-                    f"Layers: {', '.join(LAYERS)}.",
+                    f"A rule for '{outcome}' needs 'value': the list of codes it gives.",
+                    f"Codes: {', '.join(LIST_OUTCOMES[outcome])}.",
                 )
             else:
-                value = self.layers(keys["value"][1])
+                value = self.codes(keys["value"][1], outcome)
             if "target_ratio" in keys:
                 ratio = self.number(keys["target_ratio"][1], "target_ratio")
         elif outcome is not None:
@@ -840,25 +840,28 @@ class _PolicyBuilder(_Builder):
             return None
         return value
 
-    def layers(self, node: Node) -> tuple[str, ...] | None:
+    def codes(self, node: Node, outcome: str) -> tuple[str, ...] | None:
+        """The codes a rule of a list outcome gives, checked against that outcome's list."""
+        vocabulary = LIST_OUTCOMES[outcome]
         out: list[str] = []
         ok = True
         for item, value in self.texts(node, "value", allow_empty=False):
-            if value not in LAYERS:
+            if value not in vocabulary:
                 ok = False
                 self.error(
                     item,
-                    f"报销层次 '{value}' 不认识。",
-                    f"Unknown reimbursement layer '{value}'.",
-                    _suggest(value, LAYERS) or f"Layers: {', '.join(LAYERS)}.",
+                    f"'{value}' 不是 {outcome} 的取值。",
+                    f"'{value}' is not a code of {outcome}.",
+                    _suggest(value, vocabulary) or f"Codes: {', '.join(vocabulary)}.",
                 )
             out.append(value)
-        order = list(LAYERS)
+        order = list(vocabulary)
         if ok and out != sorted(out, key=order.index):
             self.error(
                 node,
-                "报销层次要按结算顺序写。",
-                f"Write the layers in the order a bill is settled: {', '.join(LAYERS)}.",
+                f"{outcome} 的取值要按规定顺序写。",
+                f"Write the codes of {outcome} in this order: {', '.join(vocabulary)}"
+                + (" (the order a bill is settled)." if outcome == "reimbursement_layers" else "."),
             )
             return None
         return tuple(out) if ok and out else None

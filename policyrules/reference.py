@@ -180,8 +180,8 @@ class ReferenceEvaluator:
         if plan.none_applies is None:
             labels = "; ".join(r.label or r.id for r in plan.grant_rules)
             gap = (
-                f"{self.model.meta.document} does not say which reimbursement layers apply to "
-                f"this case; it gives them only for: {labels}"
+                f"{self.model.meta.document} does not say what {plan.name} is in this case; "
+                f"it gives it only for: {labels}"
             )
             plan.none_applies = Outcome(
                 plan.name, None, tuple(r.id for r in plan.grant_rules),

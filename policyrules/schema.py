@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .format import SECTIONS, SOURCE_KINDS
-from .vocabulary import CONTEXT_FIELDS, LAYERS, OUTCOMES, STATUSES
+from .vocabulary import CONTEXT_FIELDS, LIST_OUTCOMES, OUTCOMES, STATUSES
 
 __all__ = ["context_schema", "policy_schema", "write_schemas"]
 
@@ -129,7 +129,7 @@ def policy_schema() -> dict[str, Any]:
         "label": _TEXT,
         "when": {"oneOf": [_list({"$ref": "#/$defs/condition"}, 1), {"$ref": "#/$defs/condition"}]},
         "cite": {"oneOf": [_citation(), _list(_citation(), 1)]},
-        "value": _list({"enum": list(LAYERS)}, 1),
+        "value": _list({"enum": sorted({c for codes in LIST_OUTCOMES.values() for c in codes})}, 1),
         "target_ratio": {"type": "number", "minimum": 0, "maximum": 1},
         "note": _TEXT,
     })

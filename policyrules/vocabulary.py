@@ -83,9 +83,36 @@ BOOLEAN_OUTCOMES: Final[tuple[str, ...]] = (
     "family_doctor_priority",
     "free_tb_treatment",
     "two_cancer_screening",
+    # added by the project (docs/contract.md, "Additions"): optional, never renamed
+    "free_health_check",
+    "green_channel",
+    "policy_contract",
 )
-LIST_OUTCOMES: Final[tuple[str, ...]] = ("reimbursement_layers",)
-OUTCOMES: Final[tuple[str, ...]] = BOOLEAN_OUTCOMES + LIST_OUTCOMES
+
+#: Reimbursement layer codes, in the order a bill is settled.
+LAYERS: Final[dict[str, str]] = {
+    "basic_medical_insurance": "基本医疗保险",
+    "critical_illness_insurance": "大病保险",
+    "medical_assistance": "医疗救助",
+    "supplementary": "地方补充层次（如医保帮扶、兜底保障）",
+}
+
+#: Outcomes whose value is an ordered list of codes: outcome -> its codes, in their order.
+LIST_OUTCOMES: Final[dict[str, dict[str, str]]] = {
+    "reimbursement_layers": LAYERS,
+    # added by the project (docs/contract.md, "Additions")
+    "family_doctor_team": {
+        "village_doctor": "乡村医生",
+        "township_doctor": "乡镇卫生院临床医生（全科医生）",
+        "county_specialist": "县级医院专科医生",
+    },
+    "visit_schedule": {
+        "county_quarterly": "县级责任医生每季度一次",
+        "township_monthly": "乡级责任医生每月一次",
+        "village_weekly": "村级责任医生每周一次",
+    },
+}
+OUTCOMES: Final[tuple[str, ...]] = BOOLEAN_OUTCOMES + tuple(LIST_OUTCOMES)
 
 OUTCOME_LABELS: Final[dict[str, str]] = {
     "pay_later": "先诊疗后付费",
@@ -97,12 +124,9 @@ OUTCOME_LABELS: Final[dict[str, str]] = {
     "free_tb_treatment": "肺结核免费抗痨药物治疗",
     "two_cancer_screening": "宫颈癌、乳腺癌免费检查",
     "reimbursement_layers": "报销层次",
-}
-
-#: Reimbursement layer codes, in the order a bill is settled.
-LAYERS: Final[dict[str, str]] = {
-    "basic_medical_insurance": "基本医疗保险",
-    "critical_illness_insurance": "大病保险",
-    "medical_assistance": "医疗救助",
-    "supplementary": "地方补充层次（如医保帮扶、兜底保障）",
+    "free_health_check": "免费健康体检",
+    "green_channel": "就医转诊“绿色通道”",
+    "policy_contract": "乡村干部政策保障签约",
+    "family_doctor_team": "家庭医生签约服务团队组成",
+    "visit_schedule": "签约责任医生巡诊频次",
 }
