@@ -11,7 +11,8 @@ import datetime as dt
 import difflib
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from .errors import ContextError, ContextProblem
@@ -40,6 +41,7 @@ class Facts:
         self.date_given = date_given
 
 
+@lru_cache(maxsize=4096)
 def normalise_name(name: str) -> str:
     """How institution names are compared: NFKC (full-width -> half-width), no spaces, casefold."""
     return "".join(unicodedata.normalize("NFKC", name).split()).casefold()
@@ -47,6 +49,32 @@ def normalise_name(name: str) -> str:
 
 def read_context(context: Mapping[str, Any], today: dt.date | None = None) -> Facts:
     """Validate ``context`` and return its facts, or raise `ContextError` listing every problem."""
+    values = _read_fast(context) if type(context) is dict else None
+    if values is None:
+        values = _read_checked(context)
+    date_given = "encounter.date" in values
+    date = values["encounter.date"] if date_given else (today or dt.date.today())
+    birth = values.get("person.birth_date")
+    if birth is not None:
+        if birth > date:
+            raise ContextError(
+                [ContextProblem("person.birth_date", f"{birth} is after the encounter date {date}")]
+            )
+        if "person.age" not in values:
+            values["person.age"] = date.year - birth.year - ((date.month, date.day) < (birth.month, birth.day))
+    statuses = values.get("person.statuses")
+    if statuses is not None:
+        for status in statuses & _IMPLYING:
+            statuses = statuses | STATUS_IMPLIES[status]
+        values["person.statuses"] = statuses
+    name = values.get("encounter.institution.name")
+    if name is not None:
+        values["encounter.institution.name"] = normalise_name(name)
+    return Facts(values, date, date_given)
+
+
+def _read_checked(context: Any) -> dict[str, Any]:
+    """The careful reading: every problem of the context, named, or its values."""
     problems: list[ContextProblem] = []
     flat: dict[str, Any] = {}
     if not isinstance(context, Mapping):
@@ -61,24 +89,106 @@ def read_context(context: Mapping[str, Any], today: dt.date | None = None) -> Fa
             values[field] = value
     if problems:
         raise ContextError(problems)
-    date_given = "encounter.date" in values
-    date = values["encounter.date"] if date_given else (today or dt.date.today())
-    birth = values.get("person.birth_date")
-    if birth is not None:
-        if birth > date:
-            raise ContextError(
-                [ContextProblem("person.birth_date", f"{birth} is after the encounter date {date}")]
-            )
-        if "person.age" not in values:
-            values["person.age"] = date.year - birth.year - ((date.month, date.day) < (birth.month, birth.day))
-    statuses = values.get("person.statuses")
-    if statuses is not None:
-        for status in list(statuses):
-            statuses = statuses | STATUS_IMPLIES.get(status, frozenset())
-        values["person.statuses"] = statuses
-    if "encounter.institution.name" in values:
-        values["encounter.institution.name"] = normalise_name(values["encounter.institution.name"])
-    return Facts(values, date, date_given)
+    return values
+
+
+# ---------------------------------------------------------------- the fast reading
+# Most contexts are valid: they are read here without building messages. Anything unusual
+# returns None, and `_read_checked` reads the context again and names what is wrong. A test
+# checks that both readings give the same values.
+
+_BAD = object()
+_IMPLYING = frozenset(STATUS_IMPLIES)
+_STATUS_SET = frozenset(STATUSES)
+
+
+@lru_cache(maxsize=4096)
+def _date(text: str) -> Any:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return _BAD
+
+
+@lru_cache(maxsize=8192)
+def _diagnosis(code: str) -> str | None:
+    code = code.strip()
+    if code[:1].islower():
+        code = code[0].upper() + code[1:]
+    return code if DIAGNOSIS_PATTERN.match(code) else None
+
+
+def _fast_checker(kind: str, vocabulary: tuple[str, ...]) -> Callable[[Any], Any]:
+    if kind == "int":
+        return lambda v: v if type(v) is int and 0 <= v <= 150 else _BAD
+    if kind == "bool":
+        return lambda v: v if type(v) is bool else _BAD
+    if kind == "enum":
+        allowed = frozenset(vocabulary)
+        return lambda v: v if type(v) is str and v in allowed else _BAD
+    if kind == "date":
+        return lambda v: _date(v) if type(v) is str else _BAD
+    if kind == "region":
+        return lambda v: v if type(v) is str and len(v) == 6 and v.isascii() and v.isdigit() else _BAD
+    if kind == "text":
+        return lambda v: v if type(v) is str and v.strip() else _BAD
+    if kind == "statuses":
+        def statuses(v: Any) -> Any:
+            if type(v) is not list or not all(type(x) is str for x in v):
+                return _BAD
+            return frozenset(v) if _STATUS_SET.issuperset(v) else _BAD
+        return statuses
+    if kind == "diagnoses":
+        def diagnoses(v: Any) -> Any:
+            if type(v) is not list:
+                return _BAD
+            out = []
+            for item in v:
+                code = _diagnosis(item) if type(item) is str else None
+                if code is None:
+                    return _BAD
+                out.append(code)
+            return tuple(out)
+        return diagnoses
+    raise AssertionError(kind)  # pragma: no cover
+
+
+def _tree() -> dict[str, Any]:
+    tree: dict[str, Any] = {}
+    for field, (kind, vocabulary) in CONTEXT_FIELDS.items():
+        node = tree
+        *parents, leaf = field.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = (field, _fast_checker(kind, vocabulary))
+    return tree
+
+
+_TREE = _tree()
+
+
+def _read_fast(context: dict[str, Any]) -> dict[str, Any] | None:
+    values: dict[str, Any] = {}
+    stack = [(context, _TREE)]
+    while stack:
+        node, spec = stack.pop()
+        for key, value in node.items():
+            sub = spec.get(key) if type(key) is str else None
+            if sub is None:
+                return None
+            if value is None:
+                continue
+            if type(sub) is dict:
+                if type(value) is not dict:
+                    return None
+                stack.append((value, sub))
+                continue
+            field, check = sub
+            checked = check(value)
+            if checked is _BAD:
+                return None
+            values[field] = checked
+    return values
 
 
 def _flatten(node: Mapping[str, Any], prefix: str, out: dict[str, Any], problems: list[ContextProblem]) -> None:
