@@ -57,7 +57,56 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true", help="print the CONTRACT's JSON answer")
     evaluate.add_argument("--engine", choices=ENGINES, default="reference")
     evaluate.set_defaults(run=_evaluate)
+
+    test = commands.add_parser("test", help="run YAML test cases (default: the shipped policies' cases)")
+    test.add_argument("paths", nargs="*", help="case files or folders (default: policies/cases)")
+    test.add_argument("--policies", help="the policies the cases are for (default: the folder holding 'cases')")
+    test.add_argument("--engine", choices=ENGINES, default="reference")
+    test.add_argument("--coverage", action="store_true", help="list the rules no case exercises")
+    test.set_defaults(run=_test)
     return parser
+
+
+# ---------------------------------------------------------------- test
+
+
+def _test(args: argparse.Namespace) -> int:
+    from .cases import coverage, find_case_files, policy_for, read_case_file, run_cases
+    from .policy import shipped_policies_dir
+    from .pytest_plugin import policies_dir_for
+
+    paths = [Path(p) for p in args.paths] or [shipped_policies_dir() / "cases"]
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise PolicyLoadError([Problem(m, 1, 1, "找不到这个文件或文件夹。\nNo such file or directory.") for m in missing])
+    files = find_case_files(paths)
+    loaded: dict[Path, PolicySet] = {}
+    total = failed = 0
+    by_policy: dict[str, tuple[Any, list[Any]]] = {}
+    for file in files:
+        case_file = read_case_file(file)
+        folder = Path(args.policies) if args.policies else policies_dir_for(file)
+        if folder not in loaded:
+            loaded[folder] = load_policies(folder)
+        policy = policy_for(case_file, loaded[folder])
+        failures = run_cases(case_file, policy, args.engine)
+        total += len(case_file.cases)
+        failed += len(failures)
+        for failure in failures:
+            print(failure.render())
+        by_policy.setdefault(policy.id, (policy, []))[1].extend(case_file.cases)
+    print(f"{total - failed} passed, {failed} failed")
+    uncovered_count = 0
+    if args.coverage:
+        for policy_id, (policy, cases) in sorted(by_policy.items()):
+            uncovered = coverage(policy, cases)
+            uncovered_count += len(uncovered)
+            rules = len(policy.model.rules)
+            print(f"coverage {policy_id}: {rules - len(uncovered)} of {rules} rules exercised by {len(cases)} cases")
+            for rule in uncovered:
+                where = f"{rule.span}: " if rule.span else ""
+                print(f"    not exercised: {where}{rule.id}")
+    return 1 if failed else 0
 
 
 # ---------------------------------------------------------------- check

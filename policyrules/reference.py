@@ -401,11 +401,13 @@ def _(node: NotGiven, ev: ReferenceEvaluator) -> Explainer:
 def _(node: DiagnosisIn, ev: ReferenceEvaluator) -> Explainer:
     index = ev._catalogs[node.catalog]
     absent = (frozenset({_DIAGNOSES}), _NOTHING)
+    # with the diagnoses unknown, a 儿童 entry may yet need the age too
+    both_absent = (frozenset({_DIAGNOSES, _AGE}) if index.reads_age else absent[0], _NOTHING)
 
     def explain(v: Values) -> tuple[frozenset[str], tuple[str, ...]]:
         diagnoses = v.get(_DIAGNOSES)
         if diagnoses is None:
-            return absent
+            return both_absent if v.get(_AGE) is None else absent
         _, missing, gaps = index.match(diagnoses, v.get(_AGE))
         return missing, tuple(sorted(gaps))
 

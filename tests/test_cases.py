@@ -1,0 +1,85 @@
+"""The YAML case runner: failures say where and what, coverage names unexercised rules."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import policyrules
+from policyrules import PolicyLoadError
+from policyrules.cases import coverage, read_case_file, run_cases
+
+from .conftest import POLICIES, ROOT
+
+WORKED = POLICIES / "cases" / "beita_2021" / "pay_later_worked_example.yaml"
+
+
+def test_the_worked_example_passes(beita: policyrules.Policy) -> None:
+    case_file = read_case_file(WORKED)
+    assert case_file.policy_id == "beita_2021" and len(case_file.cases) == 6
+    assert run_cases(case_file, beita) == []
+    # dates are read as text, as JSON would carry them
+    assert case_file.cases[0].context["encounter"]["date"] == "2022-03-01"
+
+
+def test_a_failure_names_file_case_outcome_and_rules(tmp_path: Path, beita: policyrules.Policy) -> None:
+    path = tmp_path / "wrong.yaml"
+    path.write_text(WORKED.read_text("utf-8").replace(
+        "expect: {pay_later: true, deposit_exempt: true}", "expect: {pay_later: false, deposit_exempt: true}"), "utf-8")
+    (failure,) = run_cases(read_case_file(path), beita)
+    text = failure.render()
+    assert f"{path}:4: case '特困人员在区内陈家桥卫生院住院'" in text
+    assert "pay_later: expected false, got true" in text
+    assert "rules: pay_later.low_income_in_county" in text
+
+
+def test_expected_missing_is_checked(tmp_path: Path, beita: policyrules.Policy) -> None:
+    path = tmp_path / "missing.yaml"
+    path.write_text(WORKED.read_text("utf-8").replace(
+        "missing: {pay_later: [person.statuses]}", "missing: {pay_later: [person.age]}"), "utf-8")
+    (failure,) = run_cases(read_case_file(path), beita)
+    assert "expected missing [person.age], got [person.statuses]" in failure.render()
+
+
+def test_coverage_names_the_rules_no_case_exercises(beita: policyrules.Policy) -> None:
+    uncovered = {rule.id for rule in coverage(beita, read_case_file(WORKED).cases)}
+    assert "pay_later.low_income_in_county" not in uncovered
+    assert "pay_later.default_on_past_bill" not in uncovered
+    assert "free_tb_treatment.pulmonary_tb" in uncovered
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "words"),
+    [
+        ("expect: {pay_later: null}", "expect: {pay_latr: null}", "Unknown outcome 'pay_latr'"),
+        ("expect: {pay_later: false}", "expect: {pay_later: maybe}", "must be true, false or null"),
+    ],
+)
+def test_a_bad_case_file_is_reported_at_its_place(tmp_path: Path, old: str, new: str, words: str) -> None:
+    text = WORKED.read_text("utf-8")
+    line = text[: text.index(old)].count("\n") + 1
+    path = tmp_path / "bad.yaml"
+    path.write_text(text.replace(old, new, 1), "utf-8")
+    with pytest.raises(PolicyLoadError) as caught:
+        read_case_file(path)
+    (problem,) = caught.value.problems
+    assert problem.line == line and words in problem.message
+
+
+def test_cli_test_exit_codes(tmp_path: Path) -> None:
+    folder = tmp_path / "cases" / "beita_2021"
+    folder.mkdir(parents=True)
+    shutil.copy(WORKED, folder / "ok.yaml")
+    run = lambda *a: subprocess.run([sys.executable, "-m", "policyrules.cli", "test", *a],  # noqa: E731
+                                    capture_output=True, text=True, cwd=ROOT, timeout=120)
+    ok = run(str(folder), "--policies", str(POLICIES))
+    assert ok.returncode == 0 and "6 passed, 0 failed" in ok.stdout
+    (folder / "ok.yaml").write_text(WORKED.read_text("utf-8").replace("pay_later: true, deposit", "pay_later: false, deposit"), "utf-8")
+    bad = run(str(folder), "--policies", str(POLICIES))
+    assert bad.returncode == 1 and "5 passed, 1 failed" in bad.stdout
+    missing = run("no/such/cases")
+    assert missing.returncode == 2 and "No such file" in missing.stderr
