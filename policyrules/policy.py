@@ -13,13 +13,17 @@ from .determination import Determination
 from .errors import NoPolicyError, PolicyLoadError, Problem
 from .format import SHIPPED_CATALOGS, CatalogLibrary, parse_policy
 from .model import PolicyModel
+from . import rete
 from .reference import ReferenceEvaluator
 from .regions import region_table
 
-__all__ = ["ENGINES", "Policy", "PolicySet", "load_policies", "load_policy", "shipped_policies_dir"]
+__all__ = ["DEFAULT_ENGINE", "ENGINES", "Policy", "PolicySet", "load_policies", "load_policy", "shipped_policies_dir"]
 
-#: The engines `evaluate` accepts.
-ENGINES: tuple[str, ...] = ("reference",)
+#: The engines `evaluate` accepts: "reference" (pure Python, the default: it runs everywhere and
+#: is the fastest) and "rete" (durable_rules; where it cannot import, asking for it raises
+#: `EngineUnavailableError` with the reason).
+ENGINES: tuple[str, ...] = ("reference", "rete")
+DEFAULT_ENGINE = "reference"
 
 
 class Policy:
@@ -28,6 +32,7 @@ class Policy:
     def __init__(self, model: PolicyModel) -> None:
         self.model = model
         self._reference = ReferenceEvaluator(model)
+        self._rete_program = rete.compile_model(model)  # pure Python: unsupported constructs fail at load
         table = region_table()
         self.counties: frozenset[str] = frozenset().union(
             *(table.covered_counties(code) for code in model.meta.regions)
@@ -49,7 +54,7 @@ class Policy:
     def covers(self, region: str) -> bool:
         return region in self.counties
 
-    def evaluate(self, context: Mapping[str, Any], engine: str = "reference") -> Determination:
+    def evaluate(self, context: Mapping[str, Any], engine: str = DEFAULT_ENGINE) -> Determination:
         """Evaluate ``context`` (a CONTRACT context) with this policy.
 
         Raises `ContextError` for a bad context, and `NoPolicyError` when the context's
@@ -73,15 +78,21 @@ class Policy:
             )
 
     def _evaluate(self, facts: Facts, engine: str) -> Determination:
-        if engine != "reference":
-            raise ValueError(f"unknown engine {engine!r}; available: {', '.join(ENGINES)}")
+        outcomes = self._reference.evaluate(facts)
+        if engine == "rete":
+            program = self._rete_program
+            decided = rete.runner(program).run(program.prepare(facts, self._reference))
+            for name, outcome in outcomes.items():
+                value = decided[name]
+                if value != outcome.value and not (value == "none" and outcome.value is None):
+                    raise rete.ReteError(
+                        f"{self.id}: Rete decided {name} = {value!r}, the reference evaluator "
+                        f"{outcome.value!r}: one of the two targets is wrong; no answer is given"
+                    )
+        elif engine != "reference":
+            raise ValueError(f"unknown engine {engine!r}; one of: {', '.join(ENGINES)}")
         return Determination(
-            self.model.meta,
-            self.model.sha256,
-            self._reference.evaluate(facts),
-            facts.date,
-            facts.date_given,
-            engine,
+            self.model.meta, self.model.sha256, outcomes, facts.date, facts.date_given, engine
         )
 
 
@@ -122,7 +133,7 @@ class PolicySet:
             f"covered: {self.describe()}"
         )
 
-    def evaluate(self, context: Mapping[str, Any], engine: str = "reference") -> Determination:
+    def evaluate(self, context: Mapping[str, Any], engine: str = DEFAULT_ENGINE) -> Determination:
         facts = read_context(context)
         return self.select(facts)._evaluate(facts, engine)
 

@@ -83,3 +83,18 @@ def test_cli_test_exit_codes(tmp_path: Path) -> None:
     assert bad.returncode == 1 and "5 passed, 1 failed" in bad.stdout
     missing = run("no/such/cases")
     assert missing.returncode == 2 and "No such file" in missing.stderr
+
+
+def test_every_shipped_rule_is_exercised_by_a_case() -> None:
+    """Issue: `policyrules test --coverage` lists no rule for the shipped policies."""
+    from policyrules.cases import find_case_files, policy_for
+
+    policies = policyrules.load_policies(POLICIES)
+    cases: dict[str, list] = {}
+    for path in find_case_files([POLICIES / "cases"]):
+        case_file = read_case_file(path)
+        cases.setdefault(policy_for(case_file, policies).id, []).extend(case_file.cases)
+    assert set(cases) == {p.id for p in policies}, "every shipped policy has cases"
+    for policy in policies:
+        assert len(cases[policy.id]) >= 15, policy.id
+        assert [r.id for r in coverage(policy, cases[policy.id])] == [], policy.id

@@ -1,0 +1,502 @@
+"""The Rete target: the policy model compiled to a durable_rules ruleset, behind a wrapper
+that no caller can push into one of durable_rules' hazards.
+
+What Rete does and what Python does (docs/engines.md says the same for users):
+
+- **Python prepares the fact** from the validated context: every field a condition reads,
+  with a ``k_<field>`` flag saying whether it is known; institution names normalised;
+  statuses as a list (with a sentinel item, so that "none of these" can be matched on an
+  empty list); and, for each disease catalog, whether the diagnoses fall in it
+  (``"T"``/``"F"``/``"U"``), because matching 医保版 codes to WHO categories and the 儿童
+  age bands is code matching, not rule logic.
+- **Rete decides every outcome's value.** Each condition of the model is compiled to four
+  durable_rules expressions: holds (T), fails (F), does not hold (NT = F or unknown) and does
+  not fail (NF = T or unknown), so Kleene's three-valued logic is matched by the network:
+  for ``A and B``, T = T_A & T_B, F = F_A | F_B, NT = NT_A | NT_B, NF = NF_A & NF_B; unknown is
+  NT & NF. Each outcome becomes three durable rules (true / false / unknown; a list outcome
+  one rule per value), whose conditions combine the rules' grants and exceptions; exactly one
+  fires per fact.
+- **Python writes the explanation** of the value Rete decided: which rules, their citations,
+  ``missing`` and ``not_given``, from the same model, as the reference evaluator does.
+
+Hazards of durable_rules 2.0.28 and how this module keeps callers away from them:
+
+- ``post`` hands an event to the first matching rule only, and raises when none matches:
+  only facts are asserted, and exactly one rule per outcome matches every fact.
+- asserting the same fact twice raises: every fact carries a fresh ``id`` and is retracted
+  after its evaluation.
+- 1024 live sessions per ruleset, identities by 32-bit hash: a fixed pool of session ids with
+  distinct hashes; each session's state is deleted every ``SESSION_RESET`` evaluations.
+- a rule whose only condition is a negation spins forever; joins between facts can segfault;
+  conditions on the fact's ``id`` hang: none are ever generated (the compiler only produces
+  single-fact conditions over prepared fields, never ``-m``, ``c.first`` or ``id``).
+- errors inside actions are swallowed: every evaluation counts the actions that ran against
+  the outcomes it expects, and raises `ReteError` if one is missing or failed.
+- the background dispatcher can run actions after ``assert_fact`` returns: this module's host
+  never starts it, so actions run inside ``assert_fact``, and the count above checks it.
+- ruleset names are global and can never be removed: compiled rulesets are cached by the
+  policy's content hash, so loading a policy again reuses its ruleset; an edited policy gets
+  a new one.
+- durable_rules is not thread-safe: one lock per ruleset.
+- durable_rules does not import on Python >= 3.13: `AVAILABLE` is False with the reason, and
+  asking for the Rete engine raises `EngineUnavailableError` with it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Callable
+from functools import singledispatch
+from typing import Any
+
+from .context import Facts, normalise_name
+from .model import (
+    AgeRange,
+    AllOf,
+    AnyOf,
+    Condition,
+    DiagnosisIn,
+    Effect,
+    FieldIs,
+    InCounty,
+    InstitutionIn,
+    Not,
+    NotGiven,
+    PolicyModel,
+    Rule,
+    StatusAny,
+)
+from .reference import FALSE, TRUE, UNKNOWN, ReferenceEvaluator
+from .vocabulary import CONTEXT_FIELDS, HISTORY_FIELDS, LIST_OUTCOMES
+
+__all__ = ["AVAILABLE", "UNAVAILABLE_REASON", "EngineUnavailableError", "ReteError", "ReteProgram",
+           "ReteUnsupportedError", "compile_model"]
+
+try:  # durable_rules 2.0.28 fails to import on Python >= 3.13 (PyEval_CallObject)
+    from durable import engine as _durable_engine
+
+    AVAILABLE = True
+    UNAVAILABLE_REASON = ""
+except Exception as _error:  # noqa: BLE001 - any import failure means "not here"
+    _durable_engine = None
+    AVAILABLE = False
+    UNAVAILABLE_REASON = f"durable_rules cannot be imported here: {type(_error).__name__}: {_error}"
+
+#: Evaluations per session before its state is deleted (well below durable's limits).
+SESSION_RESET = 10_000
+#: Session ids per ruleset: fixed, with distinct 32-bit hashes (checked at start).
+SESSION_POOL = 4
+
+Expr = dict[str, Any]
+ALWAYS: Expr = {"pr": 1}
+_SENTINEL = "·"  # the item every statuses list carries, so that $iall never meets an empty list
+
+
+class EngineUnavailableError(RuntimeError):
+    """The Rete engine was asked for where durable_rules cannot run."""
+
+
+class ReteError(RuntimeError):
+    """durable_rules did not do what it must (an action missing or failing): never an answer."""
+
+
+class ReteUnsupportedError(ValueError):
+    """A model construct the compiler cannot express in durable_rules (named, at load time)."""
+
+
+# ---------------------------------------------------------------- expressions
+# A condition's "holds" (T) and "fails" (F) are kept in disjunctive normal form: a list of
+# terms, each a tuple of atoms that must all match. Each term becomes one durable rule, so no
+# rule outgrows durable's limit of 32 expressions per condition (MAX_SEQUENCE_EXPRESSIONS).
+
+Atom = tuple[Any, ...]  # (operator, slot, value)
+DNF = list[tuple[Atom, ...]]
+YES: DNF = [()]  # one empty term: always
+NO: DNF = []  # no term: never
+
+#: Guards checked at load time: more terms or atoms than this is reported by name.
+MAX_TERMS_PER_OUTCOME = 200
+MAX_ATOMS_PER_TERM = 10
+
+
+def _contradicts(term: tuple[Atom, ...]) -> bool:
+    equal: dict[str, Any] = {}
+    for op, slot, value in term:
+        if op == "eq":
+            if equal.setdefault(slot, value) != value:
+                return True
+    return any(op == "neq" and equal.get(slot, object()) == value for op, slot, value in term)
+
+
+def _and(*parts: DNF) -> DNF:
+    terms: DNF = [()]
+    for part in parts:
+        terms = [tuple(dict.fromkeys(a + b)) for a in terms for b in part]
+        terms = [t for t in dict.fromkeys(terms) if not _contradicts(t)]
+    return terms
+
+
+def _or(*parts: DNF) -> DNF:
+    return list(dict.fromkeys(term for part in parts for term in part))
+
+
+def _slot(field: str) -> str:
+    return "f_" + field.replace(".", "_")
+
+
+def _known(field: str, known: bool = True) -> Atom:
+    return ("eq", "k_" + field.replace(".", "_"), known)
+
+
+def _leaf(field: str, holds: DNF, fails: DNF) -> tuple[DNF, DNF]:
+    known = [(_known(field),)]
+    return _and(known, holds), _and(known, fails)
+
+
+@singledispatch
+def _compile(node: Condition, model: PolicyModel) -> tuple[DNF, DNF]:
+    raise ReteUnsupportedError(
+        f"the Rete compiler cannot express {type(node).__name__} "
+        f"({getattr(node, 'span', None) or 'no position'}): add it to policyrules/rete.py"
+    )
+
+
+@_compile.register
+def _(node: FieldIs, model: PolicyModel) -> tuple[DNF, DNF]:
+    slot = _slot(node.field)
+    values = sorted(node.values, key=str)
+    holds = [(("eq", slot, v),) for v in values]
+    fails = [tuple(("neq", slot, v) for v in values)]
+    if node.field in HISTORY_FIELDS:  # what is on file: always known (absent = nothing on file)
+        return holds, fails
+    return _leaf(node.field, holds, fails)
+
+
+@_compile.register
+def _(node: StatusAny, model: PolicyModel) -> tuple[DNF, DNF]:
+    wanted = tuple(sorted(node.statuses))
+    slot = _slot("person.statuses")
+    return _leaf("person.statuses", [(("iany", slot, s),) for s in wanted], [(("iall_not", slot, wanted),)])
+
+
+@_compile.register
+def _(node: AgeRange, model: PolicyModel) -> tuple[DNF, DNF]:
+    slot = _slot("person.age")
+    holds = [tuple(a for a in (("gte", slot, node.at_least) if node.at_least is not None else None,
+                                ("lte", slot, node.at_most) if node.at_most is not None else None) if a)]
+    fails: DNF = []
+    if node.at_least is not None:
+        fails.append((("lt", slot, node.at_least),))
+    if node.at_most is not None:
+        fails.append((("gt", slot, node.at_most),))
+    return _leaf("person.age", holds, fails)
+
+
+@_compile.register
+def _(node: InstitutionIn, model: PolicyModel) -> tuple[DNF, DNF]:
+    names = sorted({normalise_name(n) for m in model.institution_lists[node.list_name].members
+                    for n in (m.name, *m.aliases)})
+    slot = _slot("encounter.institution.name")
+    return _leaf("encounter.institution.name", [(("eq", slot, n),) for n in names],
+                 [tuple(("neq", slot, n) for n in names)])
+
+
+@_compile.register
+def _(node: InCounty, model: PolicyModel) -> tuple[DNF, DNF]:
+    region, insured = _slot("encounter.institution.region"), _slot("person.insured_region")
+    same, differ = [(("same", region, insured),)], [(("differ", region, insured),)]
+    holds, fails = (same, differ) if node.expected else (differ, same)
+    known = [(_known("encounter.institution.region"), _known("person.insured_region"))]
+    return _and(known, holds), _and(known, fails)
+
+
+@_compile.register
+def _(node: DiagnosisIn, model: PolicyModel) -> tuple[DNF, DNF]:
+    slot = "dx_" + node.catalog
+    return [(("eq", slot, "T"),)], [(("eq", slot, "F"),)]
+
+
+@_compile.register
+def _(node: NotGiven, model: PolicyModel) -> tuple[DNF, DNF]:
+    return NO, NO  # the document leaves it open: it neither holds nor fails
+
+
+@_compile.register
+def _(node: AllOf, model: PolicyModel) -> tuple[DNF, DNF]:
+    parts = [_compile(item, model) for item in node.items]
+    return _and(*(t for t, _ in parts)), _or(*(f for _, f in parts))
+
+
+@_compile.register
+def _(node: AnyOf, model: PolicyModel) -> tuple[DNF, DNF]:
+    parts = [_compile(item, model) for item in node.items]
+    return _or(*(t for t, _ in parts)), _and(*(f for _, f in parts))
+
+
+@_compile.register
+def _(node: Not, model: PolicyModel) -> tuple[DNF, DNF]:
+    holds, fails = _compile(node.item, model)
+    return fails, holds
+
+
+def _expression(atom: Atom) -> Expr:
+    op, slot, value = atom
+    if op == "eq":
+        return {slot: value}
+    if op == "neq":
+        return {"$neq": {slot: value}}
+    if op in ("gte", "lte", "gt", "lt"):
+        return {"$" + op: {slot: value}}
+    if op == "iany":
+        return {"$iany": {slot: {"$i": value}}}
+    if op == "iall_not":
+        items = [{"$neq": {"$i": v}} for v in value]
+        return {"$iall": {slot: items[0] if len(items) == 1 else {"$and": items}}}
+    if op == "same":
+        return {slot: {"$m": value}}
+    if op == "differ":
+        return {"$neq": {slot: {"$m": value}}}
+    raise AssertionError(op)  # pragma: no cover
+
+
+# ---------------------------------------------------------------- the program
+
+
+class ReteProgram:
+    """A policy model compiled for durable_rules: the ruleset definition (JSON-ready), the
+    outcome and value each durable rule decides, and what the prepared fact must carry.
+
+    An outcome whose true and false rules all fail to match is unknown: Rete decides true and
+    false, and unknown is what neither reaches (every answer is also checked against the
+    reference evaluator, so an action that did not run cannot pass for "unknown")."""
+
+    def __init__(self, model: PolicyModel) -> None:
+        self.model = model
+        self.name = f"policyrules_{model.meta.id}_{model.sha256[:16]}"
+        self.rules: dict[str, tuple[str, Any]] = {}  # durable rule name -> (outcome, value)
+        self.definition: dict[str, Expr] = {}
+        self.catalogs = sorted({n.catalog for r in model.rules for n in _walk(r.when) if isinstance(n, DiagnosisIn)})
+        self.fields = sorted({f for r in model.rules for n in _walk(r.when) for f in _fields(n)})
+        self.outcomes = model.outcomes()
+        for index, outcome in enumerate(self.outcomes):
+            grants = [r for r in model.rules if r.outcome == outcome and r.effect is Effect.GRANT]
+            exceptions = [r for r in model.rules if r.outcome == outcome and r.effect is Effect.EXCEPTION]
+            compiled = [_compile(r.when, model) for r in grants]
+            if outcome in LIST_OUTCOMES:
+                cases: list[tuple[Any, DNF]] = []
+                for position, (rule, (holds, _)) in enumerate(zip(grants, compiled)):
+                    earlier_fail = _and(*(f for _, f in compiled[:position]))
+                    cases.append((rule.value, _and(holds, earlier_fail)))
+                cases.append(("none", _and(*(f for _, f in compiled))))
+            else:
+                taken = [_compile(r.when, model) for r in exceptions]
+                holds = _and(_or(*(t for t, _ in compiled)), _and(*(f for _, f in taken)))
+                fails = _or(_and(*(f for _, f in compiled)), *(t for t, _ in taken))
+                cases = [(True, holds), (False, fails)]
+            self._add(index, outcome, cases)
+        # Every fact matches this rule, so durable never raises "not handled" (when every outcome
+        # is unknown, no other rule matches), and its action proves that actions ran.
+        self.definition["seen"] = {"all": [{"m": dict(ALWAYS)}]}
+        self.rules["seen"] = ("$seen", True)
+
+    def _add(self, index: int, outcome: str, cases: list[tuple[Any, DNF]]) -> None:
+        terms = sum(len(dnf) for _, dnf in cases)
+        if terms > MAX_TERMS_PER_OUTCOME:
+            raise ReteUnsupportedError(
+                f"{self.model.meta.id}: '{outcome}' needs {terms} durable rules (more than "
+                f"{MAX_TERMS_PER_OUTCOME}); split its conditions into several rules"
+            )
+        for case, (value, dnf) in enumerate(cases):
+            for number, term in enumerate(dnf):
+                if len(term) > MAX_ATOMS_PER_TERM:
+                    raise ReteUnsupportedError(
+                        f"{self.model.meta.id}: a condition of '{outcome}' tests {len(term)} "
+                        f"things at once (durable_rules allows {MAX_ATOMS_PER_TERM} here)"
+                    )
+                name = f"o{index}_{case}_{number}"
+                # every condition also tests the constant 'pr': no rule is ever a bare negation
+                expressions = [dict(ALWAYS), *(_expression(atom) for atom in term)]
+                self.definition[name] = {"all": [{"m": {"$and": expressions}}]}
+                self.rules[name] = (outcome, value)
+
+    def prepare(self, facts: Facts, reference: ReferenceEvaluator) -> dict[str, Any]:
+        """The fact durable_rules matches: fields with known flags, catalog memberships."""
+        values = facts.values
+        fact: dict[str, Any] = {"pr": 1}
+        for field in self.fields:
+            slot = _slot(field)
+            value = values.get(field)
+            if field in HISTORY_FIELDS:
+                fact[slot] = bool(value)
+                continue
+            fact["k_" + field.replace(".", "_")] = value is not None
+            if field == "person.statuses":
+                value = sorted(value or ()) + [_SENTINEL]
+            elif value is None:
+                value = ""
+            fact[slot] = value
+        diagnoses, age = values.get("encounter.diagnoses"), values.get("person.age")
+        for catalog in self.catalogs:
+            if diagnoses is None:
+                fact["dx_" + catalog] = "U"
+            else:
+                truth = reference._catalogs[catalog].match(diagnoses, age)[0]
+                fact["dx_" + catalog] = {TRUE: "T", FALSE: "F", UNKNOWN: "U"}[truth]
+        return fact
+
+
+def _walk(node: Condition) -> list[Condition]:
+    out: list[Condition] = [node]
+    for child in getattr(node, "items", ()):
+        out += _walk(child)
+    if isinstance(node, Not):
+        out += _walk(node.item)
+    return out
+
+
+def _fields(node: Condition) -> list[str]:
+    if isinstance(node, FieldIs):
+        return [node.field]
+    if isinstance(node, StatusAny):
+        return ["person.statuses"]
+    if isinstance(node, AgeRange):
+        return ["person.age"]
+    if isinstance(node, InstitutionIn):
+        return ["encounter.institution.name"]
+    if isinstance(node, InCounty):
+        return ["encounter.institution.region", "person.insured_region"]
+    return []
+
+
+def compile_model(model: PolicyModel) -> ReteProgram:
+    """Compile ``model`` for durable_rules; raises `ReteUnsupportedError` naming what cannot be."""
+    program = ReteProgram(model)
+    unknown_fields = [f for f in program.fields if f not in CONTEXT_FIELDS]
+    if unknown_fields:  # pragma: no cover - the loader only lets CONTRACT fields through
+        raise ReteUnsupportedError(f"fields outside the CONTRACT: {unknown_fields}")
+    return program
+
+
+# ---------------------------------------------------------------- running it
+
+
+class _Host(_durable_engine.Host if _durable_engine else object):  # type: ignore[misc]
+    """durable's host without its background dispatcher threads: actions run only inside
+    assert_fact, on the caller's thread, so no action can run after the answer is read."""
+
+    def _run(self) -> None:
+        pass
+
+
+_HOST: Any = None
+_HOST_LOCK = threading.RLock()
+_RUNNERS: dict[str, _Runner] = {}
+
+
+def _distinct_sids(count: int) -> list[str]:
+    """Session ids whose 32-bit FNV-1a hashes differ (durable identifies sessions by them)."""
+    def fnv1a32(text: str) -> int:
+        value = 0x811C9DC5
+        for byte in text.encode():
+            value = ((value ^ byte) * 0x01000193) & 0xFFFFFFFF
+        return value
+    sids: list[str] = []
+    seen: set[int] = set()
+    for n in itertools.count():
+        sid = f"s{n}"
+        if fnv1a32(sid) not in seen:
+            seen.add(fnv1a32(sid))
+            sids.append(sid)
+        if len(sids) == count:
+            return sids
+    raise AssertionError  # pragma: no cover
+
+
+class _Runner:
+    """One registered ruleset: its lock, sessions and action bookkeeping."""
+
+    def __init__(self, program: ReteProgram) -> None:
+        self.program = program
+        self.lock = threading.Lock()
+        self.sids = _distinct_sids(SESSION_POOL)
+        self.uses = dict.fromkeys(self.sids, 0)
+        self.next_sid = itertools.cycle(self.sids)
+        self.fact_ids = itertools.count(1)
+        self.results: dict[str, Any] = {}
+        self.errors: list[BaseException] = []
+        definition = {}
+        for name, rule in program.definition.items():
+            definition[name] = dict(rule, run=self._action(name))
+        _host().set_rulesets({program.name: definition})
+
+    def _action(self, name: str) -> Callable[[Any], None]:
+        outcome, value = self.program.rules[name]
+        results = self.results
+
+        errors = self.errors
+
+        def action(c: Any) -> None:
+            try:
+                if outcome in results and results[outcome] != value:  # the compiler is wrong
+                    results["$conflict"] = (outcome, results[outcome], value)
+                results[outcome] = value
+            except BaseException as error:  # durable would swallow it into the state
+                errors.append(error)
+                raise
+
+        return action
+
+    def run(self, fact: dict[str, Any]) -> dict[str, Any]:
+        host = _host()
+        name = self.program.name
+        with self.lock:
+            sid = next(self.next_sid)
+            fact["sid"] = sid
+            fact["id"] = next(self.fact_ids)
+            self.results.clear()
+            try:
+                host.assert_fact(name, fact)
+            except Exception as error:
+                raise ReteError(f"durable_rules refused the fact of {name}: {error}") from error
+            finally:
+                self.uses[sid] += 1
+                try:
+                    host.retract_fact(name, fact)
+                except Exception:  # noqa: BLE001, S110 - the session is reset below instead
+                    self.uses[sid] = SESSION_RESET
+                if self.uses[sid] >= SESSION_RESET:
+                    host.delete_state(name, sid)
+                    self.uses[sid] = 0
+            results = dict(self.results)
+        if "$conflict" in results:
+            raise ReteError(f"rules of one outcome decided two values in {name}: {results['$conflict']}")
+        if "$seen" not in results:
+            raise ReteError(f"durable_rules ran no action for the fact of {name}: no answer")
+        if self.errors:
+            error = self.errors.pop()
+            self.errors.clear()
+            raise ReteError(f"an action of {name} failed: {error!r}") from error
+        return {outcome: results.get(outcome) for outcome in self.program.outcomes}
+
+
+def _host() -> Any:
+    global _HOST
+    if _HOST is None:
+        with _HOST_LOCK:
+            if _HOST is None:
+                _HOST = _Host()
+    return _HOST
+
+
+def runner(program: ReteProgram) -> _Runner:
+    """The registered ruleset of ``program`` (registered once per content hash)."""
+    if not AVAILABLE:
+        raise EngineUnavailableError(UNAVAILABLE_REASON)
+    found = _RUNNERS.get(program.name)
+    if found is None:
+        with _HOST_LOCK:
+            found = _RUNNERS.get(program.name)
+            if found is None:
+                found = _RUNNERS[program.name] = _Runner(program)
+    return found
