@@ -20,10 +20,14 @@ from .errors import (
     Problem,
     SourceSpan,
 )
-from .policy import ENGINES, Policy, PolicySet, load_policies, load_policy
+from .policy import DEFAULT_ENGINE, ENGINES, Policy, PolicySet, load_policies, load_policy
+from .rete import EngineUnavailableError, ReteError
 
 __all__ = [
+    "DEFAULT_ENGINE",
     "ENGINES",
+    "EngineUnavailableError",
+    "ReteError",
     "ContextError",
     "ContextProblem",
     "Determination",

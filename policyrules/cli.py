@@ -16,7 +16,8 @@ from typing import Any, TextIO
 from .determination import Determination
 from .errors import ContextError, NoPolicyError, PolicyLoadError, Problem
 from .format import SHIPPED_CATALOGS, CatalogLibrary
-from .policy import ENGINES, PolicySet, load_files, load_policies, load_policy
+from .policy import DEFAULT_ENGINE, ENGINES, PolicySet, load_files, load_policies, load_policy
+from .rete import EngineUnavailableError
 from .vocabulary import OUTCOME_LABELS
 
 __all__ = ["main"]
@@ -31,6 +32,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.run(args))
     except PolicyLoadError as error:
         print(str(error), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except EngineUnavailableError as error:
+        print(f"the engine asked for cannot run here: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:  # pragma: no cover - `policyrules ... | head`
         return EXIT_OK
@@ -55,13 +59,14 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("--policy", help="one policy file")
     source.add_argument("--policies", help="a directory of policies (default: the shipped ones)")
     evaluate.add_argument("--json", action="store_true", help="print the CONTRACT's JSON answer")
-    evaluate.add_argument("--engine", choices=ENGINES, default="reference")
+    evaluate.add_argument("--engine", choices=ENGINES, default=DEFAULT_ENGINE,
+                          help="reference (pure Python, the default) or rete (durable_rules)")
     evaluate.set_defaults(run=_evaluate)
 
     test = commands.add_parser("test", help="run YAML test cases (default: the shipped policies' cases)")
     test.add_argument("paths", nargs="*", help="case files or folders (default: policies/cases)")
     test.add_argument("--policies", help="the policies the cases are for (default: the folder holding 'cases')")
-    test.add_argument("--engine", choices=ENGINES, default="reference")
+    test.add_argument("--engine", choices=ENGINES, default=DEFAULT_ENGINE)
     test.add_argument("--coverage", action="store_true", help="list the rules no case exercises")
     test.set_defaults(run=_test)
     return parser

@@ -9,31 +9,35 @@ What Rete does and what Python does (docs/engines.md says the same for users):
   empty list); and, for each disease catalog, whether the diagnoses fall in it
   (``"T"``/``"F"``/``"U"``), because matching 医保版 codes to WHO categories and the 儿童
   age bands is code matching, not rule logic.
-- **Rete decides every outcome's value.** Each condition of the model is compiled to four
-  durable_rules expressions: holds (T), fails (F), does not hold (NT = F or unknown) and does
-  not fail (NF = T or unknown), so Kleene's three-valued logic is matched by the network:
-  for ``A and B``, T = T_A & T_B, F = F_A | F_B, NT = NT_A | NT_B, NF = NF_A & NF_B; unknown is
-  NT & NF. Each outcome becomes three durable rules (true / false / unknown; a list outcome
-  one rule per value), whose conditions combine the rules' grants and exceptions; exactly one
-  fires per fact.
+- **Rete decides every outcome's value.** Each condition of the model is compiled to when it
+  holds (T) and when it fails (F), both over the prepared fields, so Kleene's three-valued
+  logic is matched by the network: for ``A and B``, T = T_A & T_B and F = F_A | F_B; for
+  ``not A`` they swap; a ``not_given`` condition neither holds nor fails. An outcome is true
+  when some grant holds and every exception fails, false when every grant fails or some
+  exception holds; both are put in disjunctive normal form and each term becomes one durable
+  rule whose action records the value. An outcome none of whose rules fires is unknown.
 - **Python writes the explanation** of the value Rete decided: which rules, their citations,
   ``missing`` and ``not_given``, from the same model, as the reference evaluator does.
 
 Hazards of durable_rules 2.0.28 and how this module keeps callers away from them:
 
 - ``post`` hands an event to the first matching rule only, and raises when none matches:
-  only facts are asserted, and exactly one rule per outcome matches every fact.
+  only facts are asserted, and a catch-all rule matches every fact (its action also proves
+  that the actions ran).
 - asserting the same fact twice raises: every fact carries a fresh ``id`` and is retracted
   after its evaluation.
 - 1024 live sessions per ruleset, identities by 32-bit hash: a fixed pool of session ids with
   distinct hashes; each session's state is deleted every ``SESSION_RESET`` evaluations.
 - a rule whose only condition is a negation spins forever; joins between facts can segfault;
   conditions on the fact's ``id`` hang: none are ever generated (the compiler only produces
-  single-fact conditions over prepared fields, never ``-m``, ``c.first`` or ``id``).
-- errors inside actions are swallowed: every evaluation counts the actions that ran against
-  the outcomes it expects, and raises `ReteError` if one is missing or failed.
+  single-fact conditions over prepared fields, each with the constant ``pr`` in it, never
+  ``-m``, ``c.first`` or ``id``); durable's limit of 32 expressions per condition is kept
+  by the normal form and checked at load, where a policy that would exceed it is named.
+- errors inside actions are swallowed into the session state: every action records its own
+  failure, the catch-all action must have run, two values for one outcome are refused, and
+  every value is compared with the reference evaluator's; any of these raises `ReteError`.
 - the background dispatcher can run actions after ``assert_fact`` returns: this module's host
-  never starts it, so actions run inside ``assert_fact``, and the count above checks it.
+  never starts it, so actions run inside ``assert_fact``, on the caller's thread.
 - ruleset names are global and can never be removed: compiled rulesets are cached by the
   policy's content hash, so loading a policy again reuses its ruleset; an edited policy gets
   a new one.
@@ -432,20 +436,22 @@ class _Runner:
 
     def _action(self, name: str) -> Callable[[Any], None]:
         outcome, value = self.program.rules[name]
-        results = self.results
-
-        errors = self.errors
 
         def action(c: Any) -> None:
             try:
-                if outcome in results and results[outcome] != value:  # the compiler is wrong
-                    results["$conflict"] = (outcome, results[outcome], value)
-                results[outcome] = value
+                self.record(outcome, value)
             except BaseException as error:  # durable would swallow it into the state
-                errors.append(error)
+                self.errors.append(error)
                 raise
 
         return action
+
+    def record(self, outcome: str, value: Any) -> None:
+        """What every action does: note the value its rule decides for its outcome."""
+        results = self.results
+        if outcome in results and results[outcome] != value:  # the compiler is wrong
+            results["$conflict"] = (outcome, results[outcome], value)
+        results[outcome] = value
 
     def run(self, fact: dict[str, Any]) -> dict[str, Any]:
         host = _host()
@@ -455,6 +461,7 @@ class _Runner:
             fact["sid"] = sid
             fact["id"] = next(self.fact_ids)
             self.results.clear()
+            self.errors.clear()
             try:
                 host.assert_fact(name, fact)
             except Exception as error:
@@ -469,14 +476,14 @@ class _Runner:
                     host.delete_state(name, sid)
                     self.uses[sid] = 0
             results = dict(self.results)
+            errors = list(self.errors)
+            self.errors.clear()
         if "$conflict" in results:
             raise ReteError(f"rules of one outcome decided two values in {name}: {results['$conflict']}")
+        if errors:  # durable swallows an action's exception into the session state
+            raise ReteError(f"an action of {name} failed: {errors[0]!r}") from errors[0]
         if "$seen" not in results:
             raise ReteError(f"durable_rules ran no action for the fact of {name}: no answer")
-        if self.errors:
-            error = self.errors.pop()
-            self.errors.clear()
-            raise ReteError(f"an action of {name} failed: {error!r}") from error
         return {outcome: results.get(outcome) for outcome in self.program.outcomes}
 
 

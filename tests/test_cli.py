@@ -111,3 +111,19 @@ def test_json_lines_from_stdin() -> None:
 def test_bad_policy_file_for_evaluate() -> None:
     result = run("evaluate", str(EXAMPLES / "beita_destitute_inpatient.json"), "--policy", str(FIXTURES / "broken" / "gbk.yaml"))
     assert result.returncode == 2 and "gbk.yaml:4:13:" in result.stderr and "GBK" in result.stderr
+
+
+@pytest.mark.parametrize("example", sorted(p.name for p in EXAMPLES.glob("*.json")))
+def test_rete_answers_every_example_exactly_as_reference(example: str) -> None:
+    from policyrules import rete
+
+    if not rete.AVAILABLE:
+        pytest.skip(rete.UNAVAILABLE_REASON)
+    answers = []
+    for engine in ("rete", "reference"):
+        result = run("evaluate", str(EXAMPLES / example), "--json", "--engine", engine)
+        assert result.returncode == 0, result.stderr
+        answer = json.loads(result.stdout)
+        assert answer["policy"].pop("engine") == engine
+        answers.append(answer)
+    assert answers[0] == answers[1]
