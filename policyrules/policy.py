@@ -14,7 +14,7 @@ from .errors import NoPolicyError, PolicyLoadError, Problem
 from .format import SHIPPED_CATALOGS, CatalogLibrary, parse_policy
 from .model import PolicyModel
 from . import rete
-from .reference import ReferenceEvaluator
+from .reference import ReferenceEvaluator, TargetDisagreement
 from .regions import region_table
 
 __all__ = ["DEFAULT_ENGINE", "ENGINES", "Policy", "PolicySet", "load_policies", "load_policy", "shipped_policies_dir"]
@@ -78,18 +78,16 @@ class Policy:
             )
 
     def _evaluate(self, facts: Facts, engine: str) -> Determination:
-        outcomes = self._reference.evaluate(facts)
-        if engine == "rete":
+        if engine == "reference":
+            outcomes = self._reference.evaluate(facts)
+        elif engine == "rete":
             program = self._rete_program
             decided = rete.runner(program).run(program.prepare(facts, self._reference))
-            for name, outcome in outcomes.items():
-                value = decided[name]
-                if value != outcome.value and not (value == "none" and outcome.value is None):
-                    raise rete.ReteError(
-                        f"{self.id}: Rete decided {name} = {value!r}, the reference evaluator "
-                        f"{outcome.value!r}: one of the two targets is wrong; no answer is given"
-                    )
-        elif engine != "reference":
+            try:
+                outcomes = self._reference.explain_values(facts, decided)
+            except TargetDisagreement as error:
+                raise rete.ReteError(f"{self.id}: {error}; no answer is given") from error
+        else:
             raise ValueError(f"unknown engine {engine!r}; one of: {', '.join(ENGINES)}")
         return Determination(
             self.model.meta, self.model.sha256, outcomes, facts.date, facts.date_given, engine

@@ -35,7 +35,15 @@ from .model import (
 )
 from .vocabulary import HISTORY_FIELDS, LIST_OUTCOMES
 
-__all__ = ["FALSE", "TRUE", "UNKNOWN", "ReferenceEvaluator"]
+__all__ = ["FALSE", "TRUE", "UNKNOWN", "ReferenceEvaluator", "TargetDisagreement"]
+
+
+class TargetDisagreement(Exception):
+    """Two targets of the model decided one outcome differently: neither answer is given."""
+
+    def __init__(self, outcome: str, elsewhere: Any, here: Any) -> None:
+        super().__init__(f"{outcome}: the other target decided {elsewhere!r}, the reference evaluator {here!r}")
+        self.outcome = outcome
 
 FALSE, TRUE, UNKNOWN = 0, 1, 2
 Truth = int
@@ -133,6 +141,32 @@ class ReferenceEvaluator:
                         else self._bool_outcome(plan, values))
             for plan in self._plan
         }
+
+    def explain_values(
+        self, facts: Facts, decided: dict[str, tuple[Any, set[str]]]
+    ) -> dict[str, Outcome]:
+        """The answer for values another target decided (the Rete engine): ``decided`` maps an
+        outcome to its value and the ids of the rules that decided it; an outcome absent from
+        it is unknown there, and is explained here (its undecided rules, missing, not_given).
+
+        Raises `TargetDisagreement` when this evaluator decides an outcome the other left
+        unknown, or a value it cannot have."""
+        values = facts.values
+        out: dict[str, Outcome] = {}
+        for plan in self._plan:
+            found = decided.get(plan.name)
+            if found is None:
+                outcome = self._list_outcome(plan, values) if plan.is_list else self._bool_outcome(plan, values)
+                if outcome.value is not None:
+                    raise TargetDisagreement(plan.name, None, outcome.value)
+            else:
+                outcome = plan.explain(*found)
+                if outcome is None:
+                    raise TargetDisagreement(plan.name, found[0], "a value no rule gives")
+                if outcome.value is None and plan.is_list:  # "no rule applies"
+                    outcome = self._list_outcome(plan, values)
+            out[plan.name] = outcome
+        return out
 
     def _bool_outcome(self, plan: _OutcomePlan, values: Values) -> Outcome:
         taken: list[Rule] = []
@@ -234,6 +268,20 @@ class _OutcomePlan:
         self.is_list = name in LIST_OUTCOMES
         self.none_applies: Outcome | None = None
         self._decided: dict[tuple[Any, ...], Outcome] = {}
+
+    def explain(self, value: Any, deciders: set[str]) -> Outcome | None:
+        """The outcome for a value decided elsewhere, by the rules named in ``deciders``."""
+        if self.is_list:
+            for rule in self.grant_rules:
+                if rule.id in deciders and rule.value == value:
+                    return self.decided(value, [rule], rule.target_ratio)
+            return self.unknown([], (), ()) if value == "none" else None
+        if value is True:
+            return self.decided(True, [r for r in self.grant_rules if r.id in deciders])
+        if value is False:
+            taken = [r for r, _ in self.exceptions if r.id in deciders]
+            return self.decided(False, taken or self.grant_rules)
+        return None
 
     def unknown(self, rules: list[Rule], missing: tuple[str, ...], gaps: tuple[str, ...]) -> Outcome:
         key = (None, missing, gaps, *(rule.id for rule in rules))

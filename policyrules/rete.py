@@ -94,7 +94,10 @@ SESSION_POOL = 4
 
 Expr = dict[str, Any]
 ALWAYS: Expr = {"pr": 1}
-_SENTINEL = "·"  # the item every statuses list carries, so that $iall never meets an empty list
+_SENTINEL = "·"
+#: The value a list outcome's rules give when no rule applies (the answer is then unknown, with
+#: the document's silence as its not_given).
+NONE_APPLIES = "none"  # the item every statuses list carries, so that $iall never meets an empty list
 
 
 class EngineUnavailableError(RuntimeError):
@@ -119,18 +122,24 @@ DNF = list[tuple[Atom, ...]]
 YES: DNF = [()]  # one empty term: always
 NO: DNF = []  # no term: never
 
-#: Guards checked at load time: more terms or atoms than this is reported by name.
+#: Guards checked at load time: more than this is reported by name.
 MAX_TERMS_PER_OUTCOME = 200
-MAX_ATOMS_PER_TERM = 10
+#: durable_rules' MAX_SEQUENCE_EXPRESSIONS is 32 slots; each $and/$or node takes two, so a
+#: condition holds 15 of them (measured on 2.0.28: 16 fail with error 113).
+MAX_GROUPS = 15
 
 
 def _contradicts(term: tuple[Atom, ...]) -> bool:
-    equal: dict[str, Any] = {}
+    """A term no fact can match (a field equal to two values, or to one it must differ from)."""
+    allowed: dict[str, set[Any]] = {}
     for op, slot, value in term:
-        if op == "eq":
-            if equal.setdefault(slot, value) != value:
-                return True
-    return any(op == "neq" and equal.get(slot, object()) == value for op, slot, value in term)
+        if op in ("eq", "in"):
+            values = set(value) if op == "in" else {value}
+            allowed[slot] = allowed[slot] & values if slot in allowed else values
+    for op, slot, value in term:
+        if op in ("neq", "not_in") and slot in allowed:
+            allowed[slot] -= set(value) if op == "not_in" else {value}
+    return any(not values for values in allowed.values())
 
 
 def _and(*parts: DNF) -> DNF:
@@ -169,9 +178,8 @@ def _compile(node: Condition, model: PolicyModel) -> tuple[DNF, DNF]:
 @_compile.register
 def _(node: FieldIs, model: PolicyModel) -> tuple[DNF, DNF]:
     slot = _slot(node.field)
-    values = sorted(node.values, key=str)
-    holds = [(("eq", slot, v),) for v in values]
-    fails = [tuple(("neq", slot, v) for v in values)]
+    values = tuple(sorted(node.values, key=str))
+    holds, fails = [(("in", slot, values),)], [(("not_in", slot, values),)]
     if node.field in HISTORY_FIELDS:  # what is on file: always known (absent = nothing on file)
         return holds, fails
     return _leaf(node.field, holds, fails)
@@ -181,7 +189,7 @@ def _(node: FieldIs, model: PolicyModel) -> tuple[DNF, DNF]:
 def _(node: StatusAny, model: PolicyModel) -> tuple[DNF, DNF]:
     wanted = tuple(sorted(node.statuses))
     slot = _slot("person.statuses")
-    return _leaf("person.statuses", [(("iany", slot, s),) for s in wanted], [(("iall_not", slot, wanted),)])
+    return _leaf("person.statuses", [(("iany", slot, wanted),)], [(("iall_not", slot, wanted),)])
 
 
 @_compile.register
@@ -199,11 +207,10 @@ def _(node: AgeRange, model: PolicyModel) -> tuple[DNF, DNF]:
 
 @_compile.register
 def _(node: InstitutionIn, model: PolicyModel) -> tuple[DNF, DNF]:
-    names = sorted({normalise_name(n) for m in model.institution_lists[node.list_name].members
-                    for n in (m.name, *m.aliases)})
+    names = tuple(sorted({normalise_name(n) for m in model.institution_lists[node.list_name].members
+                          for n in (m.name, *m.aliases)}))
     slot = _slot("encounter.institution.name")
-    return _leaf("encounter.institution.name", [(("eq", slot, n),) for n in names],
-                 [tuple(("neq", slot, n) for n in names)])
+    return _leaf("encounter.institution.name", [(("in", slot, names),)], [(("not_in", slot, names),)])
 
 
 @_compile.register
@@ -244,6 +251,33 @@ def _(node: Not, model: PolicyModel) -> tuple[DNF, DNF]:
     return fails, holds
 
 
+def _groups(term: tuple[Atom, ...]) -> int:
+    """The $and/$or nodes a term adds to a condition (durable counts them: 15 at most)."""
+    nested = sum(1 for op, _, value in term if op in ("in", "not_in") and len(value) > 1)
+    return nested + (1 if len(term) > 1 else 0)
+
+
+def _pack(dnf: DNF) -> list[DNF]:
+    """The terms of one case packed into as few durable rules as durable's limit allows (its
+    expression sequence holds 32 slots; each $and/$or node takes two), since one rule fires
+    once per fact, so fewer actions run. A term too large even on its own is refused."""
+    groups: list[DNF] = []
+    used = MAX_GROUPS
+    for term in dnf:
+        cost = _groups(term)
+        if 2 + cost > MAX_GROUPS:
+            raise ReteUnsupportedError(
+                f"a condition nests {cost} and/or groups, more than one durable_rules rule can "
+                f"hold ({MAX_GROUPS}): split the rule"
+            )
+        if not groups or used + cost > MAX_GROUPS:
+            groups.append([])
+            used = 2  # the rule's own $and, and the $or of its terms
+        groups[-1].append(term)
+        used += cost
+    return groups
+
+
 def _expression(atom: Atom) -> Expr:
     op, slot, value = atom
     if op == "eq":
@@ -252,8 +286,14 @@ def _expression(atom: Atom) -> Expr:
         return {"$neq": {slot: value}}
     if op in ("gte", "lte", "gt", "lt"):
         return {"$" + op: {slot: value}}
+    if op == "in":
+        return {slot: value[0]} if len(value) == 1 else {"$or": [{slot: v} for v in value]}
+    if op == "not_in":
+        items = [{"$neq": {slot: v}} for v in value]
+        return items[0] if len(items) == 1 else {"$and": items}
     if op == "iany":
-        return {"$iany": {slot: {"$i": value}}}
+        items = [{"$i": v} for v in value]
+        return {"$iany": {slot: items[0] if len(items) == 1 else {"$or": items}}}
     if op == "iall_not":
         items = [{"$neq": {"$i": v}} for v in value]
         return {"$iall": {slot: items[0] if len(items) == 1 else {"$and": items}}}
@@ -278,7 +318,8 @@ class ReteProgram:
     def __init__(self, model: PolicyModel) -> None:
         self.model = model
         self.name = f"policyrules_{model.meta.id}_{model.sha256[:16]}"
-        self.rules: dict[str, tuple[str, Any]] = {}  # durable rule name -> (outcome, value)
+        #: durable rule name -> (outcome, value, ids of the model rules that decide it)
+        self.rules: dict[str, tuple[str, Any, tuple[str, ...]]] = {}
         self.definition: dict[str, Expr] = {}
         self.catalogs = sorted({n.catalog for r in model.rules for n in _walk(r.when) if isinstance(n, DiagnosisIn)})
         self.fields = sorted({f for r in model.rules for n in _walk(r.when) for f in _fields(n)})
@@ -287,42 +328,42 @@ class ReteProgram:
             grants = [r for r in model.rules if r.outcome == outcome and r.effect is Effect.GRANT]
             exceptions = [r for r in model.rules if r.outcome == outcome and r.effect is Effect.EXCEPTION]
             compiled = [_compile(r.when, model) for r in grants]
+            # each case: (value, the model rules that decide it when it fires, its condition)
+            cases: list[tuple[Any, tuple[Rule, ...], DNF]] = []
             if outcome in LIST_OUTCOMES:
-                cases: list[tuple[Any, DNF]] = []
                 for position, (rule, (holds, _)) in enumerate(zip(grants, compiled)):
                     earlier_fail = _and(*(f for _, f in compiled[:position]))
-                    cases.append((rule.value, _and(holds, earlier_fail)))
-                cases.append(("none", _and(*(f for _, f in compiled))))
+                    cases.append((rule.value, (rule,), _and(holds, earlier_fail)))
+                cases.append((NONE_APPLIES, tuple(grants), _and(*(f for _, f in compiled))))
             else:
                 taken = [_compile(r.when, model) for r in exceptions]
-                holds = _and(_or(*(t for t, _ in compiled)), _and(*(f for _, f in taken)))
-                fails = _or(_and(*(f for _, f in compiled)), *(t for t, _ in taken))
-                cases = [(True, holds), (False, fails)]
+                all_fail = _and(*(f for _, f in taken))
+                for rule, (holds, _) in zip(grants, compiled):  # granted by this rule
+                    cases.append((True, (rule,), _and(holds, all_fail)))
+                cases.append((False, tuple(grants), _and(*(f for _, f in compiled))))
+                for rule, (holds, _) in zip(exceptions, taken):  # taken away by this exception
+                    cases.append((False, (rule,), holds))
             self._add(index, outcome, cases)
-        # Every fact matches this rule, so durable never raises "not handled" (when every outcome
-        # is unknown, no other rule matches), and its action proves that actions ran.
-        self.definition["seen"] = {"all": [{"m": dict(ALWAYS)}]}
-        self.rules["seen"] = ("$seen", True)
 
-    def _add(self, index: int, outcome: str, cases: list[tuple[Any, DNF]]) -> None:
-        terms = sum(len(dnf) for _, dnf in cases)
+    def _add(self, index: int, outcome: str, cases: list[tuple[Any, tuple[Rule, ...], DNF]]) -> None:
+        terms = sum(len(dnf) for _, _, dnf in cases)
         if terms > MAX_TERMS_PER_OUTCOME:
             raise ReteUnsupportedError(
                 f"{self.model.meta.id}: '{outcome}' needs {terms} durable rules (more than "
                 f"{MAX_TERMS_PER_OUTCOME}); split its conditions into several rules"
             )
-        for case, (value, dnf) in enumerate(cases):
-            for number, term in enumerate(dnf):
-                if len(term) > MAX_ATOMS_PER_TERM:
-                    raise ReteUnsupportedError(
-                        f"{self.model.meta.id}: a condition of '{outcome}' tests {len(term)} "
-                        f"things at once (durable_rules allows {MAX_ATOMS_PER_TERM} here)"
-                    )
+        for case, (value, deciders, dnf) in enumerate(cases):
+            for number, group in enumerate(_pack(dnf)):
                 name = f"o{index}_{case}_{number}"
-                # every condition also tests the constant 'pr': no rule is ever a bare negation
-                expressions = [dict(ALWAYS), *(_expression(atom) for atom in term)]
-                self.definition[name] = {"all": [{"m": {"$and": expressions}}]}
-                self.rules[name] = (outcome, value)
+                terms = [{"$and": [_expression(a) for a in term]} if len(term) > 1 else _expression(term[0])
+                         for term in group if term]
+                if len(terms) < len(group):  # an empty term: the case always holds
+                    condition: Expr = dict(ALWAYS)
+                else:
+                    # every condition also tests the constant 'pr': no rule is a bare negation
+                    condition = {"$and": [dict(ALWAYS), terms[0] if len(terms) == 1 else {"$or": terms}]}
+                self.definition[name] = {"all": [{"m": condition}]}
+                self.rules[name] = (outcome, value, tuple(rule.id for rule in deciders))
 
     def prepare(self, facts: Facts, reference: ReferenceEvaluator) -> dict[str, Any]:
         """The fact durable_rules matches: fields with known flags, catalog memberships."""
@@ -435,25 +476,30 @@ class _Runner:
         _host().set_rulesets({program.name: definition})
 
     def _action(self, name: str) -> Callable[[Any], None]:
-        outcome, value = self.program.rules[name]
+        outcome, value, deciders = self.program.rules[name]
 
         def action(c: Any) -> None:
             try:
-                self.record(outcome, value)
+                self.record(outcome, value, deciders)
             except BaseException as error:  # durable would swallow it into the state
                 self.errors.append(error)
                 raise
 
         return action
 
-    def record(self, outcome: str, value: Any) -> None:
-        """What every action does: note the value its rule decides for its outcome."""
-        results = self.results
-        if outcome in results and results[outcome] != value:  # the compiler is wrong
-            results["$conflict"] = (outcome, results[outcome], value)
-        results[outcome] = value
+    def record(self, outcome: str, value: Any, deciders: tuple[str, ...]) -> None:
+        """What every action does: note the value its rule decides, and which model rules."""
+        found = self.results.get(outcome)
+        if found is None:
+            self.results[outcome] = (value, set(deciders))
+        elif found[0] != value:  # two values for one outcome: the compiler is wrong
+            self.results["$conflict"] = (outcome, found[0], value)
+        else:
+            found[1].update(deciders)
 
-    def run(self, fact: dict[str, Any]) -> dict[str, Any]:
+    def run(self, fact: dict[str, Any]) -> dict[str, tuple[Any, set[str]]]:
+        """Assert ``fact`` in a session, run its actions, retract it: the value durable decided
+        for each outcome with the model rules that decided it (absent: unknown)."""
         host = _host()
         name = self.program.name
         with self.lock:
@@ -462,29 +508,30 @@ class _Runner:
             fact["id"] = next(self.fact_ids)
             self.results.clear()
             self.errors.clear()
+            handled = True
             try:
                 host.assert_fact(name, fact)
+            except _durable_engine.MessageNotHandledException:
+                handled = False  # no rule matched: every outcome is unknown (nothing was stored)
             except Exception as error:
                 raise ReteError(f"durable_rules refused the fact of {name}: {error}") from error
             finally:
                 self.uses[sid] += 1
-                try:
-                    host.retract_fact(name, fact)
-                except Exception:  # noqa: BLE001, S110 - the session is reset below instead
-                    self.uses[sid] = SESSION_RESET
+                if handled:
+                    try:
+                        host.retract_fact(name, fact)
+                    except Exception:  # noqa: BLE001 - reset the session below instead
+                        self.uses[sid] = SESSION_RESET
                 if self.uses[sid] >= SESSION_RESET:
                     host.delete_state(name, sid)
                     self.uses[sid] = 0
             results = dict(self.results)
             errors = list(self.errors)
-            self.errors.clear()
-        if "$conflict" in results:
-            raise ReteError(f"rules of one outcome decided two values in {name}: {results['$conflict']}")
         if errors:  # durable swallows an action's exception into the session state
             raise ReteError(f"an action of {name} failed: {errors[0]!r}") from errors[0]
-        if "$seen" not in results:
-            raise ReteError(f"durable_rules ran no action for the fact of {name}: no answer")
-        return {outcome: results.get(outcome) for outcome in self.program.outcomes}
+        if "$conflict" in results:
+            raise ReteError(f"rules of one outcome decided two values in {name}: {results['$conflict']}")
+        return results
 
 
 def _host() -> Any:

@@ -108,15 +108,15 @@ def test_an_exception_inside_an_action_is_raised_not_swallowed(monkeypatch: pyte
     runner = rete.runner(policy._rete_program)
     record = runner.record
 
-    def exploding(outcome: str, value: Any) -> None:
-        if outcome == "$seen":
+    def exploding(outcome: str, value: Any, deciders: Any) -> None:
+        if outcome == "family_doctor_priority":
             raise RuntimeError("a bug inside an action")
-        record(outcome, value)
+        record(outcome, value, deciders)
 
     monkeypatch.setattr(runner, "record", exploding)
     with pytest.raises(rete.ReteError, match="a bug inside an action"):
-        policy.evaluate({"person": {"insured_region": "150222"}, "encounter": {"date": "2021-01-01"}},
-                        engine="rete")
+        policy.evaluate({"person": {"insured_region": "150222", "statuses": ["registered_poor"]},
+                         "encounter": {"date": "2021-01-01"}}, engine="rete")
     monkeypatch.undo()
     assert policy.evaluate(EXAMPLE | {"person": {"insured_region": "150222"},
                                       "encounter": {"date": "2021-01-01"}}, engine="rete")
