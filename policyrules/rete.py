@@ -22,8 +22,8 @@ What Rete does and what Python does (docs/engines.md says the same for users):
 Hazards of durable_rules 2.0.28 and how this module keeps callers away from them:
 
 - ``post`` hands an event to the first matching rule only, and raises when none matches:
-  only facts are asserted, and a catch-all rule matches every fact (its action also proves
-  that the actions ran).
+  only facts are asserted, and a fact no rule matches (every outcome unknown) is read as
+  exactly that, not as an error and not as "no".
 - asserting the same fact twice raises: every fact carries a fresh ``id`` and is retracted
   after its evaluation.
 - 1024 live sessions per ruleset, identities by 32-bit hash: a fixed pool of session ids with
@@ -33,11 +33,13 @@ Hazards of durable_rules 2.0.28 and how this module keeps callers away from them
   single-fact conditions over prepared fields, each with the constant ``pr`` in it, never
   ``-m``, ``c.first`` or ``id``); durable's limit of 32 expressions per condition is kept
   by the normal form and checked at load, where a policy that would exceed it is named.
-- errors inside actions are swallowed into the session state: every action records its own
-  failure, the catch-all action must have run, two values for one outcome are refused, and
-  every value is compared with the reference evaluator's; any of these raises `ReteError`.
+- errors inside actions are swallowed into the session state: no Python action runs inside
+  durable at all. The runner takes the actions of each fact from durable's agenda itself and
+  reads which rule fired; a failure of durable's own raises `ReteError` (and resets the
+  session), as do two values for one outcome and an outcome Rete left unknown that the
+  reference evaluator decides.
 - the background dispatcher can run actions after ``assert_fact`` returns: this module's host
-  never starts it, so actions run inside ``assert_fact``, on the caller's thread.
+  never starts it, and the runner reads the answer only once the fact's agenda is empty.
 - ruleset names are global and can never be removed: compiled rulesets are cached by the
   policy's content hash, so loading a policy again reuses its ruleset; an edited policy gets
   a new one.
@@ -49,8 +51,9 @@ Hazards of durable_rules 2.0.28 and how this module keeps callers away from them
 from __future__ import annotations
 
 import itertools
+import json
+import re
 import threading
-from collections.abc import Callable
 from functools import singledispatch
 from typing import Any
 
@@ -78,12 +81,14 @@ __all__ = ["AVAILABLE", "UNAVAILABLE_REASON", "EngineUnavailableError", "ReteErr
            "ReteUnsupportedError", "compile_model"]
 
 try:  # durable_rules 2.0.28 fails to import on Python >= 3.13 (PyEval_CallObject)
+    import durable_rules_engine as _ENGINE
     from durable import engine as _durable_engine
 
     AVAILABLE = True
     UNAVAILABLE_REASON = ""
 except Exception as _error:  # noqa: BLE001 - any import failure means "not here"
     _durable_engine = None
+    _ENGINE = None
     AVAILABLE = False
     UNAVAILABLE_REASON = f"durable_rules cannot be imported here: {type(_error).__name__}: {_error}"
 
@@ -459,7 +464,17 @@ def _distinct_sids(count: int) -> list[str]:
 
 
 class _Runner:
-    """One registered ruleset: its lock, sessions and action bookkeeping."""
+    """One registered ruleset: its lock, its sessions, and the loop that takes its actions.
+
+    durable's own host runs each action through a Python callback, serialising the session
+    state to JSON around every one, and swallows an exception raised inside it into that
+    state. This runner drives durable's agenda itself instead: it asserts the fact, takes every
+    action durable scheduled for that session (``start_action_for_state``, then
+    ``complete_and_start_action`` until none is left) and reads from each the rule that fired.
+    No Python code runs inside durable, so no error can be swallowed there and no background
+    thread can run an action after the answer is read; and the answer is read only once the
+    agenda of the fact is empty.
+    """
 
     def __init__(self, program: ReteProgram) -> None:
         self.program = program
@@ -468,70 +483,76 @@ class _Runner:
         self.uses = dict.fromkeys(self.sids, 0)
         self.next_sid = itertools.cycle(self.sids)
         self.fact_ids = itertools.count(1)
-        self.results: dict[str, Any] = {}
-        self.errors: list[BaseException] = []
-        definition = {}
-        for name, rule in program.definition.items():
-            definition[name] = dict(rule, run=self._action(name))
-        _host().set_rulesets({program.name: definition})
-
-    def _action(self, name: str) -> Callable[[Any], None]:
-        outcome, value, deciders = self.program.rules[name]
-
-        def action(c: Any) -> None:
-            try:
-                self.record(outcome, value, deciders)
-            except BaseException as error:  # durable would swallow it into the state
-                self.errors.append(error)
-                raise
-
-        return action
-
-    def record(self, outcome: str, value: Any, deciders: tuple[str, ...]) -> None:
-        """What every action does: note the value its rule decides, and which model rules."""
-        found = self.results.get(outcome)
-        if found is None:
-            self.results[outcome] = (value, set(deciders))
-        elif found[0] != value:  # two values for one outcome: the compiler is wrong
-            self.results["$conflict"] = (outcome, found[0], value)
-        else:
-            found[1].update(deciders)
+        definition = {name: dict(rule, run=_never_called) for name, rule in program.definition.items()}
+        host = _host()
+        host.set_rulesets({program.name: definition})
+        self.handle = host.get_ruleset(program.name)._handle
 
     def run(self, fact: dict[str, Any]) -> dict[str, tuple[Any, set[str]]]:
-        """Assert ``fact`` in a session, run its actions, retract it: the value durable decided
+        """Assert ``fact`` in a session, take its actions, retract it: the value durable decided
         for each outcome with the model rules that decided it (absent: unknown)."""
-        host = _host()
-        name = self.program.name
+        engine, handle, name = _ENGINE, self.handle, self.program.name
+        fired: list[str] = []
         with self.lock:
             sid = next(self.next_sid)
             fact["sid"] = sid
             fact["id"] = next(self.fact_ids)
-            self.results.clear()
-            self.errors.clear()
-            handled = True
+            text = json.dumps(fact, ensure_ascii=False)
             try:
-                host.assert_fact(name, fact)
-            except _durable_engine.MessageNotHandledException:
-                handled = False  # no rule matched: every outcome is unknown (nothing was stored)
+                code, state = engine.assert_fact(handle, text)
+                if code == 0:  # handled: take the agenda of this session
+                    started = engine.start_action_for_state(handle, state)
+                    message = started[1] if started else None
+                    while message:
+                        fired.append(_RULE_NAME.match(message).group(1))  # type: ignore[union-attr]
+                        message = engine.complete_and_start_action(handle, state)
+                    engine.retract_fact(handle, text)
+                elif code != 1:  # 1: no rule matched, nothing stored; 2: "observed"; 3: deferred
+                    raise ReteError(f"durable_rules answered code {code} for the fact of {name}")
+            except ReteError:
+                self._reset(sid)
+                raise
             except Exception as error:
-                raise ReteError(f"durable_rules refused the fact of {name}: {error}") from error
-            finally:
-                self.uses[sid] += 1
-                if handled:
-                    try:
-                        host.retract_fact(name, fact)
-                    except Exception:  # noqa: BLE001 - reset the session below instead
-                        self.uses[sid] = SESSION_RESET
-                if self.uses[sid] >= SESSION_RESET:
-                    host.delete_state(name, sid)
-                    self.uses[sid] = 0
-            results = dict(self.results)
-            errors = list(self.errors)
-        if errors:  # durable swallows an action's exception into the session state
-            raise ReteError(f"an action of {name} failed: {errors[0]!r}") from errors[0]
-        if "$conflict" in results:
-            raise ReteError(f"rules of one outcome decided two values in {name}: {results['$conflict']}")
+                self._reset(sid)
+                raise ReteError(f"durable_rules failed on the fact of {name}: {error!r}") from error
+            self.uses[sid] += 1
+            if self.uses[sid] >= SESSION_RESET:
+                self._reset(sid)
+        return self.decide(fired)
+
+    def _reset(self, sid: str) -> None:
+        """Delete a session's state (facts, pending actions): it starts afresh."""
+        try:
+            _host().delete_state(self.program.name, sid)
+        finally:
+            self.uses[sid] = 0
+
+    def decide(self, fired: list[str]) -> dict[str, tuple[Any, set[str]]]:
+        """The values the fired rules decide, with the model rules behind them."""
+        results: dict[str, tuple[Any, set[str]]] = {}
+        rules = self.program.rules
+        for rule_name in fired:
+            outcome, value, deciders = rules[rule_name]
+            found = results.get(outcome)
+            if found is None:
+                results[outcome] = (value, set(deciders))
+            elif found[0] != value:
+                raise ReteError(
+                    f"rules of one outcome decided two values in {self.program.name}: "
+                    f"{outcome} = {found[0]!r} and {value!r} (a compiler fault: no answer)"
+                )
+            else:
+                found[1].update(deciders)
         return results
+
+
+def _never_called(c: Any) -> None:
+    """durable requires an action per rule; the runner takes the actions itself, so this never
+    runs (if it ever did, the session's state would say so and the next reset clears it)."""
+    raise ReteError("a durable_rules action ran on durable's own loop")
+
+
+_RULE_NAME = re.compile(r'^\{"([^"]+)"')
 
 
 def _host() -> Any:

@@ -101,25 +101,43 @@ def test_the_same_context_twice_in_a_row() -> None:
     assert first.to_dict() == second.to_dict()
 
 
-def test_an_exception_inside_an_action_is_raised_not_swallowed(monkeypatch: pytest.MonkeyPatch) -> None:
-    policy = policyrules.load_policy(POLICIES / "guyang_2020.yaml")
-    policy.evaluate(EXAMPLE | {"person": {"insured_region": "150222"},
-                               "encounter": {"date": "2021-01-01"}}, engine="rete")
-    runner = rete.runner(policy._rete_program)
-    record = runner.record
+def test_a_failure_inside_durable_is_raised_and_the_session_recovers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """durable swallows an exception raised in an action into the session state; here no
+    Python action runs inside durable, and a failure of durable's own is raised, never read as
+    an answer, and the session is reset so that the next evaluation is sound."""
+    policy = LOADED["beita_2021.yaml"]
+    real = rete._ENGINE
 
-    def exploding(outcome: str, value: Any, deciders: Any) -> None:
-        if outcome == "family_doctor_priority":
-            raise RuntimeError("a bug inside an action")
-        record(outcome, value, deciders)
+    class Failing:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(real, name)
 
-    monkeypatch.setattr(runner, "record", exploding)
-    with pytest.raises(rete.ReteError, match="a bug inside an action"):
-        policy.evaluate({"person": {"insured_region": "150222", "statuses": ["registered_poor"]},
-                         "encounter": {"date": "2021-01-01"}}, engine="rete")
+        def complete_and_start_action(self, *args: Any) -> Any:
+            raise real.error("simulated failure in the agenda")
+
+    monkeypatch.setattr(rete, "_ENGINE", Failing())
+    with pytest.raises(rete.ReteError, match="simulated failure"):
+        policy.evaluate(EXAMPLE, engine="rete")
     monkeypatch.undo()
-    assert policy.evaluate(EXAMPLE | {"person": {"insured_region": "150222"},
-                                      "encounter": {"date": "2021-01-01"}}, engine="rete")
+    for _ in range(rete.SESSION_POOL * 2):
+        assert _same(policy.evaluate(EXAMPLE, engine="rete"), policy.evaluate(EXAMPLE))
+
+
+def test_no_python_action_ever_runs_inside_durable() -> None:
+    runner = rete.runner(LOADED["beita_2021.yaml"]._rete_program)
+    ruleset = rete._host().get_ruleset(runner.program.name)
+    assert all(action.root._func is rete._never_called for action in ruleset._actions.values())
+    for _ in range(10):
+        LOADED["beita_2021.yaml"].evaluate(EXAMPLE, engine="rete")  # _never_called would raise
+
+
+def test_a_value_rete_leaves_unknown_but_the_reference_decides_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    policy = LOADED["beita_2021.yaml"]
+    runner = rete.runner(policy._rete_program)
+    decide = runner.decide
+    monkeypatch.setattr(runner, "decide", lambda fired: {k: v for k, v in decide(fired).items() if k != "pay_later"})
+    with pytest.raises(rete.ReteError, match="pay_later"):
+        policy.evaluate(EXAMPLE, engine="rete")
 
 
 def test_loading_one_policy_twice_and_an_edited_version_in_one_process(tmp_path: Path) -> None:
