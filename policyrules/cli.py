@@ -251,7 +251,7 @@ def _print(answer: Determination, as_json: bool, out: TextIO) -> None:
             "unknown" if value is None
             else "yes" if value is True
             else "no" if value is False
-            else " → ".join(value)  # type: ignore[arg-type]
+            else " → ".join(value)
         )
         if outcome.target_ratio is not None:
             shown += f" (target ratio {outcome.target_ratio:.0%})"

@@ -1018,9 +1018,10 @@ class _PolicyBuilder(_Builder):
             keys = self.mapping(value, field, *SECTIONS["diagnoses_condition"])
             if not keys:
                 return None
-            name = self.text(keys["any_in"][1], "any_in")
-            if name is None:
+            catalog = self.text(keys["any_in"][1], "any_in")
+            if catalog is None:
                 return None
+            name = catalog
             if name not in self.catalogs and name in self.broken:
                 return None
             if name not in self.catalogs:
@@ -1038,9 +1039,10 @@ class _PolicyBuilder(_Builder):
             keys = self.mapping(value, field, *SECTIONS["institution_condition"])
             if not keys:
                 return None
-            name = self.text(keys["in"][1], "in")
-            if name is None:
+            list_name = self.text(keys["in"][1], "in")
+            if list_name is None:
                 return None
+            name = list_name
             if name not in self.lists and name in self.broken:
                 return None
             if name not in self.lists:

@@ -10,6 +10,7 @@ width colons and commas, tabs), refuses anything that could run code or blow up
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import yaml
 from yaml.events import AliasEvent
@@ -45,7 +46,7 @@ _FastLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _AliasFound(Exception):
-    def __init__(self, mark: yaml.Mark) -> None:
+    def __init__(self, mark: Any) -> None:
         super().__init__()
         self.mark = mark
 
@@ -92,7 +93,7 @@ def read_yaml(path: str, data: bytes) -> ReadResult:
     try:
         if "&" in text or "*" in text:  # perhaps an anchor or alias: find it with the events
             for event in yaml.parse(text, Loader=_FastLoader):
-                if isinstance(event, AliasEvent):
+                if isinstance(event, AliasEvent) and event.start_mark is not None:
                     raise _AliasFound(event.start_mark)
         loader = _FastLoader(text)
         try:

@@ -160,9 +160,10 @@ class ReferenceEvaluator:
                 if outcome.value is not None:
                     raise TargetDisagreement(plan.name, None, outcome.value)
             else:
-                outcome = plan.explain(*found)
-                if outcome is None:
+                explained = plan.explain(*found)
+                if explained is None:
                     raise TargetDisagreement(plan.name, found[0], "a value no rule gives")
+                outcome = explained
                 if outcome.value is None and plan.is_list:  # "no rule applies"
                     outcome = self._list_outcome(plan, values)
             out[plan.name] = outcome
@@ -441,7 +442,7 @@ def _(node: InCounty, ev: ReferenceEvaluator) -> Explainer:
 
 @_explainer.register
 def _(node: NotGiven, ev: ReferenceEvaluator) -> Explainer:
-    answer = (frozenset(), (node.text,))
+    answer: tuple[frozenset[str], tuple[str, ...]] = (frozenset(), (node.text,))
     return lambda v: answer
 
 

@@ -167,8 +167,13 @@ def _known(field: str, known: bool = True) -> Atom:
     return ("eq", "k_" + field.replace(".", "_"), known)
 
 
+def _term(*atoms: Atom) -> DNF:
+    """A condition of one term: all of ``atoms``."""
+    return [tuple(atoms)]
+
+
 def _leaf(field: str, holds: DNF, fails: DNF) -> tuple[DNF, DNF]:
-    known = [(_known(field),)]
+    known = _term(_known(field))
     return _and(known, holds), _and(known, fails)
 
 
@@ -184,7 +189,7 @@ def _compile(node: Condition, model: PolicyModel) -> tuple[DNF, DNF]:
 def _(node: FieldIs, model: PolicyModel) -> tuple[DNF, DNF]:
     slot = _slot(node.field)
     values = tuple(sorted(node.values, key=str))
-    holds, fails = [(("in", slot, values),)], [(("not_in", slot, values),)]
+    holds, fails = _term(("in", slot, values)), _term(("not_in", slot, values))
     if node.field in HISTORY_FIELDS:  # what is on file: always known (absent = nothing on file)
         return holds, fails
     return _leaf(node.field, holds, fails)
@@ -194,7 +199,7 @@ def _(node: FieldIs, model: PolicyModel) -> tuple[DNF, DNF]:
 def _(node: StatusAny, model: PolicyModel) -> tuple[DNF, DNF]:
     wanted = tuple(sorted(node.statuses))
     slot = _slot("person.statuses")
-    return _leaf("person.statuses", [(("iany", slot, wanted),)], [(("iall_not", slot, wanted),)])
+    return _leaf("person.statuses", _term(("iany", slot, wanted)), _term(("iall_not", slot, wanted)))
 
 
 @_compile.register
@@ -215,22 +220,22 @@ def _(node: InstitutionIn, model: PolicyModel) -> tuple[DNF, DNF]:
     names = tuple(sorted({normalise_name(n) for m in model.institution_lists[node.list_name].members
                           for n in (m.name, *m.aliases)}))
     slot = _slot("encounter.institution.name")
-    return _leaf("encounter.institution.name", [(("in", slot, names),)], [(("not_in", slot, names),)])
+    return _leaf("encounter.institution.name", _term(("in", slot, names)), _term(("not_in", slot, names)))
 
 
 @_compile.register
 def _(node: InCounty, model: PolicyModel) -> tuple[DNF, DNF]:
     region, insured = _slot("encounter.institution.region"), _slot("person.insured_region")
-    same, differ = [(("same", region, insured),)], [(("differ", region, insured),)]
+    same, differ = _term(("same", region, insured)), _term(("differ", region, insured))
     holds, fails = (same, differ) if node.expected else (differ, same)
-    known = [(_known("encounter.institution.region"), _known("person.insured_region"))]
+    known = _term(_known("encounter.institution.region"), _known("person.insured_region"))
     return _and(known, holds), _and(known, fails)
 
 
 @_compile.register
 def _(node: DiagnosisIn, model: PolicyModel) -> tuple[DNF, DNF]:
     slot = "dx_" + node.catalog
-    return [(("eq", slot, "T"),)], [(("eq", slot, "F"),)]
+    return _term(("eq", slot, "T")), _term(("eq", slot, "F"))
 
 
 @_compile.register
@@ -351,10 +356,10 @@ class ReteProgram:
             self._add(index, outcome, cases)
 
     def _add(self, index: int, outcome: str, cases: list[tuple[Any, tuple[Rule, ...], DNF]]) -> None:
-        terms = sum(len(dnf) for _, _, dnf in cases)
-        if terms > MAX_TERMS_PER_OUTCOME:
+        count = sum(len(dnf) for _, _, dnf in cases)
+        if count > MAX_TERMS_PER_OUTCOME:
             raise ReteUnsupportedError(
-                f"{self.model.meta.id}: '{outcome}' needs {terms} durable rules (more than "
+                f"{self.model.meta.id}: '{outcome}' needs {count} durable rules (more than "
                 f"{MAX_TERMS_PER_OUTCOME}); split its conditions into several rules"
             )
         for case, (value, deciders, dnf) in enumerate(cases):

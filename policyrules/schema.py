@@ -140,7 +140,9 @@ def policy_schema() -> dict[str, Any]:
         "seed": _TEXT, "source_kind": {"enum": list(SOURCE_KINDS)}, "inferred": _list(_TEXT),
         "note": _TEXT,
     })
-    named = lambda item: {"type": "object", "propertyNames": _ID, "additionalProperties": item}  # noqa: E731
+    def named(item: dict[str, Any]) -> dict[str, Any]:
+        return {"type": "object", "propertyNames": _ID, "additionalProperties": item}
+
     file = _object("file", {
         "policy": policy,
         "status_groups": named(_object("status_group", {
@@ -182,7 +184,7 @@ def context_schema() -> dict[str, Any]:
     """The JSON Schema of an evaluation context (CONTRACT.md)."""
     def leaf(field: str) -> dict[str, Any]:
         kind, vocabulary = CONTEXT_FIELDS[field]
-        base: dict[str, Any] = {
+        bases: dict[str, dict[str, Any]] = {
             "int": {"type": "integer", "minimum": 0, "maximum": 150},
             "date": _DATE,
             "enum": {"enum": list(vocabulary)},
@@ -192,12 +194,13 @@ def context_schema() -> dict[str, Any]:
             "statuses": {"type": "array", "items": {"enum": list(STATUSES)}},
             "diagnoses": {"type": "array", "items": {
                 "type": "string", "pattern": r"^[A-Za-z][0-9]{2}(\.[0-9A-Za-z]{1,8})?$"}},
-        }[kind]
+        }
+        base = bases[kind]
         return {"oneOf": [base, {"type": "null"}]}
 
     tree: dict[str, Any] = {}
     for field in CONTEXT_FIELDS:
-        node = tree
+        node: dict[str, Any] = tree
         *parents, name = field.split(".")
         for part in parents:
             node = node.setdefault(part, {})
