@@ -30,8 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-import policyrules  # noqa: E402
 from bench_evaluate import LISTED_NORMAL, make_pool  # noqa: E402
+
+import policyrules  # noqa: E402
 from policyrules import rete  # noqa: E402
 from policyrules.context import read_context  # noqa: E402
 

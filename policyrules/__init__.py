@@ -20,7 +20,14 @@ from .errors import (
     Problem,
     SourceSpan,
 )
-from .policy import DEFAULT_ENGINE, ENGINES, Policy, PolicySet, load_policies, load_policy
+from .policy import (
+    DEFAULT_ENGINE,
+    ENGINES,
+    Policy,
+    PolicySet,
+    load_policies,
+    load_policy,
+)
 from .rete import EngineUnavailableError, ReteError
 
 __all__ = [

@@ -16,7 +16,14 @@ from typing import Any, TextIO
 from .determination import Determination
 from .errors import ContextError, NoPolicyError, PolicyLoadError, Problem
 from .format import SHIPPED_CATALOGS, CatalogLibrary
-from .policy import DEFAULT_ENGINE, ENGINES, PolicySet, load_files, load_policies, load_policy
+from .policy import (
+    DEFAULT_ENGINE,
+    ENGINES,
+    PolicySet,
+    load_files,
+    load_policies,
+    load_policy,
+)
 from .rete import EngineUnavailableError
 from .vocabulary import OUTCOME_LABELS
 

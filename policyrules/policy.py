@@ -8,12 +8,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from . import rete
 from .context import Facts, read_context
 from .determination import Determination
 from .errors import NoPolicyError, PolicyLoadError, Problem
 from .format import SHIPPED_CATALOGS, CatalogLibrary, parse_policy
 from .model import PolicyModel
-from . import rete
 from .reference import ReferenceEvaluator, TargetDisagreement
 from .regions import region_table
 

@@ -13,8 +13,8 @@ from functools import singledispatch
 from typing import Any
 
 from .context import Facts, normalise_name
-from .icd10 import diagnosis_keys
 from .determination import Outcome
+from .icd10 import diagnosis_keys
 from .model import (
     AgeRange,
     AllOf,

@@ -7,17 +7,13 @@ policies/beita_2021.yaml; the YAML is only read for the outcome names.
 
 from __future__ import annotations
 
-import re
-from typing import Any
-
 import pytest
 
 import policyrules
 
-from .conftest import POLICIES
+from .scenarios import ABSENT, Scenario
 
 DOCUMENT = "邵北卫健字〔2021〕40号"
-TEXT = re.sub(r"\s+", "", (POLICIES / "sources" / "001_df8287ab396bc7a1.txt").read_text(encoding="utf-8"))
 BEITA = "430511"
 DAXIANG = "430503"  # 大祥区, another district of 邵阳市
 DATE = "2021-12-01"
@@ -29,76 +25,21 @@ LISTED = [  # 附件2, as printed
     "田江街道社区卫生服务中心",
     "邵阳市中医院北塔分院",
 ]
-ABSENT: Any = object()
+
+SCENARIO = Scenario(document=DOCUMENT, seed="001_df8287ab396bc7a1.txt", kind="inpatient", name="陈家桥卫生院", region=BEITA, insured=BEITA, date=DATE)
+context, in_document, evaluate, outcome = (
+    SCENARIO.context, SCENARIO.in_document, SCENARIO.evaluate, SCENARIO.outcome)
+check_invariants = SCENARIO.check
 
 
-def context(
-    *,
-    statuses: Any = ABSENT,
-    kind: Any = "inpatient",
-    name: Any = "陈家桥卫生院",
-    region: Any = BEITA,
-    insured: Any = BEITA,
-    designated: Any = ABSENT,
-    diagnoses: Any = ABSENT,
-    age: Any = ABSENT,
-    birth_date: Any = ABSENT,
-    sex: Any = ABSENT,
-    residence: Any = ABSENT,
-    default: Any = ABSENT,
-    date: Any = DATE,
-) -> dict[str, Any]:
-    """A CONTRACT context; a field given as ABSENT is left out (unknown)."""
-
-    def keep(d: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in d.items() if v is not ABSENT}
-
-    ctx: dict[str, Any] = {
-        "person": keep({"statuses": statuses, "insured_region": insured, "age": age,
-                        "birth_date": birth_date, "sex": sex, "residence": residence}),
-        "encounter": keep({"kind": kind, "date": date, "diagnoses": diagnoses,
-                           "institution": keep({"name": name, "region": region,
-                                                "designated": designated})}),
-    }
-    if default is not ABSENT:
-        ctx["history"] = {"pay_later_default": default}
-    return ctx
 
 
-def in_document(quote: str) -> bool:
-    """The quote (whitespace removed) is in the notice; '……' elides text between parts in order."""
-    pos = 0
-    for part in re.split(r"…+", re.sub(r"\s+", "", quote)):
-        if not part:
-            continue
-        found = TEXT.find(part, pos)
-        if found < 0:
-            return False
-        pos = found + len(part)
-    return True
 
 
-def check_invariants(answer: policyrules.Determination) -> None:
-    """Every outcome: decided ⇒ no missing / not_given; true ⇒ a citation quoting the notice."""
-    for name, out in answer.outcomes.items():
-        assert list(out.missing) == sorted(out.missing), name
-        if out.value is not None:
-            assert tuple(out.missing) == (), (name, out.missing)
-            assert tuple(out.not_given) == (), (name, out.not_given)
-        if out.value is True or (isinstance(out.value, tuple) and out.value):
-            assert out.citations, name
-            assert any(c.document == DOCUMENT and in_document(c.quote) for c in out.citations), (
-                name, [c.quote for c in out.citations])
 
 
-def evaluate(policy: policyrules.Policy, ctx: dict[str, Any]) -> policyrules.Determination:
-    answer = policy.evaluate(ctx)
-    check_invariants(answer)
-    return answer
 
 
-def outcome(policy: policyrules.Policy, which: str, **kw: Any) -> Any:
-    return evaluate(policy, context(**kw)).outcomes[which]
 
 
 # ------------------------------------------------------------------ three-valued.md worked table

@@ -7,21 +7,22 @@ read for the outcome names.
 
 from __future__ import annotations
 
-import re
-from typing import Any
-
 import pytest
 
 import policyrules
 
 from .conftest import POLICIES
+from .scenarios import ABSENT, Scenario
 
 DOCUMENT = "固卫健发〔2020〕105号"
-TEXT = re.sub(r"\s+", "", (POLICIES / "sources" / "000_132ce4423cf5d354.txt").read_text(encoding="utf-8"))
 GUYANG = "150222"
 KUNDULUN = "150203"  # 昆都仑区, 包头市: outside 固阳县
 DATE = "2020-10-15"
-ABSENT: Any = object()
+
+SCENARIO = Scenario(document=DOCUMENT, seed="000_132ce4423cf5d354.txt", kind="inpatient", name="固阳县医院", level="county", region=GUYANG, insured=GUYANG, designated=True, date=DATE)
+context, in_document, evaluate, outcome = (
+    SCENARIO.context, SCENARIO.in_document, SCENARIO.evaluate, SCENARIO.outcome)
+check_invariants = SCENARIO.check
 
 
 @pytest.fixture(scope="module")
@@ -29,69 +30,14 @@ def guyang() -> policyrules.Policy:
     return policyrules.load_policy(POLICIES / "guyang_2020.yaml")
 
 
-def context(
-    *,
-    statuses: Any = ABSENT,
-    kind: Any = "inpatient",
-    region: Any = GUYANG,
-    insured: Any = GUYANG,
-    designated: Any = True,
-    diagnoses: Any = ABSENT,
-    age: Any = ABSENT,
-    sex: Any = ABSENT,
-    default: Any = ABSENT,
-    date: Any = DATE,
-) -> dict[str, Any]:
-    """A CONTRACT context; a field given as ABSENT is left out (unknown)."""
-
-    def keep(d: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in d.items() if v is not ABSENT}
-
-    ctx: dict[str, Any] = {
-        "person": keep({"statuses": statuses, "insured_region": insured, "age": age, "sex": sex}),
-        "encounter": keep({"kind": kind, "date": date, "diagnoses": diagnoses,
-                           "institution": keep({"name": "固阳县医院", "region": region,
-                                                "designated": designated, "level": "county"})}),
-    }
-    if default is not ABSENT:
-        ctx["history"] = {"pay_later_default": default}
-    return ctx
 
 
-def in_document(quote: str) -> bool:
-    """The quote (whitespace removed) is in the notice; '……' elides text between parts in order."""
-    pos = 0
-    for part in re.split(r"…+", re.sub(r"\s+", "", quote)):
-        if not part:
-            continue
-        found = TEXT.find(part, pos)
-        if found < 0:
-            return False
-        pos = found + len(part)
-    return True
 
 
-def check_invariants(answer: policyrules.Determination) -> None:
-    """Every outcome: decided ⇒ no missing / not_given; true ⇒ a citation quoting the notice."""
-    for name, out in answer.outcomes.items():
-        assert list(out.missing) == sorted(out.missing), name
-        if out.value is not None:
-            assert tuple(out.missing) == (), (name, out.missing)
-            assert tuple(out.not_given) == (), (name, out.not_given)
-        if out.value is True or (isinstance(out.value, tuple) and out.value):
-            assert out.citations, name
-            assert any(c.document == DOCUMENT and in_document(c.quote) for c in out.citations), (
-                name, [c.quote for c in out.citations])
 
 
-def evaluate(policy: policyrules.Policy, ctx: dict[str, Any]) -> policyrules.Determination:
-    answer = policy.evaluate(ctx)
-    check_invariants(answer)
-    return answer
 
 
-def outcome(policy: policyrules.Policy, which: str, **kw: Any) -> Any:
-    return evaluate(policy, context(**kw)).outcomes[which]
 
 
 INPATIENT_BENEFITS = ("pay_later", "deposit_exempt", "one_stop_settlement")

@@ -7,23 +7,24 @@ not from policies/xianning_2020.yaml; the YAML is only read for the outcome name
 
 from __future__ import annotations
 
-import re
-from typing import Any
-
 import pytest
 
 import policyrules
 
 from .conftest import POLICIES
+from .scenarios import SAME_COUNTY, Scenario
 
 DOCUMENT = "咸医保发〔2020〕20号"
-TEXT = re.sub(r"\s+", "", (POLICIES / "sources" / "002_f5479c42a9741515.txt").read_text(encoding="utf-8"))
 XIANAN, JIAYU = "421202", "421221"
 COUNTIES = {"咸安区": "421202", "嘉鱼县": "421221", "通城县": "421222", "崇阳县": "421223",
             "通山县": "421224", "赤壁市": "421281"}
 DATE = "2020-06-15"
 LAYERS = ("basic_medical_insurance", "critical_illness_insurance", "medical_assistance")
-ABSENT: Any = object()
+
+SCENARIO = Scenario(document=DOCUMENT, seed="002_f5479c42a9741515.txt", kind="inpatient", name="县人民医院", level="county", insured=XIANAN, region=SAME_COUNTY, designated=True, date=DATE)
+context, in_document, evaluate, outcome = (
+    SCENARIO.context, SCENARIO.in_document, SCENARIO.evaluate, SCENARIO.outcome)
+check_invariants = SCENARIO.check
 
 
 @pytest.fixture(scope="module")
@@ -31,71 +32,14 @@ def xianning() -> policyrules.Policy:
     return policyrules.load_policy(POLICIES / "xianning_2020.yaml")
 
 
-def context(
-    *,
-    statuses: Any = ABSENT,
-    kind: Any = "inpatient",
-    insured: Any = XIANAN,
-    region: Any = ABSENT,
-    designated: Any = True,
-    diagnoses: Any = ABSENT,
-    age: Any = ABSENT,
-    default: Any = ABSENT,
-    date: Any = DATE,
-) -> dict[str, Any]:
-    """A CONTRACT context; a field given as ABSENT is left out (unknown). The hospital stands
-    in the patient's own county unless ``region`` says otherwise."""
-
-    def keep(d: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in d.items() if v is not ABSENT}
-
-    if region is ABSENT:
-        region = insured
-    ctx: dict[str, Any] = {
-        "person": keep({"statuses": statuses, "insured_region": insured, "age": age}),
-        "encounter": keep({"kind": kind, "date": date, "diagnoses": diagnoses,
-                           "institution": keep({"name": "县人民医院", "region": region,
-                                                "designated": designated, "level": "county"})}),
-    }
-    if default is not ABSENT:
-        ctx["history"] = {"pay_later_default": default}
-    return ctx
 
 
-def in_document(quote: str) -> bool:
-    """The quote (whitespace removed) is in the notice; '……' elides text between parts in order."""
-    pos = 0
-    for part in re.split(r"…+", re.sub(r"\s+", "", quote)):
-        if not part:
-            continue
-        found = TEXT.find(part, pos)
-        if found < 0:
-            return False
-        pos = found + len(part)
-    return True
 
 
-def check_invariants(answer: policyrules.Determination) -> None:
-    """Every outcome: decided ⇒ no missing / not_given; true ⇒ a citation quoting the notice."""
-    for name, out in answer.outcomes.items():
-        assert list(out.missing) == sorted(out.missing), name
-        if out.value is not None:
-            assert tuple(out.missing) == (), (name, out.missing)
-            assert tuple(out.not_given) == (), (name, out.not_given)
-        if out.value is True or (isinstance(out.value, tuple) and out.value):
-            assert out.citations, name
-            assert any(c.document == DOCUMENT and in_document(c.quote) for c in out.citations), (
-                name, [c.quote for c in out.citations])
 
 
-def evaluate(policy: Any, ctx: dict[str, Any]) -> policyrules.Determination:
-    answer = policy.evaluate(ctx)
-    check_invariants(answer)
-    return answer
 
 
-def outcome(policy: Any, which: str, **kw: Any) -> Any:
-    return evaluate(policy, context(**kw)).outcomes[which]
 
 
 # ------------------------------------------------------------------ 四(一) 先诊疗后付费, 四(二) 一站式
