@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 import policyrules
+from policyrules import rete
 from policyrules.testing import omit_fields
 
 from .conftest import POLICIES
@@ -64,8 +65,13 @@ class Scenario:
                            for c in out.citations), (name, [c.quote for c in out.citations])
 
     def evaluate(self, policy: policyrules.Policy, context: dict[str, Any]) -> policyrules.Determination:
+        """The reference answer, checked, and (where durable_rules runs) equal to the Rete one."""
         answer = policy.evaluate(context)
         self.check(answer)
+        if rete.AVAILABLE:
+            other = policy.evaluate(context, engine="rete").to_dict()
+            other["policy"]["engine"] = "reference"
+            assert other == answer.to_dict()
         return answer
 
     def outcome(self, policy: policyrules.Policy, which: str, **given: Any) -> Any:
