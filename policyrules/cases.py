@@ -27,6 +27,7 @@ it open, leaves unknown).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .context import read_context
 from .errors import ContextError, NoPolicyError, PolicyLoadError, Problem
-from .format import _Builder
+from .format import _Builder, _not_in, _squeeze
 from .model import NotGiven, Rule
 from .policy import Policy, PolicySet
 from .reader import read_yaml
@@ -102,10 +103,17 @@ def read_case_file(path: Path) -> CaseFile:
     if keys:
         if "policy" in keys:
             policy_id = b.identifier(keys["policy"][1], "policy") or ""
+        names: dict[str, int] = {}
         for item in (b.sequence(keys["cases"][1], "cases") or []) if "cases" in keys else []:
             case = _case(b, str(path), item)
-            if case is not None:
-                cases.append(case)
+            if case is None:
+                continue
+            if case.name in names:
+                b.error(item, f"用例名 '{case.name}' 重复（第 {names[case.name]} 行已有）。",
+                        f"Duplicate case name '{case.name}' (first on line {names[case.name]}).")
+                continue
+            names[case.name] = case.line
+            cases.append(case)
     if b.problems:
         raise PolicyLoadError(b.problems)
     return CaseFile(str(path), policy_id, tuple(cases))
@@ -192,11 +200,16 @@ def run_cases(case_file: CaseFile, policy: Policy, engine: str = "reference") ->
 
 
 def check_case(case: Case, policy: Policy, engine: str = "reference") -> list[str]:
+    lines = []
+    if case.quote:
+        source = _source_text(policy)
+        missing = _not_in(case.quote, source) if source is not None else ""
+        if missing:
+            lines.append(f"quote: '{missing[:40]}' is not in the source text {policy.model.meta.seed}")
     try:
         answer = policy.evaluate(case.context, engine=engine)
     except (ContextError, NoPolicyError) as error:
-        return [f"the context cannot be evaluated: {error}"]
-    lines = []
+        return lines + [f"the context cannot be evaluated: {error}"]
     for outcome, expected in case.expect.items():
         got = answer.outcomes.get(outcome)
         if got is None:
@@ -212,6 +225,17 @@ def check_case(case: Case, policy: Policy, engine: str = "reference") -> list[st
         if got is not None and tuple(got.missing) != fields:
             lines.append(f"{outcome}: expected missing [{', '.join(fields)}], got [{', '.join(got.missing)}]")
     return lines
+
+
+@lru_cache(maxsize=32)
+def _squeezed_source(path: str) -> str | None:
+    file = Path(path)
+    return _squeeze(file.read_text("utf-8")) if file.is_file() else None
+
+
+def _source_text(policy: Policy) -> str | None:
+    """The document a policy was encoded from (``sources/<seed>`` beside it), if it is there."""
+    return _squeezed_source(str(Path(policy.model.path).parent / "sources" / policy.model.meta.seed))
 
 
 def _show(value: Any) -> str:

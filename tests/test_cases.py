@@ -98,3 +98,18 @@ def test_every_shipped_rule_is_exercised_by_a_case() -> None:
     for policy in policies:
         assert len(cases[policy.id]) >= 15, policy.id
         assert [r.id for r in coverage(policy, cases[policy.id])] == [], policy.id
+
+
+def test_a_case_quote_must_stand_in_the_document(tmp_path: Path, beita: policyrules.Policy) -> None:
+    path = tmp_path / "quote.yaml"
+    path.write_text(WORKED.read_text("utf-8").replace(
+        "quote: 县域内定点医疗机构住院先诊疗后付费\n", "quote: 县域外定点医疗机构住院先诊疗后付费\n", 1), "utf-8")
+    (failure,) = run_cases(read_case_file(path), beita)
+    assert "is not in the source text 001_df8287ab396bc7a1.txt" in failure.render()
+
+
+def test_case_names_are_unique_in_a_file(tmp_path: Path) -> None:
+    path = tmp_path / "twice.yaml"
+    path.write_text(WORKED.read_text("utf-8").replace("name: 同上，身份未知", "name: 特困人员在区内陈家桥卫生院住院"), "utf-8")
+    with pytest.raises(PolicyLoadError, match="Duplicate case name"):
+        read_case_file(path)
