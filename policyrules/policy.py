@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -100,7 +100,7 @@ class PolicySet:
     def __init__(self, policies: Iterable[Policy]) -> None:
         self.policies: tuple[Policy, ...] = tuple(policies)
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[Policy]:
         return iter(self.policies)
 
     def __len__(self) -> int:
@@ -173,7 +173,7 @@ def load_policy(path: str | os.PathLike[str]) -> Policy:
     model, problems = parse_policy(str(path), data, _library_for(file.parent))
     if model is None:
         raise PolicyLoadError(problems)
-    return Policy(model)
+    return _policy(model)
 
 
 def load_policies(directory: str | os.PathLike[str] | None = None) -> PolicySet:
@@ -201,11 +201,27 @@ def load_files(files: Sequence[Path], library: CatalogLibrary | None = None) -> 
         model, found = parse_policy(str(file), data, library or _library_for(file.parent))
         problems.extend(found)
         if model is not None:
-            policies.append(Policy(model))
+            try:
+                policies.append(_policy(model))
+            except PolicyLoadError as error:
+                problems.extend(error.problems)
     problems.extend(_overlaps(policies))
     if problems:
         raise PolicyLoadError(problems)
     return PolicySet(policies)
+
+
+def _policy(model: PolicyModel) -> Policy:
+    """The policy of a model; a construct the Rete compiler cannot express is a load problem."""
+    try:
+        return Policy(model)
+    except rete.ReteUnsupportedError as error:
+        span = model.meta.span
+        raise PolicyLoadError([Problem(
+            model.path, span.line if span else 1, span.column if span else 1,
+            f"规则无法编译为 Rete（durable_rules）规则。\nThe Rete compiler cannot express this policy: {error}",
+            "Split the rule named into simpler rules (see docs/engines.md).",
+        )]) from error
 
 
 def _read_bytes(file: Path, problems: list[Problem]) -> bytes | None:

@@ -99,10 +99,11 @@ SESSION_POOL = 4
 
 Expr = dict[str, Any]
 ALWAYS: Expr = {"pr": 1}
+#: The item every statuses list carries, so that $iall never meets an empty list.
 _SENTINEL = "·"
 #: The value a list outcome's rules give when no rule applies (the answer is then unknown, with
 #: the document's silence as its not_given).
-NONE_APPLIES = "none"  # the item every statuses list carries, so that $iall never meets an empty list
+NONE_APPLIES = "none"
 
 
 class EngineUnavailableError(RuntimeError):
@@ -110,7 +111,8 @@ class EngineUnavailableError(RuntimeError):
 
 
 class ReteError(RuntimeError):
-    """durable_rules did not do what it must (an action missing or failing): never an answer."""
+    """durable_rules did not do what it must, or decided what the reference evaluator would
+    not: the evaluation gives no answer."""
 
 
 class ReteUnsupportedError(ValueError):
@@ -119,12 +121,12 @@ class ReteUnsupportedError(ValueError):
 
 # ---------------------------------------------------------------- expressions
 # A condition's "holds" (T) and "fails" (F) are kept in disjunctive normal form: a list of
-# terms, each a tuple of atoms that must all match. Each term becomes one durable rule, so no
-# rule outgrows durable's limit of 32 expressions per condition (MAX_SEQUENCE_EXPRESSIONS).
+# terms, each a tuple of atoms that must all match; the alternatives of one field (a list of
+# names, of statuses) stay inside one atom. The terms of one case are packed into as few durable
+# rules as durable's limit allows (`_pack`).
 
 Atom = tuple[Any, ...]  # (operator, slot, value)
 DNF = list[tuple[Atom, ...]]
-YES: DNF = [()]  # one empty term: always
 NO: DNF = []  # no term: never
 
 #: Guards checked at load time: more than this is reported by name.

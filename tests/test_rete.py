@@ -280,3 +280,11 @@ def test_the_reproduced_hazards_are_real() -> None:
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "MessageNotHandledException" in result.stdout and "MessageObservedException" in result.stdout
+
+
+def test_a_policy_the_compiler_cannot_express_is_a_load_problem(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rete, "MAX_TERMS_PER_OUTCOME", 3)
+    with pytest.raises(policyrules.PolicyLoadError) as caught:
+        policyrules.load_policy(POLICIES / "beita_2021.yaml")
+    (problem,) = caught.value.problems
+    assert "needs" in problem.message and "durable rules" in problem.message and problem.line == 5
