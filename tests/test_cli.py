@@ -127,3 +127,13 @@ def test_rete_answers_every_example_exactly_as_reference(example: str) -> None:
         assert answer["policy"].pop("engine") == engine
         answers.append(answer)
     assert answers[0] == answers[1]
+
+
+def test_the_readme_shows_real_output() -> None:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    command = "$ policyrules evaluate examples/beita_destitute_inpatient.json\n"
+    shown = readme[readme.index(command) + len(command):].split("\n… (")[0].splitlines()
+    result = run("evaluate", "examples/beita_destitute_inpatient.json")
+    assert result.returncode == 0
+    real = result.stdout.splitlines()
+    assert shown and all(line in real for line in shown if line)
