@@ -74,7 +74,8 @@ def _parser() -> argparse.ArgumentParser:
     test.add_argument("paths", nargs="*", help="case files or folders (default: policies/cases)")
     test.add_argument("--policies", help="the policies the cases are for (default: the folder holding 'cases')")
     test.add_argument("--engine", choices=ENGINES, default=DEFAULT_ENGINE)
-    test.add_argument("--coverage", action="store_true", help="list the rules no case exercises")
+    test.add_argument("--coverage", action="store_true",
+                      help="list the rules no case exercises (and exit 1 if there is one)")
     test.set_defaults(run=_test)
     return parser
 
@@ -118,7 +119,7 @@ def _test(args: argparse.Namespace) -> int:
             for rule in uncovered:
                 where = f"{rule.span}: " if rule.span else ""
                 print(f"    not exercised: {where}{rule.id}")
-    return 1 if failed else 0
+    return 1 if failed or uncovered_count else 0
 
 
 # ---------------------------------------------------------------- check

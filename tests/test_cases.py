@@ -113,3 +113,15 @@ def test_case_names_are_unique_in_a_file(tmp_path: Path) -> None:
     path.write_text(WORKED.read_text("utf-8").replace("name: 同上，身份未知", "name: 特困人员在区内陈家桥卫生院住院"), "utf-8")
     with pytest.raises(PolicyLoadError, match="Duplicate case name"):
         read_case_file(path)
+
+
+def test_coverage_fails_the_command_when_a_rule_is_not_exercised(tmp_path: Path) -> None:
+    folder = tmp_path / "cases" / "beita_2021"
+    folder.mkdir(parents=True)
+    shutil.copy(WORKED, folder / "ok.yaml")
+    result = subprocess.run([sys.executable, "-m", "policyrules.cli", "test", str(folder), "--policies",
+                             str(POLICIES), "--coverage"], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 1 and "not exercised" in result.stdout and "6 passed, 0 failed" in result.stdout
+    full = subprocess.run([sys.executable, "-m", "policyrules.cli", "test", "--coverage"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert full.returncode == 0 and "not exercised" not in full.stdout
