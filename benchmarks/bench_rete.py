@@ -157,7 +157,7 @@ def main() -> int:
     pool = make_pool(args.pool)
     prepared = [program.prepare(read_context(c), policy._reference) for c in pool]
     raw = Raw()
-    for context, fact in zip(pool, prepared):
+    for context, fact in zip(pool, prepared, strict=True):
         expected = {name: o.value for name, o in policy.evaluate(context).outcomes.items()}
         by_raw = raw(dict(fact))
         got_raw = {name: by_raw.get(name) for name in expected}

@@ -196,9 +196,9 @@ class ReferenceEvaluator:
             return plan.decided(False, plan.grant_rules)
         if granted and not exception_unknown:
             return plan.decided(True, granted)
-        undecided = [r for (r, _), t in zip(plan.exceptions, exception_truths) if t == UNKNOWN]
+        undecided = [r for (r, _), t in zip(plan.exceptions, exception_truths, strict=True) if t == UNKNOWN]
         if not granted:
-            undecided += [r for (r, _), t in zip(plan.grants, grant_truths) if t == UNKNOWN]
+            undecided += [r for (r, _), t in zip(plan.grants, grant_truths, strict=True) if t == UNKNOWN]
         undecided.sort(key=lambda rule: self._position[id(rule)])
         return self._unknown(plan, undecided, values)
 

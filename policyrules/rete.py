@@ -343,17 +343,17 @@ class ReteProgram:
             # each case: (value, the model rules that decide it when it fires, its condition)
             cases: list[tuple[Any, tuple[Rule, ...], DNF]] = []
             if outcome in LIST_OUTCOMES:
-                for position, (rule, (holds, _)) in enumerate(zip(grants, compiled)):
+                for position, (rule, (holds, _)) in enumerate(zip(grants, compiled, strict=True)):
                     earlier_fail = _and(*(f for _, f in compiled[:position]))
                     cases.append((rule.value, (rule,), _and(holds, earlier_fail)))
                 cases.append((NONE_APPLIES, tuple(grants), _and(*(f for _, f in compiled))))
             else:
                 taken = [_compile(r.when, model) for r in exceptions]
                 all_fail = _and(*(f for _, f in taken))
-                for rule, (holds, _) in zip(grants, compiled):  # granted by this rule
+                for rule, (holds, _) in zip(grants, compiled, strict=True):  # granted by this rule
                     cases.append((True, (rule,), _and(holds, all_fail)))
                 cases.append((False, tuple(grants), _and(*(f for _, f in compiled))))
-                for rule, (holds, _) in zip(exceptions, taken):  # taken away by this exception
+                for rule, (holds, _) in zip(exceptions, taken, strict=True):  # taken away by this exception
                     cases.append((False, (rule,), holds))
             self._add(index, outcome, cases)
 

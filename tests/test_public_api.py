@@ -32,3 +32,10 @@ def test_the_package_type_checks() -> None:
     result = subprocess.run([sys.executable, "-m", "mypy", "--no-incremental"], cwd=ROOT,
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-3000:]
+
+
+def test_the_code_passes_the_linter() -> None:
+    pytest.importorskip("ruff")
+    result = subprocess.run([sys.executable, "-m", "ruff", "check", "policyrules", "tests", "benchmarks"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout[-3000:]

@@ -180,7 +180,7 @@ def test_eight_threads_give_the_same_answers_as_one() -> None:
     def work() -> None:
         try:
             for _ in range(100):
-                for context, answer in zip(contexts, expected):
+                for context, answer in zip(contexts, expected, strict=True):
                     assert policy.evaluate(context, engine="rete").to_dict() == answer
         except BaseException as error:  # noqa: BLE001
             errors.append(error)
