@@ -277,7 +277,7 @@ def _check(field: str, raw: Any, problems: list[ContextProblem]) -> Any:
             return None
         ok = True
         for item in raw:
-            if item not in STATUSES:
+            if not isinstance(item, str) or item not in STATUSES:
                 ok = False
                 close = difflib.get_close_matches(str(item), list(STATUSES), n=1, cutoff=0.5)
                 problems.append(

@@ -87,6 +87,16 @@ class Policy:
                 outcomes = self._reference.explain_values(facts, decided)
             except TargetDisagreement as error:
                 raise rete.ReteError(f"{self.id}: {error}; no answer is given") from error
+            # Every Rete answer is checked against the reference evaluator: durable_rules has
+            # been seen to fail at creating a ruleset now and then, and a ruleset that came out
+            # wrong without an error could not be told apart otherwise.
+            checked = self._reference.evaluate(facts)
+            for name, outcome in outcomes.items():
+                if outcome.value != checked[name].value:
+                    raise rete.ReteError(
+                        f"{self.id}: Rete decided {name} = {outcome.value!r}, the reference "
+                        f"evaluator {checked[name].value!r}; no answer is given"
+                    )
         else:
             raise ValueError(f"unknown engine {engine!r}; one of: {', '.join(ENGINES)}")
         return Determination(

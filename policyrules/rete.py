@@ -50,6 +50,7 @@ Hazards of durable_rules 2.0.28 and how this module keeps callers away from them
 
 from __future__ import annotations
 
+import copy
 import itertools
 import json
 import re
@@ -96,6 +97,11 @@ except Exception as _error:  # noqa: BLE001 - any import failure means "not here
 SESSION_RESET = 10_000
 #: Session ids per ruleset: fixed, with distinct 32-bit hashes (checked at start).
 SESSION_POOL = 4
+#: durable_rules 2.0.28 now and then refuses to create a ruleset it creates on the next try
+#: (error 102, ERR_UNEXPECTED_TYPE, for the very same definition; seen in about one test run in
+#: ten): the runner tries this many times, and `CREATE_FAILURES` records each refusal.
+CREATE_ATTEMPTS = 8
+CREATE_FAILURES: list[str] = []
 
 Expr = dict[str, Any]
 ALWAYS: Expr = {"pr": 1}
@@ -490,9 +496,21 @@ class _Runner:
         self.uses = dict.fromkeys(self.sids, 0)
         self.next_sid = itertools.cycle(self.sids)
         self.fact_ids = itertools.count(1)
-        definition = {name: dict(rule, run=_never_called) for name, rule in program.definition.items()}
         host = _host()
-        host.set_rulesets({program.name: definition})
+        for attempt in range(1, CREATE_ATTEMPTS + 1):
+            # durable mutates what it is given: every attempt gets its own copy
+            definition = {name: dict(copy.deepcopy(rule), run=_never_called)
+                          for name, rule in program.definition.items()}
+            try:
+                host.set_rulesets({program.name: definition})
+                break
+            except Exception as error:  # noqa: BLE001 - durable raises its own bare error type
+                CREATE_FAILURES.append(f"{program.name}, attempt {attempt}: {error}")
+                if attempt == CREATE_ATTEMPTS:
+                    raise ReteError(
+                        f"durable_rules could not create the ruleset of {program.name} in "
+                        f"{CREATE_ATTEMPTS} attempts: {error}"
+                    ) from error
         self.handle = host.get_ruleset(program.name)._handle
 
     def run(self, fact: dict[str, Any]) -> dict[str, tuple[Any, set[str]]]:

@@ -288,3 +288,65 @@ def test_a_policy_the_compiler_cannot_express_is_a_load_problem(tmp_path: Path, 
         policyrules.load_policy(POLICIES / "beita_2021.yaml")
     (problem,) = caught.value.problems
     assert "needs" in problem.message and "durable rules" in problem.message and problem.line == 5
+
+
+def test_a_refused_ruleset_creation_is_tried_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """durable_rules now and then refuses (error 102) a ruleset it creates on the next try."""
+    import shutil
+
+    folder = tmp_path / "p"
+    shutil.copytree(POLICIES, folder)
+    path = folder / "guyang_2020.yaml"
+    path.write_text(path.read_text("utf-8") + "\n# a new content hash: a new ruleset\n", "utf-8")
+    policy = policyrules.load_policy(path)
+    host = rete._host()
+    real = host.set_rulesets
+    refusals = {"left": 2}
+
+    def flaky(definitions: Any) -> Any:
+        if refusals["left"]:
+            refusals["left"] -= 1
+            raise rete._ENGINE.error("Could not create ruleset, error code: 102")
+        return real(definitions)
+
+    monkeypatch.setattr(host, "set_rulesets", flaky)
+    before = len(rete.CREATE_FAILURES)
+    context = {"person": {"insured_region": "150222", "statuses": ["registered_poor"]},
+               "encounter": {"date": "2021-01-01", "kind": "inpatient"}}
+    assert _same(policy.evaluate(context, engine="rete"), policy.evaluate(context))
+    assert len(rete.CREATE_FAILURES) == before + 2
+
+
+def test_a_ruleset_that_never_comes_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    folder = tmp_path / "p"
+    shutil.copytree(POLICIES, folder)
+    path = folder / "guyang_2020.yaml"
+    path.write_text(path.read_text("utf-8") + "\n# another content hash\n", "utf-8")
+    policy = policyrules.load_policy(path)
+
+    def refuse(definitions: Any) -> Any:
+        raise rete._ENGINE.error("Could not create ruleset, error code: 102")
+
+    monkeypatch.setattr(rete._host(), "set_rulesets", refuse)
+    with pytest.raises(rete.ReteError, match="could not create the ruleset"):
+        policy.evaluate({"person": {"insured_region": "150222"}, "encounter": {"date": "2021-01-01"}},
+                        engine="rete")
+
+
+def test_a_wrong_value_from_rete_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rete decides, the reference evaluator checks: a ruleset that came out wrong gives no answer."""
+    policy = LOADED["beita_2021.yaml"]
+    runner = rete.runner(policy._rete_program)
+    decide = runner.decide
+
+    def flipped(fired: list[str]) -> Any:
+        found = decide(fired)
+        value, deciders = found["pay_later"]
+        found["pay_later"] = (not value, {"pay_later.low_income_in_county"})
+        return found
+
+    monkeypatch.setattr(runner, "decide", flipped)
+    with pytest.raises(rete.ReteError, match="pay_later"):
+        policy.evaluate(EXAMPLE, engine="rete")
