@@ -17,7 +17,8 @@ What Rete does and what Python does (docs/engines.md says the same for users):
   exception holds; both are put in disjunctive normal form and each term becomes one durable
   rule whose action records the value. An outcome none of whose rules fires is unknown.
 - **Python writes the explanation** of the value Rete decided: which rules, their citations,
-  ``missing`` and ``not_given``, from the same model, as the reference evaluator does.
+  ``missing`` and ``not_given``, from the same model, as the reference evaluator does; and it
+  checks every value against the reference evaluator's (`policyrules.policy`).
 
 Hazards of durable_rules 2.0.28 and how this module keeps callers away from them:
 
@@ -44,6 +45,8 @@ Hazards of durable_rules 2.0.28 and how this module keeps callers away from them
   policy's content hash, so loading a policy again reuses its ruleset; an edited policy gets
   a new one.
 - durable_rules is not thread-safe: one lock per ruleset.
+- creating a ruleset now and then fails (error 102) for a definition accepted on the next try:
+  up to `CREATE_ATTEMPTS` tries, each refusal recorded in `CREATE_FAILURES`.
 - durable_rules does not import on Python >= 3.13: `AVAILABLE` is False with the reason, and
   asking for the Rete engine raises `EngineUnavailableError` with it.
 """
