@@ -7,11 +7,12 @@ import random
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import policyrules
 from policyrules import ContextError, NoPolicyError
+from policyrules.context import read_context
 from policyrules.testing import OPTIONAL_FIELDS, full_contexts, omit_fields
 
 from .conftest import POLICIES
@@ -137,3 +138,71 @@ def test_random_input_raises_only_context_or_policy_errors(context: Any) -> None
         except (ContextError, NoPolicyError):
             continue
         json.dumps(answer.to_dict())
+
+
+def _candidates(policy: policyrules.Policy, field: str, flat: dict[str, Any]) -> list[Any]:
+    """Values worth trying for ``field``: the policy's own vocabulary and a value outside it."""
+    from policyrules.testing import _ages
+    from policyrules.vocabulary import CONTEXT_FIELDS, STATUSES
+
+    kind, vocabulary = CONTEXT_FIELDS[field]
+    model = policy.model
+    if kind == "enum":
+        return list(vocabulary)
+    if kind == "bool":
+        return [True, False]
+    if kind == "int":
+        return _ages(model)
+    if kind == "statuses":
+        return [[]] + [[status] for status in STATUSES]
+    if kind == "region":  # the policy's own, the other region of the context, one elsewhere
+        other = flat["encounter.institution.region" if field == "person.insured_region" else "person.insured_region"]
+        return sorted(policy.counties)[:3] + [other, "110101"]
+    if kind == "diagnoses":
+        codes = sorted({code for c in model.catalogs.values() for e in c.entries
+                        for code in (*sorted(e.codes)[:1], *sorted(e.together_with)[:1])})
+        with_partners = [[code] for code in codes]
+        with_partners += [[a, b] for c in model.catalogs.values() for e in c.entries if e.together_with
+                          for a, b in [(sorted(e.codes)[0], sorted(e.together_with)[0])]]
+        return [[], ["J06"]] + with_partners
+    if field == "encounter.institution.name":
+        names = [m.name for lst in model.institution_lists.values() for m in lst.members]
+        return names + ["某某诊所"]
+    return [flat[field]]
+
+
+@pytest.mark.parametrize("name", POLICY_FILES)
+def test_an_unknown_answer_can_still_go_either_way(name: str) -> None:
+    """three-valued.md: when a value is unknown and the document leaves nothing open
+    (`not_given` empty), some filling-in of `missing` makes it true and some makes it false:
+    no listed field was unneeded, and no answer was left unknown that the facts decide."""
+    import itertools
+
+    policy = LOADED[name]
+
+    @settings(max_examples=40)
+    @given(full_contexts(policy), st.sets(st.sampled_from(REMOVABLE), min_size=1), st.randoms())
+    def check(flat: dict[str, Any], omitted: set[str], rnd: random.Random) -> None:
+        answer = policy.evaluate(omit_fields(flat, omitted))
+        for outcome_name, outcome in answer.outcomes.items():
+            if outcome.value is not None or outcome.not_given or outcome_name in LIST_OUTCOME_NAMES:
+                continue
+            options = [_candidates(policy, field, flat) for field in outcome.missing]
+            combos = list(itertools.product(*options))
+            rnd.shuffle(combos)
+            seen = set()
+            for combo in combos[:3000]:
+                filled = dict(flat)
+                filled.update(zip(outcome.missing, combo, strict=True))
+                keep = omitted - set(outcome.missing)
+                # the rules' logic alone: a region filled in may lie outside the policy
+                facts = read_context(omit_fields(filled, keep))
+                seen.add(policy._evaluate(facts, "reference").outcomes[outcome_name].value)
+                if {True, False} <= seen:
+                    break
+            assert {True, False} <= seen, (outcome_name, outcome.missing, seen)
+
+    check()
+
+
+LIST_OUTCOME_NAMES = frozenset(("reimbursement_layers", "family_doctor_team", "visit_schedule"))
