@@ -143,29 +143,25 @@ class ReferenceEvaluator:
         }
 
     def explain_values(
-        self, facts: Facts, decided: dict[str, tuple[Any, set[str]]]
+        self, decided: dict[str, tuple[Any, set[str]]], checked: dict[str, Outcome]
     ) -> dict[str, Outcome]:
-        """The answer for values another target decided (the Rete engine): ``decided`` maps an
-        outcome to its value and the ids of the rules that decided it; an outcome absent from
-        it is unknown there, and is explained here (its undecided rules, missing, not_given).
+        """The answer for values another target decided (the Rete engine), checked against this
+        evaluator's own answer ``checked`` (from `evaluate`, for the same facts).
 
-        Raises `TargetDisagreement` when this evaluator decides an outcome the other left
-        unknown, or a value it cannot have."""
-        values = facts.values
+        ``decided`` maps an outcome to its value and the ids of the rules that decided it; an
+        outcome absent from it is unknown there. A decided value is explained by the rules that
+        decided it; an unknown one by this evaluator (undecided rules, missing, not_given).
+        Raises `TargetDisagreement` when the two targets differ on any value."""
         out: dict[str, Outcome] = {}
         for plan in self._plan:
+            mine = checked[plan.name]
             found = decided.get(plan.name)
-            if found is None:
-                outcome = self._list_outcome(plan, values) if plan.is_list else self._bool_outcome(plan, values)
-                if outcome.value is not None:
-                    raise TargetDisagreement(plan.name, None, outcome.value)
+            if found is None or found[0] == "none":  # unknown there (or no rule gives a value)
+                outcome: Outcome | None = mine if mine.value is None else None
             else:
-                explained = plan.explain(*found)
-                if explained is None:
-                    raise TargetDisagreement(plan.name, found[0], "a value no rule gives")
-                outcome = explained
-                if outcome.value is None and plan.is_list:  # "no rule applies"
-                    outcome = self._list_outcome(plan, values)
+                outcome = plan.explain(*found)
+            if outcome is None or outcome.value != mine.value:
+                raise TargetDisagreement(plan.name, None if found is None else found[0], mine.value)
             out[plan.name] = outcome
         return out
 
@@ -276,7 +272,7 @@ class _OutcomePlan:
             for rule in self.grant_rules:
                 if rule.id in deciders and rule.value == value:
                     return self.decided(value, [rule], rule.target_ratio)
-            return self.unknown([], (), ()) if value == "none" else None
+            return None
         if value is True:
             return self.decided(True, [r for r in self.grant_rules if r.id in deciders])
         if value is False:
