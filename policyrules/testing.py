@@ -29,9 +29,12 @@ from .model import AgeRange, AllOf, AnyOf, Condition, Not, PolicyModel
 from .policy import Policy
 from .vocabulary import CONTEXT_FIELDS, STATUSES
 
-__all__ = ["contexts", "diagnosis_codes", "full_contexts", "omit_fields"]
+__all__ = ["OPTIONAL_FIELDS", "contexts", "diagnosis_codes", "full_contexts", "omit_fields"]
 
-#: Fields a generated context may leave out (history is "what is on file": see CONTRACT).
+#: Fields a generated context may leave out: all but the encounter date (it picks the policy
+#: version, so it is always given inside the period); birth dates and institution codes are never
+#: generated. A property about "unknown" should not remove ``history`` fields: absent there means
+#: "nothing on file", not unknown (CONTRACT).
 OPTIONAL_FIELDS: tuple[str, ...] = tuple(
     f for f in CONTEXT_FIELDS
     if f not in ("encounter.date", "person.birth_date", "encounter.institution.code")
