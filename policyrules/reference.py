@@ -166,28 +166,10 @@ class ReferenceEvaluator:
         return out
 
     def _bool_outcome(self, plan: _OutcomePlan, values: Values) -> Outcome:
-        taken: list[Rule] = []
-        exception_unknown = False
-        exception_truths = []
-        for rule, test in plan.exceptions:
-            truth = test(values)
-            exception_truths.append(truth)
-            if truth == TRUE:
-                taken.append(rule)
-            elif truth == UNKNOWN:
-                exception_unknown = True
+        taken, exception_unknown, exception_truths = _truths(plan.exceptions, values)
         if taken:  # an exception holds: the benefit is taken away, whatever the grants say
             return plan.decided(False, taken)
-        granted: list[Rule] = []
-        grant_unknown = False
-        grant_truths = []
-        for rule, test in plan.grants:
-            truth = test(values)
-            grant_truths.append(truth)
-            if truth == TRUE:
-                granted.append(rule)
-            elif truth == UNKNOWN:
-                grant_unknown = True
+        granted, grant_unknown, grant_truths = _truths(plan.grants, values)
         if not granted and not grant_unknown:
             return plan.decided(False, plan.grant_rules)
         if granted and not exception_unknown:
@@ -297,6 +279,21 @@ class _OutcomePlan:
                 self.name, value, tuple(r.id for r in rules), _citations(rules), (), (), ratio
             )
         return found
+
+
+def _truths(rules: tuple[tuple[Rule, Test], ...], values: Values) -> tuple[list[Rule], bool, list[Truth]]:
+    """The rules that hold, whether any is unknown, and every rule's truth, in order."""
+    holding: list[Rule] = []
+    unknown = False
+    truths: list[Truth] = []
+    for rule, test in rules:
+        truth = test(values)
+        truths.append(truth)
+        if truth == TRUE:
+            holding.append(rule)
+        elif truth == UNKNOWN:
+            unknown = True
+    return holding, unknown, truths
 
 
 def _any(truths: Any) -> Truth:

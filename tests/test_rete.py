@@ -290,15 +290,20 @@ def test_a_policy_the_compiler_cannot_express_is_a_load_problem(tmp_path: Path, 
     assert "needs" in problem.message and "durable rules" in problem.message and problem.line == 5
 
 
-def test_a_refused_ruleset_creation_is_tried_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """durable_rules now and then refuses (error 102) a ruleset it creates on the next try."""
+def _unseen_guyang(tmp_path: Path) -> policyrules.Policy:
+    """固阳 with a content hash no earlier test used, so its ruleset is created anew."""
     import shutil
 
     folder = tmp_path / "p"
     shutil.copytree(POLICIES, folder)
     path = folder / "guyang_2020.yaml"
-    path.write_text(path.read_text("utf-8") + "\n# a new content hash: a new ruleset\n", "utf-8")
-    policy = policyrules.load_policy(path)
+    path.write_text(path.read_text("utf-8") + f"\n# {tmp_path.name}: a new content hash\n", "utf-8")
+    return policyrules.load_policy(path)
+
+
+def test_a_refused_ruleset_creation_is_tried_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """durable_rules now and then refuses (error 102) a ruleset it creates on the next try."""
+    policy = _unseen_guyang(tmp_path)
     host = rete._host()
     real = host.set_rulesets
     refusals = {"left": 2}
@@ -318,13 +323,7 @@ def test_a_refused_ruleset_creation_is_tried_again(tmp_path: Path, monkeypatch: 
 
 
 def test_a_ruleset_that_never_comes_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import shutil
-
-    folder = tmp_path / "p"
-    shutil.copytree(POLICIES, folder)
-    path = folder / "guyang_2020.yaml"
-    path.write_text(path.read_text("utf-8") + "\n# another content hash\n", "utf-8")
-    policy = policyrules.load_policy(path)
+    policy = _unseen_guyang(tmp_path)
 
     def refuse(definitions: Any) -> Any:
         raise rete._ENGINE.error("Could not create ruleset, error code: 102")
