@@ -8,17 +8,23 @@
     >>> answer.value("pay_later")
     True
 
-The names of contexts and outcomes are those of CONTRACT.md; see docs/.
+The names of contexts and outcomes are those of the CONTRACT (docs/contract.md); every error
+derives from `PolicyRulesError`; docs/architecture.md shows where everything lives.
 """
 
 from .determination import Determination, Outcome
 from .errors import (
     ContextError,
     ContextProblem,
+    EngineDisagreement,
+    EngineUnavailableError,
     NoPolicyError,
     PolicyLoadError,
+    PolicyRulesError,
     Problem,
+    ReteError,
     SourceSpan,
+    UnknownEngineError,
 )
 from .policy import (
     DEFAULT_ENGINE,
@@ -28,11 +34,11 @@ from .policy import (
     load_policies,
     load_policy,
 )
-from .rete import EngineUnavailableError, ReteError
 
 __all__ = [
     "DEFAULT_ENGINE",
     "ENGINES",
+    "EngineDisagreement",
     "EngineUnavailableError",
     "ReteError",
     "ContextError",
@@ -42,9 +48,11 @@ __all__ = [
     "Outcome",
     "Policy",
     "PolicyLoadError",
+    "PolicyRulesError",
     "PolicySet",
     "Problem",
     "SourceSpan",
+    "UnknownEngineError",
     "load_policies",
     "load_policy",
 ]

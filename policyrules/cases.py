@@ -27,23 +27,24 @@ it open, leaves unknown).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import attrs
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import MappingNode, Node
 
 from .context import read_context
+from .engines.matching import TRUE, UNKNOWN
+from .engines.reference import ReferenceEngine
 from .errors import ContextError, NoPolicyError, PolicyLoadError, Problem
-from .format import _Builder, _not_in, _squeeze
+from .loading import NodeReader, first_missing_part, read_yaml, source_text, to_python
 from .model import NotGiven, Rule
 from .policy import Policy, PolicySet
-from .reader import read_yaml
-from .reference import TRUE, UNKNOWN
+from .suggest import did_you_mean
 from .vocabulary import LIST_OUTCOMES, OUTCOMES
 
-__all__ = ["Case", "CaseFailure", "CaseFile", "coverage", "find_case_files", "read_case_file", "run_cases"]
+__all__ = ["Case", "CaseFailure", "CaseFile", "coverage", "find_case_files", "policies_dir_for", "policy_for",
+           "read_case_file", "run_cases"]
 
 _CASE_KEYS = (("name", "context", "expect"), ("clause", "quote", "missing", "note"))
 
@@ -96,7 +97,7 @@ def read_case_file(path: Path) -> CaseFile:
     read = read_yaml(str(path), path.read_bytes())
     if read.problems or read.root is None:
         raise PolicyLoadError(read.problems)
-    b = _Builder(read)
+    b = NodeReader(read)
     keys = b.mapping(read.root, "the case file", ("policy", "cases"), ("note",))
     cases: list[Case] = []
     policy_id = ""
@@ -119,7 +120,7 @@ def read_case_file(path: Path) -> CaseFile:
     return CaseFile(str(path), policy_id, tuple(cases))
 
 
-def _case(b: _Builder, path: str, node: Node) -> Case | None:
+def _case(b: NodeReader, path: str, node: Node) -> Case | None:
     keys = b.mapping(node, "a case", *_CASE_KEYS)
     if not keys or not all(k in keys for k in _CASE_KEYS[0]):
         return None
@@ -135,10 +136,8 @@ def _case(b: _Builder, path: str, node: Node) -> Case | None:
         for key_node, value_node in expect_node.value:
             outcome = str(key_node.value)
             if outcome not in OUTCOMES:
-                from .format import _suggest
-
                 b.error(key_node, f"结果 '{outcome}' 不存在。", f"Unknown outcome '{outcome}'.",
-                        _suggest(outcome, OUTCOMES))
+                        did_you_mean(outcome, OUTCOMES))
                 continue
             value = to_python(value_node)
             ok = value in (True, False, None) if outcome not in LIST_OUTCOMES else (
@@ -169,26 +168,6 @@ def _case(b: _Builder, path: str, node: Node) -> Case | None:
     return Case(path, node.start_mark.line + 1, name, context, expect, missing, clause or "", quote or "")
 
 
-def to_python(node: Node) -> Any:
-    """Plain values of a composed node, with dates kept as text (as JSON would have them)."""
-    if isinstance(node, MappingNode):
-        return {str(k.value): to_python(v) for k, v in node.value}
-    if isinstance(node, SequenceNode):
-        return [to_python(item) for item in node.value]
-    assert isinstance(node, ScalarNode)
-    tag = node.tag.rsplit(":", 1)[-1]
-    value = str(node.value)
-    if tag == "null":
-        return None
-    if tag == "bool":
-        return value.lower() in ("true", "yes", "on")
-    if tag == "int":
-        return int(value)
-    if tag == "float":
-        return float(value)
-    return value
-
-
 def run_cases(case_file: CaseFile, policy: Policy, engine: str = "reference") -> list[CaseFailure]:
     """The failures of the cases of ``case_file`` against ``policy`` (empty: all pass)."""
     failures = []
@@ -202,8 +181,8 @@ def run_cases(case_file: CaseFile, policy: Policy, engine: str = "reference") ->
 def check_case(case: Case, policy: Policy, engine: str = "reference") -> list[str]:
     lines = []
     if case.quote:
-        source = _source_text(policy)
-        missing = _not_in(case.quote, source) if source is not None else ""
+        source = source_text(policy.model.path, policy.model.meta.seed)
+        missing = first_missing_part(case.quote, source) if source is not None else ""
         if missing:
             lines.append(f"quote: '{missing[:40]}' is not in the source text {policy.model.meta.seed}")
     try:
@@ -227,17 +206,6 @@ def check_case(case: Case, policy: Policy, engine: str = "reference") -> list[st
     return lines
 
 
-@lru_cache(maxsize=32)
-def _squeezed_source(path: str) -> str | None:
-    file = Path(path)
-    return _squeeze(file.read_text("utf-8")) if file.is_file() else None
-
-
-def _source_text(policy: Policy) -> str | None:
-    """The document a policy was encoded from (``sources/<seed>`` beside it), if it is there."""
-    return _squeezed_source(str(Path(policy.model.path).parent / "sources" / policy.model.meta.seed))
-
-
 def _show(value: Any) -> str:
     if value is None:
         return "null (unknown)"
@@ -249,30 +217,31 @@ def _show(value: Any) -> str:
 def coverage(policy: Policy, cases: Iterable[Case]) -> list[Rule]:
     """The rules of ``policy`` that no case makes hold (a rule whose document leaves it open,
     one with a ``not_given`` condition, counts as exercised when a case leaves it unknown)."""
-    evaluator = policy._reference
+    engine = policy.engine("reference")
+    assert isinstance(engine, ReferenceEngine)
     exercised: set[str] = set()
     for case in cases:
         try:
-            values = read_context(case.context).values
+            facts = read_context(case.context)
         except ContextError:
             continue
         for rule in policy.model.rules:
-            truth = evaluator.compile(rule.when)(values)
+            truth = engine.truth(rule.when, facts)
             if truth == TRUE or (truth == UNKNOWN and _leaves_open(rule)):
                 exercised.add(rule.id)
     return [rule for rule in policy.model.rules if rule.id not in exercised]
 
 
 def _leaves_open(rule: Rule) -> bool:
-    stack: list[Any] = [rule.when]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, NotGiven):
-            return True
-        stack.extend(getattr(node, "items", ()))
-        if hasattr(node, "item"):
-            stack.append(node.item)
-    return False
+    return any(True for _ in rule.when.find_all(NotGiven))
+
+
+def policies_dir_for(case_path: Path) -> Path:
+    """The policies a case file is written for: the folder that holds its ``cases`` folder."""
+    for folder in case_path.parents:
+        if folder.name == "cases":
+            return folder.parent
+    return case_path.parent
 
 
 def policy_for(case_file: CaseFile, policies: PolicySet) -> Policy:

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .determination import Determination
-from .errors import ContextError, NoPolicyError, PolicyLoadError, Problem
-from .format import SHIPPED_CATALOGS, CatalogLibrary
+from .errors import ContextError, EngineUnavailableError, NoPolicyError, PolicyLoadError, Problem
+from .loading import CatalogLibrary
 from .policy import (
     DEFAULT_ENGINE,
     ENGINES,
@@ -24,7 +24,6 @@ from .policy import (
     load_policies,
     load_policy,
 )
-from .rete import EngineUnavailableError
 from .vocabulary import OUTCOME_LABELS
 
 __all__ = ["main"]
@@ -84,9 +83,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _test(args: argparse.Namespace) -> int:
-    from .cases import coverage, find_case_files, policy_for, read_case_file, run_cases
-    from .policy import shipped_policies_dir
-    from .pytest_plugin import policies_dir_for
+    from .cases import coverage, find_case_files, policies_dir_for, policy_for, read_case_file, run_cases
+    from .shipped import shipped_policies_dir
 
     paths = [Path(p) for p in args.paths] or [shipped_policies_dir() / "cases"]
     missing = [str(p) for p in paths if not p.exists()]
@@ -164,8 +162,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _library(files: Sequence[Path]) -> CatalogLibrary:
-    folders = list(dict.fromkeys(f.parent / "catalogs" for f in files))
-    return CatalogLibrary([*folders, *SHIPPED_CATALOGS])
+    return CatalogLibrary.beside([f.parent / "catalogs" for f in files])
 
 
 # ---------------------------------------------------------------- evaluate

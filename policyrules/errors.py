@@ -1,4 +1,10 @@
-"""The errors of policyrules, split by what went wrong: a policy file, a context, a lookup.
+"""Every error policyrules raises, in one module, all derived from `PolicyRulesError`.
+
+Each keeps the builtin base the CONTRACT names, so callers written against it still catch it:
+a policy file that is wrong (`PolicyLoadError`) and a context that is wrong (`ContextError`) are
+`ValueError`s; a context no loaded policy covers (`NoPolicyError`) is a `LookupError`; an engine
+that cannot run here (`EngineUnavailableError`), durable_rules misbehaving (`ReteError`) and two
+engines deciding differently (`EngineDisagreement`) are `RuntimeError`s.
 
 Every problem names its place (``path:line:column`` for a policy file, the field for a
 context) and, where one can be given, a suggestion. ``str()`` of an error renders every
@@ -14,11 +20,21 @@ import attrs
 __all__ = [
     "ContextError",
     "ContextProblem",
+    "EngineDisagreement",
+    "EngineUnavailableError",
     "NoPolicyError",
     "PolicyLoadError",
+    "PolicyRulesError",
     "Problem",
+    "ReteError",
     "SourceSpan",
+    "UnknownEngineError",
+    "UnsupportedConstructError",
 ]
+
+
+class PolicyRulesError(Exception):
+    """The base of every error policyrules raises."""
 
 
 @attrs.frozen
@@ -67,7 +83,7 @@ def _display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
-class PolicyLoadError(ValueError):
+class PolicyLoadError(PolicyRulesError, ValueError):
     """A policy file or directory is wrong. ``problems`` lists every mistake found."""
 
     def __init__(self, problems: Sequence[Problem]) -> None:
@@ -95,7 +111,7 @@ class ContextProblem:
         return f"{text} ({self.suggestion})" if self.suggestion else text
 
 
-class ContextError(ValueError):
+class ContextError(PolicyRulesError, ValueError):
     """A context is wrong. ``problems`` lists every field that is."""
 
     def __init__(self, problems: Sequence[ContextProblem]) -> None:
@@ -103,5 +119,31 @@ class ContextError(ValueError):
         super().__init__("; ".join(p.render() for p in self.problems))
 
 
-class NoPolicyError(LookupError):
+class NoPolicyError(PolicyRulesError, LookupError):
     """No loaded policy is in force for the context's region and date."""
+
+
+class EngineUnavailableError(PolicyRulesError, RuntimeError):
+    """An engine was asked for where it cannot run (durable_rules on Python >= 3.13)."""
+
+
+class UnknownEngineError(PolicyRulesError, ValueError):
+    """An engine name that is not registered (the message lists the registered ones)."""
+
+
+class ReteError(PolicyRulesError, RuntimeError):
+    """durable_rules did not do what it must, or decided what the checking engine would not:
+    the evaluation gives no answer."""
+
+
+class EngineDisagreement(PolicyRulesError, RuntimeError):
+    """Two engines decided one outcome differently: neither answer is given."""
+
+    def __init__(self, outcome: str, elsewhere: object, here: object) -> None:
+        super().__init__(f"{outcome}: the other engine decided {elsewhere!r}, the checking engine {here!r}")
+        self.outcome = outcome
+
+
+class UnsupportedConstructError(PolicyRulesError, ValueError):
+    """A model construct a target cannot express (named, at load time); the loader turns it into
+    a positioned `PolicyLoadError`."""

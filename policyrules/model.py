@@ -1,15 +1,20 @@
 """The policy model: frozen attrs classes, the single truth every target is derived from.
 
-`policyrules.format` builds it from a YAML file; the reference evaluator, explanations,
-batch evaluation and (later) the Rete compiler all read it and nothing else. Every node
-keeps where it was written (``span``), which is not part of its equality.
+`policyrules.loading` builds it from a YAML file; every engine and tool reads it and nothing
+else. Every node keeps where it was written (``span``), which is not part of its equality.
+
+The model knows its own shape, so no target walks it by hand (as sqlglot's expressions do):
+every condition node has ``children``, ``walk()`` (the node and everything under it, depth
+first) and ``find_all(*classes)``, and says which context fields it ``reads``; a policy gives
+each outcome's ``grants`` and ``exceptions``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import TypeAlias
+from collections.abc import Iterator
+from typing import TypeAlias, TypeVar
 
 import attrs
 
@@ -24,6 +29,7 @@ __all__ = [
     "ChildAge",
     "Citation",
     "Condition",
+    "ConditionNode",
     "DiagnosisIn",
     "Effect",
     "FieldIs",
@@ -59,60 +65,127 @@ class Citation:
 
 # ---------------------------------------------------------------- conditions
 
+N = TypeVar("N", bound="ConditionNode")
+
+#: The context fields a condition kind reads (the others read what their attributes say).
+_AGE, _STATUSES, _NAME = "person.age", "person.statuses", "encounter.institution.name"
+_REGIONS = ("encounter.institution.region", "person.insured_region")
+
+
+class ConditionNode:
+    """What every condition node has: its children, a walk, a search, the fields it reads."""
+
+    __slots__ = ()
+
+    @property
+    def children(self) -> tuple[Condition, ...]:
+        """The conditions directly under this one (none for a leaf)."""
+        return ()
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        """The context fields this node itself reads (not its children's)."""
+        return ()
+
+    def walk(self) -> Iterator[Condition]:
+        """This node and every node under it, depth first, in the file's order."""
+        stack: list[ConditionNode] = [self]
+        while stack:
+            node = stack.pop()
+            yield node  # type: ignore[misc]
+            stack.extend(reversed(node.children))
+
+    def find_all(self, *classes: type[N]) -> Iterator[N]:
+        """The nodes of ``walk()`` that are instances of ``classes``."""
+        for node in self.walk():
+            if isinstance(node, classes):
+                yield node
+
+    def fields(self) -> tuple[str, ...]:
+        """Every context field this condition and the nodes under it read, in order, once."""
+        return tuple(dict.fromkeys(field for node in self.walk() for field in node.reads))
+
 
 @attrs.frozen
-class FieldIs:
+class FieldIs(ConditionNode):
     """A context field has one of ``values`` (a single value reads as equality)."""
 
     field: str
     values: frozenset[str | bool]
     span: SourceSpan | None = _span()
 
+    @property
+    def reads(self) -> tuple[str, ...]:
+        return (self.field,)
+
 
 @attrs.frozen
-class StatusAny:
+class StatusAny(ConditionNode):
     """The person has any of ``statuses`` (``group`` names the status group used, if any)."""
 
     statuses: frozenset[str]
     group: str | None = None
     span: SourceSpan | None = _span()
 
+    @property
+    def reads(self) -> tuple[str, ...]:
+        return (_STATUSES,)
+
 
 @attrs.frozen
-class AgeRange:
+class AgeRange(ConditionNode):
     """Age in whole years (周岁) within the bounds, both inclusive (以上/以下)."""
 
     at_least: int | None = None
     at_most: int | None = None
     span: SourceSpan | None = _span()
 
+    @property
+    def reads(self) -> tuple[str, ...]:
+        return (_AGE,)
+
 
 @attrs.frozen
-class DiagnosisIn:
-    """Some diagnosis of the encounter is in the catalog ``catalog``."""
+class DiagnosisIn(ConditionNode):
+    """Some diagnosis of the encounter is in the catalog ``catalog``.
+
+    It reads ``encounter.diagnoses``, and ``person.age`` too where the catalog has 儿童 entries
+    (`Catalog.reads_age`)."""
 
     catalog: str
     span: SourceSpan | None = _span()
 
+    @property
+    def reads(self) -> tuple[str, ...]:
+        return ("encounter.diagnoses",)
+
 
 @attrs.frozen
-class InstitutionIn:
+class InstitutionIn(ConditionNode):
     """The encounter's institution is on the institution list ``list_name``."""
 
     list_name: str
     span: SourceSpan | None = _span()
 
+    @property
+    def reads(self) -> tuple[str, ...]:
+        return (_NAME,)
+
 
 @attrs.frozen
-class InCounty:
+class InCounty(ConditionNode):
     """县域内: the institution's county equals the person's insured county (or not)."""
 
     expected: bool = True
     span: SourceSpan | None = _span()
 
+    @property
+    def reads(self) -> tuple[str, ...]:
+        return _REGIONS
+
 
 @attrs.frozen
-class NotGiven:
+class NotGiven(ConditionNode):
     """A condition the document leaves open: always unknown, and the answer says why."""
 
     text: str
@@ -120,21 +193,33 @@ class NotGiven:
 
 
 @attrs.frozen
-class AllOf:
+class AllOf(ConditionNode):
     items: tuple[Condition, ...]
     span: SourceSpan | None = _span()
 
+    @property
+    def children(self) -> tuple[Condition, ...]:
+        return self.items
+
 
 @attrs.frozen
-class AnyOf:
+class AnyOf(ConditionNode):
     items: tuple[Condition, ...]
     span: SourceSpan | None = _span()
 
+    @property
+    def children(self) -> tuple[Condition, ...]:
+        return self.items
+
 
 @attrs.frozen
-class Not:
+class Not(ConditionNode):
     item: Condition
     span: SourceSpan | None = _span()
+
+    @property
+    def children(self) -> tuple[Condition, ...]:
+        return (self.item,)
 
 
 Condition: TypeAlias = (
@@ -220,6 +305,11 @@ class Catalog:
     source: str = ""
     span: SourceSpan | None = _span()
 
+    @property
+    def reads_age(self) -> bool:
+        """Whether matching needs the person's age (an entry for 儿童 only)."""
+        return any(entry.children for entry in self.entries)
+
 
 @attrs.frozen
 class Institution:
@@ -285,3 +375,26 @@ class PolicyModel:
         for rule in self.rules:
             seen.setdefault(rule.outcome, None)
         return tuple(seen)
+
+    def grants(self, outcome: str) -> tuple[Rule, ...]:
+        """The rules that grant ``outcome`` (or give a list outcome its value), in order."""
+        return tuple(r for r in self.rules if r.outcome == outcome and r.effect is Effect.GRANT)
+
+    def exceptions(self, outcome: str) -> tuple[Rule, ...]:
+        """The rules that take ``outcome`` away, in order."""
+        return tuple(r for r in self.rules if r.outcome == outcome and r.effect is Effect.EXCEPTION)
+
+    def conditions(self) -> Iterator[Condition]:
+        """Every condition node of every rule, rule by rule, each tree walked depth first."""
+        for rule in self.rules:
+            yield from rule.when.walk()
+
+    def fields(self) -> tuple[str, ...]:
+        """Every context field the rules read, once, in order (``person.age`` included where a
+        catalog a rule uses reads it)."""
+        found: dict[str, None] = {}
+        for node in self.conditions():
+            found.update(dict.fromkeys(node.reads))
+            if isinstance(node, DiagnosisIn) and self.catalogs[node.catalog].reads_age:
+                found[_AGE] = None
+        return tuple(found)

@@ -8,31 +8,38 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import rete
+import threading
+
 from .context import Facts, read_context
 from .determination import Determination
-from .errors import NoPolicyError, PolicyLoadError, Problem
-from .format import SHIPPED_CATALOGS, CatalogLibrary, parse_policy
+from .engines import DEFAULT_ENGINE, ENGINES, Engine, PreparedPolicy, engine_class
+from .errors import NoPolicyError, PolicyLoadError, Problem, UnsupportedConstructError
+from .loading import CatalogLibrary, parse_policy
 from .model import PolicyModel
-from .reference import ReferenceEvaluator, TargetDisagreement
 from .regions import region_table
+from .shipped import shipped_policies_dir
 
 __all__ = ["DEFAULT_ENGINE", "ENGINES", "Policy", "PolicySet", "load_policies", "load_policy", "shipped_policies_dir"]
 
-#: The engines `evaluate` accepts: "reference" (pure Python, the default: it runs everywhere and
-#: is the fastest) and "rete" (durable_rules; where it cannot import, asking for it raises
-#: `EngineUnavailableError` with the reason).
-ENGINES: tuple[str, ...] = ("reference", "rete")
-DEFAULT_ENGINE = "reference"
+#: The engine whose answers check the others' (Rete's every value).
+CHECKING_ENGINE = "reference"
 
 
 class Policy:
-    """One loaded policy: its model (``.model``) and its evaluators."""
+    """One loaded policy: its model (``.model``) and its engines, each built once.
+
+    Engines are built on first use (the default one at load); every registered engine
+    validates the model at load, so a policy one of them cannot express is a load problem."""
 
     def __init__(self, model: PolicyModel) -> None:
         self.model = model
-        self._reference = ReferenceEvaluator(model)
-        self._rete_program = rete.compile_model(model)  # pure Python: unsupported constructs fail at load
+        for name in ENGINES:
+            engine_class(name).validate(model)
+        self.prepared = PreparedPolicy(model)
+        self._engines: dict[str, Engine] = {}
+        self._lock = threading.Lock()
+        self.prepared.checker = self.engine(CHECKING_ENGINE).evaluate
+        self.engine(DEFAULT_ENGINE)
         table = region_table()
         self.counties: frozenset[str] = frozenset().union(
             *(table.covered_counties(code) for code in model.meta.regions)
@@ -77,23 +84,20 @@ class Policy:
                 f"{self.id} covers {_regions(self.model)}, not the insured region {region}"
             )
 
+    def engine(self, name: str = DEFAULT_ENGINE) -> Engine:
+        """This policy's engine ``name``, built on first use (`UnknownEngineError` for a name that
+        is not registered, `EngineUnavailableError` for one that cannot run here)."""
+        found = self._engines.get(name)
+        if found is None:
+            cls = engine_class(name)
+            with self._lock:
+                found = self._engines.get(name)
+                if found is None:
+                    found = self._engines[name] = cls(self.prepared)
+        return found
+
     def _evaluate(self, facts: Facts, engine: str) -> Determination:
-        if engine == "reference":
-            outcomes = self._reference.evaluate(facts)
-        elif engine == "rete":
-            program = self._rete_program
-            decided = rete.runner(program).run(program.prepare(facts, self._reference))
-            # Every Rete value is checked against the reference evaluator: durable_rules has been
-            # seen to fail at creating a ruleset now and then, and a ruleset that came out wrong
-            # without an error could not be told apart otherwise. The reference answer also
-            # explains what Rete left unknown.
-            checked = self._reference.evaluate(facts)
-            try:
-                outcomes = self._reference.explain_values(decided, checked)
-            except TargetDisagreement as error:
-                raise rete.ReteError(f"{self.id}: {error}; no answer is given") from error
-        else:
-            raise ValueError(f"unknown engine {engine!r}; one of: {', '.join(ENGINES)}")
+        outcomes = self.engine(engine).evaluate(facts)
         return Determination(
             self.model.meta, self.model.sha256, outcomes, facts.date, facts.date_given, engine
         )
@@ -156,16 +160,8 @@ def _period(model: PolicyModel) -> str:
     return f"from {meta.effective_from} to {meta.effective_to or 'further notice'}"
 
 
-def shipped_policies_dir() -> Path:
-    """The policies shipped with the package (inside the wheel, or the checkout's policies/)."""
-    inside = Path(__file__).parent / "policies"
-    if inside.is_dir():
-        return inside
-    return Path(__file__).parent.parent / "policies"
-
-
 def _library_for(folder: Path) -> CatalogLibrary:
-    return CatalogLibrary([folder / "catalogs", *SHIPPED_CATALOGS])
+    return CatalogLibrary.beside([folder / "catalogs"])
 
 
 def load_policy(path: str | os.PathLike[str]) -> Policy:
@@ -217,10 +213,10 @@ def load_files(files: Sequence[Path], library: CatalogLibrary | None = None) -> 
 
 
 def _policy(model: PolicyModel) -> Policy:
-    """The policy of a model; a construct the Rete compiler cannot express is a load problem."""
+    """The policy of a model; a construct an engine cannot express is a load problem."""
     try:
         return Policy(model)
-    except rete.ReteUnsupportedError as error:
+    except UnsupportedConstructError as error:
         span = model.meta.span
         raise PolicyLoadError([Problem(
             model.path, span.line if span else 1, span.column if span else 1,

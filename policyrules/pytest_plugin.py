@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from .cases import Case, check_case, policy_for, read_case_file
+from .cases import Case, check_case, policies_dir_for, policy_for, read_case_file
 from .policy import ENGINES, Policy, PolicySet, load_policies
 
 
@@ -21,14 +21,6 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     if file_path.suffix == ".yaml" and "cases" in file_path.parent.parts:
         return CaseFileCollector.from_parent(parent, path=file_path)
     return None
-
-
-def policies_dir_for(case_path: Path) -> Path:
-    """The policies a case file is written for: the folder that holds its ``cases`` folder."""
-    for folder in case_path.parents:
-        if folder.name == "cases":
-            return folder.parent
-    return case_path.parent
 
 
 @lru_cache(maxsize=8)

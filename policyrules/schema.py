@@ -3,8 +3,8 @@
 ``policy_schema()`` describes a policy file (an editor such as VS Code with the YAML
 extension flags mistakes while typing: see docs/policy-format.md); ``context_schema()``
 describes a context, for hospital integrators. Both are generated from the same tables the
-loader and the context validator use (`policyrules.format.SECTIONS`,
-`policyrules.vocabulary`), and shipped as ``policyrules/schemas/*.schema.json``; a test
+loader and the context validator use (`policyrules.loading.sections.SECTIONS`, the field
+objects of `policyrules.vocabulary.CONTEXT_FIELDS`), and shipped as ``policyrules/schemas/*.schema.json``; a test
 checks that the shipped files are up to date. The loader checks more than a schema can
 (references, ICD-10 codes, quotes, dates that exist): the schema is the editor's first line.
 """
@@ -15,7 +15,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .format import SECTIONS, SOURCE_KINDS
+from .fields import Choice, Diagnoses, FieldKind, Flag, InstitutionName, Statuses, WholeYears, nest
+from .loading.sections import SECTIONS, SOURCE_KINDS
 from .vocabulary import CONTEXT_FIELDS, LIST_OUTCOMES, OUTCOMES, STATUSES
 
 __all__ = ["context_schema", "policy_schema", "write_schemas"]
@@ -66,29 +67,32 @@ def _condition_schema() -> dict[str, Any]:
         _single("in_county", {"type": "boolean"}),
         _single("not_given", _TEXT),
     ]
-    age = {"type": "integer", "minimum": 0, "maximum": 150}
-    for field, (kind, vocabulary) in CONTEXT_FIELDS.items():
-        if kind == "statuses":
-            value = _object("statuses_condition", {
-                "any_of": {"oneOf": [_ID, _list({"enum": list(STATUSES)}, 1)]},
-            })
-        elif kind == "int":
-            value = _object("age_condition", {
-                "at_least": age, "at_most": age, "above": age, "below": age,
-                "between": {"type": "array", "items": age, "minItems": 2, "maxItems": 2},
-            }) | {"minProperties": 1}
-        elif kind == "diagnoses":
-            value = _object("diagnoses_condition", {"any_in": _ID})
-        elif field == "encounter.institution.name":
-            value = _object("institution_condition", {"in": _ID})
-        elif kind == "enum":
-            value = {"oneOf": [{"enum": list(vocabulary)}, _list({"enum": list(vocabulary)}, 1)]}
-        elif kind == "bool":
-            value = {"type": "boolean"}
-        else:
-            continue  # not testable by a rule (dates, regions, free text)
-        forms.append(_single(field, value))
+    for field in CONTEXT_FIELDS.values():
+        value = _condition_value(field.kind, field.path)
+        if value is not None:  # None: not testable by a rule (dates, regions, free text)
+            forms.append(_single(field.path, value))
     return {"oneOf": forms}
+
+
+def _condition_value(kind: FieldKind, field: str) -> dict[str, Any] | None:
+    """The schema of a condition's value on a field of ``kind`` (as the loader reads it)."""
+    age = {"type": "integer", "minimum": 0, "maximum": 150}
+    if isinstance(kind, Statuses):
+        return _object("statuses_condition", {"any_of": {"oneOf": [_ID, _list({"enum": list(STATUSES)}, 1)]}})
+    if isinstance(kind, WholeYears):
+        return _object("age_condition", {
+            "at_least": age, "at_most": age, "above": age, "below": age,
+            "between": {"type": "array", "items": age, "minItems": 2, "maxItems": 2},
+        }) | {"minProperties": 1}
+    if isinstance(kind, Diagnoses):
+        return _object("diagnoses_condition", {"any_in": _ID})
+    if isinstance(kind, InstitutionName):
+        return _object("institution_condition", {"in": _ID})
+    if isinstance(kind, Choice):
+        return {"oneOf": [{"enum": list(kind.vocabulary)}, _list({"enum": list(kind.vocabulary)}, 1)]}
+    if isinstance(kind, Flag):
+        return {"type": "boolean"}
+    return None
 
 
 def _citation() -> dict[str, Any]:
@@ -181,30 +185,8 @@ def catalog_schema() -> dict[str, Any]:
 
 
 def context_schema() -> dict[str, Any]:
-    """The JSON Schema of an evaluation context (CONTRACT.md)."""
-    def leaf(field: str) -> dict[str, Any]:
-        kind, vocabulary = CONTEXT_FIELDS[field]
-        bases: dict[str, dict[str, Any]] = {
-            "int": {"type": "integer", "minimum": 0, "maximum": 150},
-            "date": _DATE,
-            "enum": {"enum": list(vocabulary)},
-            "bool": {"type": "boolean"},
-            "text": _TEXT,
-            "region": {"type": "string", "pattern": r"^[0-9]{6}$"},
-            "statuses": {"type": "array", "items": {"enum": list(STATUSES)}},
-            "diagnoses": {"type": "array", "items": {
-                "type": "string", "pattern": r"^[A-Za-z][0-9]{2}(\.[0-9A-Za-z]{1,8})?$"}},
-        }
-        base = bases[kind]
-        return {"oneOf": [base, {"type": "null"}]}
-
-    tree: dict[str, Any] = {}
-    for field in CONTEXT_FIELDS:
-        node: dict[str, Any] = tree
-        *parents, name = field.split(".")
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[name] = leaf(field)
+    """The JSON Schema of an evaluation context (docs/contract.md)."""
+    tree = nest({path: {"oneOf": [field.kind.schema(), {"type": "null"}]} for path, field in CONTEXT_FIELDS.items()})
 
     def to_schema(node: dict[str, Any]) -> dict[str, Any]:
         properties = {
@@ -217,7 +199,7 @@ def context_schema() -> dict[str, Any]:
         "$schema": _DRAFT,
         "$id": "https://policyrules.invalid/schemas/context.schema.json",
         "title": "policyrules evaluation context",
-        "description": "Every field is optional; absent or null is unknown (CONTRACT.md).",
+        "description": "Every field is optional; absent or null is unknown (docs/contract.md).",
     } | to_schema(tree)
 
 

@@ -25,7 +25,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from .model import AgeRange, AllOf, AnyOf, Condition, Not, PolicyModel
+from .fields import nest
+from .model import AgeRange, PolicyModel
 from .policy import Policy
 from .vocabulary import CONTEXT_FIELDS, STATUSES
 
@@ -43,18 +44,11 @@ OPTIONAL_FIELDS: tuple[str, ...] = tuple(
 
 def _ages(model: PolicyModel) -> list[int]:
     edges: set[int] = {0, 5, 30, 70, 100}
-    def walk(node: Condition) -> None:
+    for node in model.conditions():
         if isinstance(node, AgeRange):
             for bound in (node.at_least, node.at_most):
                 if bound is not None:
                     edges.update({bound - 1, bound, bound + 1})
-        elif isinstance(node, (AllOf, AnyOf)):
-            for item in node.items:
-                walk(item)
-        elif isinstance(node, Not):
-            walk(node.item)
-    for rule in model.rules:
-        walk(rule.when)
     for catalog in model.catalogs.values():
         for entry in catalog.entries:
             if entry.children:
@@ -128,16 +122,7 @@ def _same_county_often(flat: dict[str, Any], same: bool) -> dict[str, Any]:
 
 def omit_fields(flat: dict[str, Any], omitted: set[str]) -> dict[str, Any]:
     """The nested CONTRACT context of a flat one, without the ``omitted`` fields."""
-    context: dict[str, Any] = {}
-    for field, value in flat.items():
-        if field in omitted:
-            continue
-        node = context
-        *parents, leaf = field.split(".")
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[leaf] = value
-    return context
+    return nest({field: value for field, value in flat.items() if field not in omitted})
 
 
 def contexts(policy: Policy) -> st.SearchStrategy[dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""The names of ../shared/CONTRACT.md: context fields, statuses, outcomes, layer codes.
+"""The names of the CONTRACT (docs/contract.md): context fields, statuses, outcomes, layer codes.
 
 Hospital systems are written against these names. They are never renamed or given another
 meaning; new optional ones may be added.
@@ -6,12 +6,13 @@ meaning; new optional ones may be added.
 
 from __future__ import annotations
 
-from typing import Final, Literal
+from typing import Final
+
+from .fields import Choice, ContextField, Date, Diagnoses, Flag, InstitutionName, Region, Statuses, Text, WholeYears
 
 __all__ = [
     "BOOLEAN_OUTCOMES",
     "CONTEXT_FIELDS",
-    "FieldType",
     "HISTORY_FIELDS",
     "LAYERS",
     "LIST_OUTCOMES",
@@ -20,36 +21,6 @@ __all__ = [
     "STATUSES",
     "STATUS_IMPLIES",
 ]
-
-FieldType = Literal["int", "date", "enum", "bool", "text", "region", "statuses", "diagnoses"]
-
-#: Every context field: dotted path -> (type, vocabulary for enums).
-CONTEXT_FIELDS: Final[dict[str, tuple[FieldType, tuple[str, ...]]]] = {
-    "person.age": ("int", ()),
-    "person.birth_date": ("date", ()),
-    "person.sex": ("enum", ("female", "male")),
-    "person.residence": ("enum", ("rural", "urban")),
-    "person.statuses": ("statuses", ()),
-    "person.insurance": ("enum", ("resident", "employee", "none")),
-    "person.insured_region": ("region", ()),
-    "encounter.kind": ("enum", ("inpatient", "outpatient")),
-    "encounter.date": ("date", ()),
-    "encounter.diagnoses": ("diagnoses", ()),
-    "encounter.institution.name": ("text", ()),
-    "encounter.institution.code": ("text", ()),
-    "encounter.institution.region": ("region", ()),
-    "encounter.institution.level": (
-        "enum",
-        ("village", "township", "county", "city", "provincial"),
-    ),
-    "encounter.institution.designated": ("bool", ()),
-    "history.pay_later_default": ("bool", ()),
-}
-
-#: Fields that are "what is on file": absent means nothing on file, not unknown.
-HISTORY_FIELDS: Final[frozenset[str]] = frozenset(
-    name for name in CONTEXT_FIELDS if name.startswith("history.")
-)
 
 #: Status code -> 中文.
 STATUSES: Final[dict[str, str]] = {
@@ -68,6 +39,32 @@ STATUSES: Final[dict[str, str]] = {
     "severe_mental_disorder_at_home": "严重精神障碍在家康复者",
     "disabled_elderly": "失能、半失能老年人",
 }
+
+#: Every context field: dotted path -> its `ContextField` (kind, vocabulary, checks, schema).
+CONTEXT_FIELDS: Final[dict[str, ContextField]] = {
+    field.path: field
+    for field in (
+        ContextField("person.age", WholeYears()),
+        ContextField("person.birth_date", Date()),
+        ContextField("person.sex", Choice("female", "male")),
+        ContextField("person.residence", Choice("rural", "urban")),
+        ContextField("person.statuses", Statuses(STATUSES)),
+        ContextField("person.insurance", Choice("resident", "employee", "none")),
+        ContextField("person.insured_region", Region()),
+        ContextField("encounter.kind", Choice("inpatient", "outpatient")),
+        ContextField("encounter.date", Date()),
+        ContextField("encounter.diagnoses", Diagnoses()),
+        ContextField("encounter.institution.name", InstitutionName()),
+        ContextField("encounter.institution.code", Text()),
+        ContextField("encounter.institution.region", Region()),
+        ContextField("encounter.institution.level", Choice("village", "township", "county", "city", "provincial")),
+        ContextField("encounter.institution.designated", Flag()),
+        ContextField("history.pay_later_default", Flag(), on_file=True),
+    )
+}
+
+#: Fields that are "what is on file": absent means nothing on file, not unknown.
+HISTORY_FIELDS: Final[frozenset[str]] = frozenset(name for name, f in CONTEXT_FIELDS.items() if f.on_file)
 
 #: A status that implies others (CONTRACT: a lifted-out person stays on the register).
 STATUS_IMPLIES: Final[dict[str, frozenset[str]]] = {

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 import policyrules
-from policyrules import rete
+from policyrules.engines import rete_runner as rete
 from policyrules.testing import omit_fields
 
 from .conftest import POLICIES

@@ -145,7 +145,7 @@ def _candidates(policy: policyrules.Policy, field: str, flat: dict[str, Any]) ->
     from policyrules.testing import _ages
     from policyrules.vocabulary import CONTEXT_FIELDS, STATUSES
 
-    kind, vocabulary = CONTEXT_FIELDS[field]
+    kind, vocabulary = CONTEXT_FIELDS[field].kind.name, CONTEXT_FIELDS[field].vocabulary
     model = policy.model
     if kind == "enum":
         return list(vocabulary)

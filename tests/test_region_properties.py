@@ -6,7 +6,7 @@ test names the clause and quotes the words it rests on, and each region's words 
 tables below (test_quoted_words_are_in_the_documents checks they are in the document, verbatim up
 to white space). A property runs only for the regions whose document says it.
 
-Every evaluation goes through `answer`, which, where durable_rules runs (policyrules.rete.AVAILABLE),
+Every evaluation goes through `answer`, which, where durable_rules runs (policyrules.engines.rete_runner.AVAILABLE),
 also evaluates with the Rete engine and requires the same outcomes: so both engines agree on every
 property's contexts.
 """
@@ -21,7 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import policyrules
-from policyrules import rete
+from policyrules.engines import rete_runner as rete
 from policyrules.model import AllOf, AnyOf, Condition, Effect, Not, StatusAny
 from policyrules.testing import OPTIONAL_FIELDS, full_contexts, omit_fields
 

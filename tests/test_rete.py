@@ -20,7 +20,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import policyrules
-from policyrules import rete
+from policyrules.engines import rete_compiler
+from policyrules.engines import rete_runner as rete
 from policyrules.testing import OPTIONAL_FIELDS, full_contexts, omit_fields
 
 from .conftest import POLICIES, ROOT
@@ -63,7 +64,7 @@ def test_the_compiled_ruleset_is_single_fact_and_never_a_bare_negation() -> None
     """No join (c.first/c.second can segfault), no negation-only rule (spins), no test of 'id'
     (hangs): every generated condition is one 'm' with the constant 'pr' in its $and."""
     for policy in LOADED.values():
-        definition = policy._rete_program.definition
+        definition = policy.engine("rete").program.definition
         assert definition
         for rule in definition.values():
             (condition,) = rule["all"]
@@ -78,8 +79,8 @@ def test_a_construct_the_compiler_cannot_express_is_named_at_load() -> None:
     class Strange:
         span = "policies/x.yaml:3:4"
 
-    with pytest.raises(rete.ReteUnsupportedError, match="Strange .*policies/x.yaml:3:4"):
-        rete._compile(Strange(), LOADED["beita_2021.yaml"].model)
+    with pytest.raises(policyrules.errors.UnsupportedConstructError, match="Strange .*policies/x.yaml:3:4"):
+        rete_compiler._compile(Strange(), LOADED["beita_2021.yaml"].model)
 
 
 # ---------------------------------------------------------------- hazards
@@ -116,7 +117,7 @@ def test_a_failure_inside_durable_is_raised_and_the_session_recovers(monkeypatch
             raise real.error("simulated failure in the agenda")
 
     monkeypatch.setattr(rete, "_ENGINE", Failing())
-    with pytest.raises(rete.ReteError, match="simulated failure"):
+    with pytest.raises(policyrules.ReteError, match="simulated failure"):
         policy.evaluate(EXAMPLE, engine="rete")
     monkeypatch.undo()
     for _ in range(rete.SESSION_POOL * 2):
@@ -124,7 +125,7 @@ def test_a_failure_inside_durable_is_raised_and_the_session_recovers(monkeypatch
 
 
 def test_no_python_action_ever_runs_inside_durable() -> None:
-    runner = rete.runner(LOADED["beita_2021.yaml"]._rete_program)
+    runner = rete.runner(LOADED["beita_2021.yaml"].engine("rete").program)
     ruleset = rete._host().get_ruleset(runner.program.name)
     assert all(action.root._func is rete._never_called for action in ruleset._actions.values())
     for _ in range(10):
@@ -133,10 +134,10 @@ def test_no_python_action_ever_runs_inside_durable() -> None:
 
 def test_a_value_rete_leaves_unknown_but_the_reference_decides_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     policy = LOADED["beita_2021.yaml"]
-    runner = rete.runner(policy._rete_program)
+    runner = rete.runner(policy.engine("rete").program)
     decide = runner.decide
     monkeypatch.setattr(runner, "decide", lambda fired: {k: v for k, v in decide(fired).items() if k != "pay_later"})
-    with pytest.raises(rete.ReteError, match="pay_later"):
+    with pytest.raises(policyrules.ReteError, match="pay_later"):
         policy.evaluate(EXAMPLE, engine="rete")
 
 
@@ -201,7 +202,7 @@ def test_many_evaluations_in_a_row_and_at_once_in_a_subprocess() -> None:
         """
         import json, threading
         import policyrules
-        from policyrules import rete
+        from policyrules.engines import rete_runner as rete
         rete.SESSION_RESET = 10**9   # never reset, and one session: it sees every fact
         rete.SESSION_POOL = 1
         policy = policyrules.load_policy("policies/beita_2021.yaml")
@@ -239,7 +240,8 @@ def test_import_never_fails_where_durable_cannot_import() -> None:
         import sys, json
         sys.modules["durable"] = None            # makes `import durable` fail, as on 3.13
         import policyrules
-        from policyrules import rete, EngineUnavailableError
+        from policyrules import EngineUnavailableError
+        from policyrules.engines import rete_runner as rete
         assert rete.AVAILABLE is False and "durable" in rete.UNAVAILABLE_REASON
         policy = policyrules.load_policy("policies/beita_2021.yaml")
         context = json.load(open("examples/beita_destitute_inpatient.json"))
@@ -283,7 +285,7 @@ def test_the_reproduced_hazards_are_real() -> None:
 
 
 def test_a_policy_the_compiler_cannot_express_is_a_load_problem(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(rete, "MAX_TERMS_PER_OUTCOME", 3)
+    monkeypatch.setattr(rete_compiler, "MAX_TERMS_PER_OUTCOME", 3)
     with pytest.raises(policyrules.PolicyLoadError) as caught:
         policyrules.load_policy(POLICIES / "beita_2021.yaml")
     (problem,) = caught.value.problems
@@ -329,7 +331,7 @@ def test_a_ruleset_that_never_comes_is_an_error(tmp_path: Path, monkeypatch: pyt
         raise rete._ENGINE.error("Could not create ruleset, error code: 102")
 
     monkeypatch.setattr(rete._host(), "set_rulesets", refuse)
-    with pytest.raises(rete.ReteError, match="could not create the ruleset"):
+    with pytest.raises(policyrules.ReteError, match="could not create the ruleset"):
         policy.evaluate({"person": {"insured_region": "150222"}, "encounter": {"date": "2021-01-01"}},
                         engine="rete")
 
@@ -337,7 +339,7 @@ def test_a_ruleset_that_never_comes_is_an_error(tmp_path: Path, monkeypatch: pyt
 def test_a_wrong_value_from_rete_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     """Rete decides, the reference evaluator checks: a ruleset that came out wrong gives no answer."""
     policy = LOADED["beita_2021.yaml"]
-    runner = rete.runner(policy._rete_program)
+    runner = rete.runner(policy.engine("rete").program)
     decide = runner.decide
 
     def flipped(fired: list[str]) -> Any:
@@ -347,5 +349,5 @@ def test_a_wrong_value_from_rete_is_refused(monkeypatch: pytest.MonkeyPatch) -> 
         return found
 
     monkeypatch.setattr(runner, "decide", flipped)
-    with pytest.raises(rete.ReteError, match="pay_later"):
+    with pytest.raises(policyrules.ReteError, match="pay_later"):
         policy.evaluate(EXAMPLE, engine="rete")

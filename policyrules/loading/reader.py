@@ -4,7 +4,7 @@ This layer knows YAML, not policies: it decodes the bytes (UTF-8 only, and says 
 for a BOM or a GBK file), spots what Chinese input methods slip into a file (full-
 width colons and commas, tabs), refuses anything that could run code or blow up
 (tags, anchors and aliases), and composes PyYAML nodes, which keep line and column.
-`policyrules.format` turns those nodes into the model.
+`policyrules.loading.nodes` reads those nodes and `policy_file` turns them into the model.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import yaml
 from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from .errors import Problem
+from ..errors import Problem
 
 __all__ = ["ReadResult", "read_yaml"]
 
