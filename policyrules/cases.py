@@ -43,7 +43,7 @@ from .reader import read_yaml
 from .reference import TRUE, UNKNOWN
 from .vocabulary import LIST_OUTCOMES, OUTCOMES
 
-__all__ = ["Case", "CaseFailure", "CaseFile", "coverage", "find_case_files", "read_case_file", "run_cases"]
+__all__ = ["Case", "CaseFailure", "CaseFile", "coverage", "exercised_by", "find_case_files", "read_case_file", "run_cases"]
 
 _CASE_KEYS = (("name", "context", "expect"), ("clause", "quote", "missing", "note"))
 
@@ -249,18 +249,28 @@ def _show(value: Any) -> str:
 def coverage(policy: Policy, cases: Iterable[Case]) -> list[Rule]:
     """The rules of ``policy`` that no case makes hold (a rule whose document leaves it open,
     one with a ``not_given`` condition, counts as exercised when a case leaves it unknown)."""
+    exercised = exercised_by(policy, cases)
+    return [rule for rule in policy.model.rules if not exercised[rule.id]]
+
+
+def exercised_by(policy: Policy, cases: Iterable[Case]) -> dict[str, list[Case]]:
+    """For each rule id of ``policy`` (in the file's order), the cases that exercise it, in
+    their order: those whose context makes the rule's condition hold on the reference
+    evaluator (or, for a rule whose document leaves it open, leaves it unknown). A case
+    whose context cannot be read exercises nothing. `coverage` and the review page use this."""
     evaluator = policy._reference
-    exercised: set[str] = set()
+    exercised: dict[str, list[Case]] = {rule.id: [] for rule in policy.model.rules}
+    tests = [(rule, evaluator.compile(rule.when), _leaves_open(rule)) for rule in policy.model.rules]
     for case in cases:
         try:
             values = read_context(case.context).values
         except ContextError:
             continue
-        for rule in policy.model.rules:
-            truth = evaluator.compile(rule.when)(values)
-            if truth == TRUE or (truth == UNKNOWN and _leaves_open(rule)):
-                exercised.add(rule.id)
-    return [rule for rule in policy.model.rules if rule.id not in exercised]
+        for rule, test, leaves_open in tests:
+            truth = test(values)
+            if truth == TRUE or (truth == UNKNOWN and leaves_open):
+                exercised[rule.id].append(case)
+    return exercised
 
 
 def _leaves_open(rule: Rule) -> bool:
