@@ -17,6 +17,7 @@ def test_public_names() -> None:
         # submodules, importable by name but not re-exported API
         "cases", "cli", "context", "determination", "errors", "format", "icd10", "model", "policy",
         "reader", "reference", "regions", "rete", "schema", "testing", "vocabulary", "pytest_plugin",
+        "words", "review",
     }
     assert public == set(policyrules.__all__)
     for name in ("load_policy", "load_policies", "Policy", "PolicySet", "Determination", "Outcome",
