@@ -1,4 +1,4 @@
-"""The command line: ``policyrules check`` and ``policyrules evaluate``.
+"""The command line: ``policyrules check``, ``evaluate``, ``test`` and ``render``.
 
 Exit codes: 0 with an answer (or a clean check), 2 on bad input, with a message that
 names the file:line:column or the field; never a traceback.
@@ -76,7 +76,51 @@ def _parser() -> argparse.ArgumentParser:
     test.add_argument("--coverage", action="store_true",
                       help="list the rules no case exercises (and exit 1 if there is one)")
     test.set_defaults(run=_test)
+
+    render = commands.add_parser(
+        "render", help="write the review page of a policy (or an index and a page per policy of a folder)"
+    )
+    render.add_argument("path", help="a policy file (.yaml), or a folder of them")
+    render.add_argument("-o", "--output", required=True,
+                        help="the page to write (for a file), or the folder to write the site into (for a folder)")
+    render.set_defaults(run=_render)
     return parser
+
+
+# ---------------------------------------------------------------- render
+
+
+def _render(args: argparse.Namespace) -> int:
+    try:
+        from .review import render_policy, render_site
+    except ModuleNotFoundError as error:
+        if error.name not in ("jinja2", "markupsafe"):
+            raise
+        print('policyrules render needs jinja2: pip install "policyrules[review]"', file=sys.stderr)
+        return EXIT_BAD_INPUT
+    from .review.view import cases_for
+
+    path, out = Path(args.path), Path(args.output)
+    if not path.exists():
+        raise PolicyLoadError([Problem(str(path), 1, 1, "找不到这个文件或文件夹。\nNo such file or directory.")])
+    folder = path if path.is_dir() else path.parent
+    policies = list(load_policies(folder)) if path.is_dir() else [load_policy(path)]
+    if not policies:
+        raise PolicyLoadError([Problem(str(path), 1, 1, "文件夹里没有 .yaml 文件。\nNo .yaml policy files in this directory.")])
+    cases = cases_for(policies, folder)
+    try:
+        if path.is_dir():
+            written = render_site(policies, cases, out)
+        else:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(render_policy(policies[0], cases.get(policies[0].id, ())), "utf-8")
+            written = [out]
+    except OSError as error:
+        print(f"{out}: cannot write: {error.strerror or error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    for page in written:
+        print(f"wrote {page}")
+    return EXIT_OK
 
 
 # ---------------------------------------------------------------- test
