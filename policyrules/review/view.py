@@ -23,12 +23,12 @@ from typing import Any
 
 from ..cases import Case, exercised_by, find_case_files, read_case_file
 from ..errors import ContextError, NoPolicyError
+from ..loading.quotes import source_file
 from ..model import Citation, Effect, PolicyModel
 from ..policy import Policy
 from ..regions import region_table
 from ..vocabulary import LIST_OUTCOMES, OUTCOME_LABELS, STATUSES
 from ..words import describe, describe_items, describe_rule, describe_value
-from .notes import read_notes
 from .spans import Span, accounted_share, locate, merge, non_space, segments
 
 __all__ = ["FIRMNESS", "anchor", "cases_for", "page_file_name", "policy_view", "site_view", "source_text"]
@@ -59,12 +59,10 @@ def page_file_name(policy_id: str) -> str:
 
 
 def source_text(model: PolicyModel) -> str | None:
-    """The notice's text (``sources/<seed>`` beside the policy file), or None when it is not there."""
-    if not model.path:
-        return None
-    file = Path(model.path).parent / "sources" / model.meta.seed
+    """The notice's text as printed (found where the loader finds it), or None when it is not there."""
+    file = source_file(model.path, model.meta.seed) if model.path else None
     try:
-        return file.read_text("utf-8") if file.is_file() else None
+        return file.read_text("utf-8") if file is not None else None
     except (OSError, UnicodeDecodeError):
         return None
 
@@ -144,7 +142,6 @@ def policy_view(policy: Policy, cases: Sequence[Case] = ()) -> dict[str, Any]:
     """Everything the page of ``policy`` shows, with ``cases`` (the YAML cases written for it)."""
     model = policy.model
     meta = model.meta
-    notes = read_notes(model)
     text = source_text(model)
     exercised = exercised_by(policy, cases)
     rule_ids = {rule.id: anchor("rule", rule.id) for rule in model.rules}
@@ -234,7 +231,7 @@ def policy_view(policy: Policy, cases: Sequence[Case] = ()) -> dict[str, Any]:
                 "effect": rule.effect.value,
                 "exception": rule.effect is Effect.EXCEPTION,
                 "label": rule.label,
-                "note": notes.rules.get(rule.id, ""),
+                "note": rule.note,
                 "sentence_zh": sentence_zh,
                 "sentence_en": sentence_en,
                 "when": describe_items(rule.when, model),
@@ -338,7 +335,7 @@ def policy_view(policy: Policy, cases: Sequence[Case] = ()) -> dict[str, Any]:
                     f"{entry.children.certainly_adult_from} or over no, in between unknown"
                     if entry.children else ""
                 ),
-                "note": notes.entries.get((catalog_id, entry.id), ""),
+                "note": entry.note,
             })
         children = next((e.children for e in catalog.entries if e.children), None)
         catalogs.append({
@@ -348,7 +345,7 @@ def policy_view(policy: Policy, cases: Sequence[Case] = ()) -> dict[str, Any]:
             "source": catalog.source,
             "more_not_given": catalog.more_not_given,
             "children_not_given": children.not_given if children else "",
-            "notes": notes.catalogs.get(catalog_id, []),
+            "notes": list(catalog.notes),
             "entries": entries,
         })
     lists = []
@@ -357,14 +354,14 @@ def policy_view(policy: Policy, cases: Sequence[Case] = ()) -> dict[str, Any]:
             "id": list_id,
             "anchor": anchor("list", list_id),
             "label": lst.label,
-            "note": notes.lists.get(list_id, ""),
+            "note": lst.note,
             "citations": [
                 _citation_view(c, meta.document, text is not None, located.get(("list", list_id, str(n))),
                                first_span_id(("list", list_id, str(n))))
                 for n, c in enumerate(lst.citations)
             ],
             "members": [
-                {"name": m.name, "aliases": list(m.aliases), "note": notes.members.get((list_id, m.name), "")}
+                {"name": m.name, "aliases": list(m.aliases), "note": m.note}
                 for m in lst.members
             ],
         })
@@ -372,7 +369,7 @@ def policy_view(policy: Policy, cases: Sequence[Case] = ()) -> dict[str, Any]:
         {
             "id": group.id,
             "label": group.label,
-            "note": notes.groups.get(group.id, ""),
+            "note": group.note,
             "statuses": [(code, STATUSES.get(code, "")) for code in sorted(group.statuses, key=_status_order)],
             "words": describe_statuses(group.statuses, model),
         }
