@@ -93,7 +93,9 @@ IN_COUNTY_ONLY: dict[str, dict[str, Words]] = {
 #: Who the document treats for the major diseases (大病专项救治), and its words.
 MAJOR_DISEASE_GROUPS: dict[str, tuple[tuple[str, ...], tuple[Words, ...]]] = {
     "beita_2021": (
-        ("lifted_out_of_poverty", "rural_dibao", "destitute", "monitored"),
+        # a 特困 person is 农村低收入人口 only when rural (三(一)4), so destitute alone does not decide;
+        # 继续 covers every 建档立卡 person, lifted out or not (三(一)1)
+        ("registered_poor", "lifted_out_of_poverty", "rural_dibao", "monitored"),
         (Words("三(一)1", "继续做好 33 种大病专项救治工作。适时调整优化大病专项救治政策，严防农村脱贫人口“因病返贫”"),
          Words("三(一)4", "加强农村低收入人口健康帮扶。落实大病专项救治")),
     ),
