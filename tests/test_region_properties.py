@@ -108,11 +108,13 @@ MAJOR_DISEASE_GROUPS: dict[str, tuple[tuple[str, ...], tuple[Words, ...]]] = {
         (Words("三(一)", "农村贫困人口大病专项救治病种增加到30种,做到“应治尽治”"),),
     ),
     "xuchang_2020": (
-        ("registered_poor", "lifted_out_of_poverty"),
+        # 因病致贫户 are counted among the report's 贫困人口 ("未脱贫贫困人口中因病致贫户数…")
+        ("registered_poor", "lifted_out_of_poverty", "illness_caused_poverty"),
         (Words("许昌 · 建立贫困人口救治机制", "许昌市卫生健康委对患有30种大病的贫困人口实行集中救治，确保“应治尽治、不落一人”"),),
     ),
     "xinyang_2020": (
-        ("registered_poor", "lifted_out_of_poverty"),
+        # the report counts 因病致贫(返贫)人口 among the poor it treats ("对因病致贫人口…登记")
+        ("registered_poor", "lifted_out_of_poverty", "illness_caused_poverty"),
         (Words("信阳 · 健康扶贫工作向纵深推进", "为患30种大病的贫困人口建立专门台账，重点管理大病患者救治、医疗费用报销等情况，"
                                            "并对全市未脱贫人口中筛查出来的3000多名大病患者全部进行救治"),),
     ),
