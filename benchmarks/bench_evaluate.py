@@ -105,8 +105,8 @@ def beita_by_hand(context: dict[str, Any], catalogs: dict[str, Any]) -> dict[str
     of_age = None if age is None else 35 <= age <= 64
     undecided = None  # a not_given rule: never true, unknown unless another condition fails
     chronic = _or(_and(_or(lifted, rural_low_income), diagnosed("chronic_4")),
-                  _and(has("registered_poor", "rural_dibao", "monitored"), diagnosed("chronic_4_or_edges"),
-                       undecided))
+                  _and(_or(has("registered_poor", "rural_dibao", "monitored"), _and(has("destitute"), rural)),
+                       diagnosed("chronic_4_or_edges"), undecided))
     htn_dm = _or(diagnosed("hypertension_diabetes"), diagnosed("chronic_4_edges"))
     return {
         "pay_later": pay_later,
