@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .fields import Choice, Diagnoses, FieldKind, Flag, InstitutionName, Statuses, WholeYears, nest
+from .fields import Choice, Diagnoses, FieldKind, Flag, InstitutionName, RecordId, Statuses, WholeYears, nest
 from .loading.sections import SECTIONS, SOURCE_KINDS
 from .vocabulary import CONTEXT_FIELDS, LIST_OUTCOMES, OUTCOMES, STATUSES
 
@@ -195,12 +195,16 @@ def context_schema() -> dict[str, Any]:
         }
         return {"type": "object", "properties": properties, "additionalProperties": False}
 
+    body = to_schema(tree)
+    body["properties"] = {"id": {"oneOf": [*RecordId().schema()["oneOf"], {"type": "null"}],
+                                 "description": "the record id, echoed first in the answer, never evaluated"}
+                          } | body["properties"]
     return {
         "$schema": _DRAFT,
         "$id": "https://policyrules.invalid/schemas/context.schema.json",
         "title": "policyrules evaluation context",
         "description": "Every field is optional; absent or null is unknown (docs/contract.md).",
-    } | to_schema(tree)
+    } | body
 
 
 def write_schemas(folder: Path = SCHEMA_DIR) -> list[Path]:
