@@ -32,7 +32,7 @@ class Facts:
     __slots__ = ("date", "date_given", "id", "values")
 
     def __init__(self, values: dict[str, Any], date: dt.date, date_given: bool,
-                 id: str | int | None = None) -> None:  # noqa: A002 - the CONTRACT's name
+                 id: str | int | None = None) -> None:
         self.values = values
         self.date = date
         self.date_given = date_given

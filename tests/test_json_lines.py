@@ -225,3 +225,16 @@ def test_text_output_says_yes_no_unknown_in_both_languages() -> None:
     assert "pay_later (先诊疗后付费): yes / 是" in result.stdout
     assert "free_tb_treatment (肺结核免费抗痨药物治疗): no / 否" in result.stdout
     assert "major_disease_treatment (大病专项救治): unknown / 未知" in result.stdout
+
+
+def test_the_readme_roster_sample_is_real_output(tmp_path: Path) -> None:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    command = "$ policyrules evaluate roster.jsonl --values\n"
+    shown = readme[readme.index(command) + len(command):].split("```")[0].splitlines()
+    path = tmp_path / "roster.jsonl"
+    path.write_bytes(line(GOOD | {"id": "P-0001"}) + b"\n" + b'{"id": "P-0002", "person": {"age": "old"}}\n')
+    result = run("evaluate", str(path), "--values")
+    real = result.stdout.splitlines()
+    assert result.returncode == 1 and len(shown) == len(real) == 2
+    for sample, out in zip(shown, real, strict=True):
+        assert out.startswith(sample.split("…")[0]), (sample, out)
