@@ -290,7 +290,7 @@ def _evaluate_lines(args: argparse.Namespace, name: str, evaluate: Any) -> int:
                 if args.json or args.values:
                     _write_json(unanswered(line.number, read_id(line.value), errors_of(failure)))
                 else:
-                    sys.stdout.write(f"--- line {line.number}: not answered (see the error above)\n")
+                    sys.stdout.write(f"--- line {line.number}: not answered (its errors are on standard error)\n")
                 continue
             answered += 1
             if args.values:
