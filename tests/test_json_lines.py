@@ -238,3 +238,17 @@ def test_the_readme_roster_sample_is_real_output(tmp_path: Path) -> None:
     assert result.returncode == 1 and len(shown) == len(real) == 2
     for sample, out in zip(shown, real, strict=True):
         assert out.startswith(sample.split("…")[0]), (sample, out)
+
+
+def test_a_line_no_policy_covers_is_an_error_on_the_whole_context(tmp_path: Path) -> None:
+    path = tmp_path / "elsewhere.jsonl"
+    path.write_bytes(line(GOOD) + b"\n" + line(GOOD | {"id": "B-1", "person": {"insured_region": "110101"}}) + b"\n"
+                     + b"[1, 2]\n")
+    result = run("evaluate", str(path), "--values")
+    assert result.returncode == 1
+    rows = [json.loads(text) for text in result.stdout.splitlines()]
+    assert rows[1]["id"] == "B-1" and rows[1]["errors"][0]["field"] == "(context)"
+    assert rows[1]["errors"][0]["message"].startswith("no policy:") and "110101" in rows[1]["errors"][0]["message"]
+    assert rows[2] == {"line": 3, "errors": [{"field": "(context)", "message": "must be a JSON object",
+                                              "suggestion": ""}]}
+    assert all(shape("unanswered").is_valid(row) for row in rows[1:])
