@@ -25,6 +25,7 @@ from .errors import (
     JsonInputError,
     NoPolicyError,
     PolicyLoadError,
+    PolicyRulesError,
     Problem,
 )
 from .jsonlines import errors_of, loads_strict, read_id, read_lines, unanswered, values_line
@@ -59,6 +60,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except EngineUnavailableError as error:
         print(f"the engine asked for cannot run here: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except PolicyRulesError as error:  # an engine that failed (ReteError, EngineDisagreement): no answer
+        print(f"policyrules: no answer is given: {type(error).__name__}: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:  # pragma: no cover - `policyrules ... | head`
         return EXIT_OK

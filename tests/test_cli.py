@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+import policyrules
+
 from .conftest import FIXTURES, POLICIES, ROOT
 
 EXAMPLES = ROOT / "examples"
@@ -137,3 +139,18 @@ def test_the_readme_shows_real_output() -> None:
     assert result.returncode == 0
     real = result.stdout.splitlines()
     assert shown and all(line in real for line in shown if line)
+
+
+def test_an_engine_failure_is_a_message_not_a_traceback(monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """A ReteError or EngineDisagreement in the middle of a run ends it with a message and exit 2."""
+    from policyrules import cli
+    from policyrules.engines.reference import ReferenceEngine
+
+    def fail(self: object, facts: object) -> None:
+        raise policyrules.EngineDisagreement("pay_later", True, False)
+
+    monkeypatch.setattr(ReferenceEngine, "evaluate", fail)
+    code = cli.main(["evaluate", str(ROOT / "examples" / "beita_destitute_inpatient.json")])
+    assert code == 2
+    assert "no answer is given: EngineDisagreement" in capsys.readouterr().err
