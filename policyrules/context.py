@@ -14,17 +14,23 @@ from typing import Any
 from .errors import ContextError, ContextProblem
 from .fields import BAD, RecordId, describe_type, nest
 from .suggest import closest
-from .vocabulary import CONTEXT_FIELDS, STATUS_IMPLIES
+from .vocabulary import CONTEXT_FIELDS, PASSING_STATUSES, STATUS_IMPLIES
 
-__all__ = ["Facts", "read_context"]
+__all__ = ["HOUSEHOLD_GIVEN", "Facts", "read_context"]
 
-_GROUPS = {"person", "encounter", "history", "encounter.institution"}
+_GROUPS = {"person", "encounter", "history", "encounter.institution", "household"}
+#: The key of `Facts.values` that says a household was sent (its statuses may still be absent).
+HOUSEHOLD_GIVEN = "household"
 
 
 class Facts:
     """A validated context, flat: dotted field -> normalised value (absent fields are absent).
 
-    ``values["person.statuses"]`` is a frozenset with implied statuses added;
+    ``values["person.statuses"]`` is a frozenset with implied statuses added (and, for a member of
+    a household, the household's statuses that pass to its members);
+    ``values["household.statuses"]`` is the household's complete list of household statuses,
+    implied ones added: with ``person.statuses`` absent, a member's household statuses are known
+    from it and only its own statuses are unknown (`policyrules.vocabulary.PASSING_STATUSES`);
     ``values["person.age"]`` is computed from ``birth_date`` when only that is given.
     ``id`` is the context's record id (never evaluated, only echoed), None when it has none.
     """
@@ -55,12 +61,22 @@ def read_context(context: Mapping[str, Any], today: dt.date | None = None) -> Fa
             )
         if "person.age" not in values:
             values["person.age"] = date.year - birth.year - ((date.month, date.day) < (birth.month, birth.day))
+    if context.get("household") is not None:
+        values[HOUSEHOLD_GIVEN] = True
+    household = values.get("household.statuses")
+    if household is not None:
+        household = values["household.statuses"] = _implied(household)
     statuses = values.get("person.statuses")
     if statuses is not None:
-        for status in statuses & _IMPLYING:
-            statuses = statuses | STATUS_IMPLIES[status]
-        values["person.statuses"] = statuses
+        statuses = _implied(statuses)
+        values["person.statuses"] = statuses if household is None else statuses | (household & PASSING_STATUSES)
     return Facts(values, date, date_given, record_id)
+
+
+def _implied(statuses: frozenset[str]) -> frozenset[str]:
+    for status in statuses & _IMPLYING:
+        statuses = statuses | STATUS_IMPLIES[status]
+    return statuses
 
 
 def _read_checked(context: Any) -> dict[str, Any]:

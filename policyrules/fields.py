@@ -29,6 +29,7 @@ __all__ = [
     "Diagnoses",
     "FieldKind",
     "Flag",
+    "HouseholdStatuses",
     "InstitutionName",
     "RecordId",
     "Region",
@@ -301,6 +302,29 @@ class Statuses(FieldKind):
 
     def schema(self) -> dict[str, Any]:
         return {"type": "array", "items": {"enum": list(self.vocabulary)}}
+
+
+class HouseholdStatuses(Statuses):
+    """A household's complete list of household statuses (a person's own status is refused)."""
+
+    name = "household_statuses"
+
+    def __init__(self, vocabulary: Iterable[str], persons: Iterable[str]) -> None:
+        super().__init__(vocabulary)
+        self._persons = frozenset(persons) - self._allowed
+
+    def careful(self, field: str, raw: Any, problems: list[ContextProblem]) -> Any:
+        if isinstance(raw, list):
+            own = [item for item in raw if isinstance(item, str) and item in self._persons]
+            for item in own:
+                problems.append(ContextProblem(
+                    field, f"{item!r} is a person's own status, not one a household holds",
+                    "write it in the member's person.statuses"))
+            if own:
+                rest = [item for item in raw if item not in own]
+                super().careful(field, rest, problems)
+                return None
+        return super().careful(field, raw, problems)
 
 
 @lru_cache(maxsize=8192)

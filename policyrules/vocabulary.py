@@ -8,7 +8,22 @@ from __future__ import annotations
 
 from typing import Final
 
-from .fields import Choice, ContextField, Date, Diagnoses, Flag, InstitutionName, Region, Statuses, Text, WholeYears
+import attrs
+
+from .fields import (
+    Choice,
+    ContextField,
+    Date,
+    Diagnoses,
+    Flag,
+    HouseholdStatuses,
+    InstitutionName,
+    RecordId,
+    Region,
+    Statuses,
+    Text,
+    WholeYears,
+)
 
 __all__ = [
     "BOOLEAN_OUTCOMES",
@@ -20,6 +35,9 @@ __all__ = [
     "OUTCOME_LABELS",
     "STATUSES",
     "STATUS_IMPLIES",
+    "HOUSEHOLD_STATUSES",
+    "PASSING_STATUSES",
+    "StatusHolder",
 ]
 
 #: Status code -> 中文.
@@ -39,6 +57,54 @@ STATUSES: Final[dict[str, str]] = {
     "severe_mental_disorder_at_home": "严重精神障碍在家康复者",
     "disabled_elderly": "失能、半失能老年人",
 }
+
+@attrs.frozen
+class StatusHolder:
+    """Who holds a status: a household (``household=True``; and whether its members hold it by
+    being members, ``passes``) or a person alone; ``source`` is the rule or document that says so."""
+
+    household: bool
+    passes: bool
+    source: str
+
+
+_PERSON = StatusHolder(False, False, "")
+
+#: Statuses a household holds (the registers are kept by household), and whether each passes to
+#: every member of the household. Every other status of `STATUSES` is a person's own: it cannot
+#: stand in a household's list.
+HOUSEHOLD_STATUSES: Final[dict[str, StatusHolder]] = {
+    "registered_poor": StatusHolder(True, True, (
+        "建档立卡 identifies 贫困户 by household and registers every member as 建档立卡贫困人口 "
+        "(国开办发〔2014〕24号《扶贫开发建档立卡工作方案》: 以户为单位); 隰县 双签约: “建档立卡贫困户”")),
+    "lifted_out_of_poverty": StatusHolder(True, True, (
+        "贫困人口退出以户为单位 (中办发 厅字〔2016〕16号《关于建立贫困退出机制的意见》): a household "
+        "lifted out is lifted out with all its members")),
+    "monitored": StatusHolder(True, True, (
+        "防返贫监测 is kept by household: 以家庭为单位 (国开发〔2020〕6号《关于建立防止返贫监测和帮扶机制"
+        "的指导意见》); 咸宁 三(二): “通过监测预警确定的……贫困户”")),
+    "rural_dibao": StatusHolder(True, True, (
+        "最低生活保障 is granted to 共同生活的家庭 whose members' income is below the standard "
+        "(《社会救助暂行办法》第九条): the members of a 低保户 are its 低保对象")),
+    "urban_dibao": StatusHolder(True, True, (
+        "最低生活保障 is granted to 共同生活的家庭 (《社会救助暂行办法》第九条), in town as in the country")),
+    "illness_caused_poverty": StatusHolder(True, True, (
+        "许昌 counts 因病致贫 by household and by person, the persons being those of the households: "
+        "“因病致贫户数由原来的14390户降至现在的1631户3834人”")),
+    "family_planning_poor": StatusHolder(True, True, (
+        "计划生育贫困家庭 is a family's status, and 隰县 双签约 signs such families as it signs 建档立卡贫困户: "
+        "“建档立卡贫困户、计划生育贫困家庭签约服务覆盖率达到95%以上”")),
+}
+#: The household statuses a member holds by being a member.
+PASSING_STATUSES: Final[frozenset[str]] = frozenset(
+    code for code, holder in HOUSEHOLD_STATUSES.items() if holder.passes
+)
+
+
+def holder_of(status: str) -> StatusHolder:
+    """Who holds ``status`` (a person, unless `HOUSEHOLD_STATUSES` says a household)."""
+    return HOUSEHOLD_STATUSES.get(status, _PERSON)
+
 
 #: Every context field: dotted path -> its `ContextField` (kind, vocabulary, checks, schema).
 CONTEXT_FIELDS: Final[dict[str, ContextField]] = {
@@ -60,6 +126,9 @@ CONTEXT_FIELDS: Final[dict[str, ContextField]] = {
         ContextField("encounter.institution.level", Choice("village", "township", "county", "city", "provincial")),
         ContextField("encounter.institution.designated", Flag()),
         ContextField("history.pay_later_default", Flag(), on_file=True),
+        # added by the project (docs/contract.md, "Households")
+        ContextField("household.id", RecordId()),
+        ContextField("household.statuses", HouseholdStatuses(HOUSEHOLD_STATUSES, STATUSES)),
     )
 }
 
