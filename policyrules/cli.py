@@ -69,8 +69,10 @@ def _parser() -> argparse.ArgumentParser:
                           help="reference (pure Python, the default) or rete (durable_rules)")
     evaluate.set_defaults(run=_evaluate)
 
-    test = commands.add_parser("test", help="run YAML test cases (default: the shipped policies' cases)")
-    test.add_argument("paths", nargs="*", help="case files or folders (default: policies/cases)")
+    test = commands.add_parser("test", help="run YAML test cases (default: ./policies/cases, else the shipped ones)")
+    test.add_argument("paths", nargs="*",
+                      help="case files or folders (default: policies/cases of the current folder when there "
+                           "is one, else the shipped cases)")
     test.add_argument("--policies", help="the policies the cases are for (default: the folder holding 'cases')")
     test.add_argument("--engine", choices=ENGINES, default=DEFAULT_ENGINE)
     test.add_argument("--coverage", action="store_true",
@@ -86,7 +88,17 @@ def _test(args: argparse.Namespace) -> int:
     from .cases import coverage, find_case_files, policies_dir_for, policy_for, read_case_file, run_cases
     from .shipped import shipped_policies_dir
 
-    paths = [Path(p) for p in args.paths] or [shipped_policies_dir() / "cases"]
+    paths = [Path(p) for p in args.paths]
+    if not paths:
+        # The current folder's cases first: policy staff test the copy they edit, not the shipped one.
+        here = Path("policies") / "cases"
+        if here.is_dir():
+            paths = [here]
+            print(f"测试当前文件夹的用例：{here}/\ntesting the cases of this folder: {here}/")
+        else:
+            paths = [shipped_policies_dir() / "cases"]
+            print(f"当前文件夹没有 policies/cases，测试随包附带的用例：{paths[0]}\n"
+                  f"no policies/cases here: testing the shipped cases, {paths[0]}")
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise PolicyLoadError([Problem(m, 1, 1, "找不到这个文件或文件夹。\nNo such file or directory.") for m in missing])

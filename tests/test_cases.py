@@ -125,3 +125,22 @@ def test_coverage_fails_the_command_when_a_rule_is_not_exercised(tmp_path: Path)
     full = subprocess.run([sys.executable, "-m", "policyrules.cli", "test", "--coverage"],
                           capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert full.returncode == 0 and "not exercised" not in full.stdout
+
+
+def test_cli_test_without_paths_tests_the_current_folders_cases(tmp_path: Path) -> None:
+    """Issue 10 item 1: in an edited copy of policies/, `policyrules test` tests the copy's cases
+    against the copy's policies, and says which set it tests; elsewhere, the shipped set."""
+    copy = tmp_path / "work"
+    shutil.copytree(POLICIES, copy / "policies")
+    beita = copy / "policies" / "beita_2021.yaml"
+    text = beita.read_text("utf-8")
+    beita.write_text(text.replace("      - name: 陈家桥卫生院\n        aliases: [陈家桥乡卫生院]\n", ""), "utf-8")
+    run = lambda cwd: subprocess.run([sys.executable, "-m", "policyrules.cli", "test"],  # noqa: E731
+                                     capture_output=True, text=True, cwd=cwd, timeout=300)
+    edited = run(copy)
+    assert "testing the cases of this folder: policies/cases/" in edited.stdout
+    assert edited.returncode == 1 and "陈家桥" in edited.stdout and " 0 failed" not in edited.stdout
+    elsewhere = tmp_path / "empty"
+    elsewhere.mkdir()
+    shipped = run(elsewhere)
+    assert "testing the shipped cases" in shipped.stdout and shipped.returncode == 0, shipped.stdout
