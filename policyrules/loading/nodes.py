@@ -29,6 +29,22 @@ D = TypeVar("D")
 ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _REGION = re.compile(r"^[1-9][0-9]{5}$")
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+#: Dates as people write them: 2021年11月5日, 2021.11.05, 2021/11/05, 2021-11-5.
+_OTHER_DATE = re.compile(r"^\s*([0-9]{4})\s*[年./-]\s*([0-9]{1,2})\s*[月./-]\s*([0-9]{1,2})\s*[日号]?\s*$")
+
+
+_RUN_DATE = re.compile(r"^\s*([0-9]{4})([0-9]{2})([0-9]{2})\s*$")
+
+
+def _other_date(value: str) -> dt.date | None:
+    """The real date ``value`` writes another way than YYYY-MM-DD, or None."""
+    found = _OTHER_DATE.match(value) or _RUN_DATE.match(value)
+    if not found:
+        return None
+    try:
+        return dt.date(*(int(part) for part in found.groups()))
+    except ValueError:
+        return None
 
 #: The keys of a mapping node: key -> (key node, value node).
 Keys = dict[str, tuple[Node, Node]]
@@ -154,6 +170,15 @@ class NodeReader:
                 raise ValueError(value)
             return dt.date.fromisoformat(value.strip())
         except ValueError:
+            written = _other_date(value)
+            if written is not None:
+                self.error(
+                    node,
+                    f"{where} '{value}' 应该写成 YYYY-MM-DD 形式。",
+                    f"{where} '{value}' must be written in the form YYYY-MM-DD.",
+                    f"Write {written.isoformat()}.",
+                )
+                return None
             self.error(
                 node,
                 f"{where} '{value}' 不是一个存在的日期（格式 YYYY-MM-DD）。",

@@ -264,6 +264,8 @@ class PolicyFileReader(ConditionReader):
                     item,
                     f"规则 id '{rule.id}' 重复（第 {ids[rule.id]} 行已有）。",
                     f"Duplicate rule id '{rule.id}' (first on line {ids[rule.id]}).",
+                    "Give each rule its own id (for example add what sets it apart: "
+                    f"'{rule.id}_2' or '{rule.outcome}.<who>_<where>'), or delete the copy.",
                 )
                 continue
             ids[rule.id] = item.start_mark.line + 1
