@@ -1,6 +1,7 @@
 """The command line: ``policyrules check`` and ``policyrules evaluate``.
 
-Exit codes: 0 with an answer (or a clean check), 2 on bad input, with a message that
+Exit codes: 0 with an answer (or a check with no error; warnings are printed), 1 for
+``check --strict`` with a warning, 2 on bad input, with a message that
 names the file:line:column or the field; never a traceback.
 """
 
@@ -28,7 +29,7 @@ from .vocabulary import OUTCOME_LABELS
 
 __all__ = ["main"]
 
-EXIT_OK, EXIT_BAD_INPUT = 0, 2
+EXIT_OK, EXIT_WARNINGS, EXIT_BAD_INPUT = 0, 1, 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -55,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="check policy files or directories; list every problem")
     check.add_argument("paths", nargs="+", help="policy files (.yaml) or directories of them")
+    check.add_argument("--strict", action="store_true", help="exit 1 when there is a warning")
     check.set_defaults(run=_check)
 
     evaluate = commands.add_parser(
@@ -164,11 +166,19 @@ def _check(args: argparse.Namespace) -> int:
     if problems:
         raise PolicyLoadError(problems)
     assert policies is not None
+    warnings = [w for policy in policies for w in policy.warnings]
     for policy in policies:
         meta = policy.model.meta
         print(f"ok  {policy.model.path}: {meta.id} {meta.document}, {len(policy.model.rules)} rules, "
               f"outcomes: {', '.join(policy.model.outcomes())}")
+    for warning in warnings:
+        print(warning.render())
     catalogs = [name for name in library.names() if library.get(name) is not None]
+    if warnings:
+        count = len(warnings)
+        print(f"{len(policies)} policies, {len(catalogs)} shared catalogs, no problems, "
+              f"{count} warning{'s' if count != 1 else ''}\n没有发现错误，有 {count} 条警告")
+        return EXIT_WARNINGS if args.strict else EXIT_OK
     print(f"{len(policies)} policies, {len(catalogs)} shared catalogs, no problems / 没有发现问题")
     return EXIT_OK
 

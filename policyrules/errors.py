@@ -33,6 +33,9 @@ __all__ = [
 ]
 
 
+ERROR, WARNING = "error", "warning"
+
+
 class PolicyRulesError(Exception):
     """The base of every error policyrules raises."""
 
@@ -51,7 +54,8 @@ class SourceSpan:
 
 @attrs.frozen
 class Problem:
-    """One mistake in a policy file.
+    """One mistake in a policy file, or (``severity="warning"``) something to look at that does
+    not stop it loading.
 
     ``message`` says what is wrong in Chinese and in English (two lines);
     ``suggestion`` says how to fix it (may be empty); ``source_line`` is the
@@ -64,9 +68,20 @@ class Problem:
     message: str
     suggestion: str = ""
     source_line: str = ""
+    #: "error" (the file is not loaded) or "warning" (it is: see `Policy.warnings`).
+    severity: str = attrs.field(default=ERROR, kw_only=True)
+
+    @property
+    def is_warning(self) -> bool:
+        return self.severity == WARNING
+
+    def as_warning(self) -> Problem:
+        """This problem as a warning: said, but the file loads."""
+        return attrs.evolve(self, severity=WARNING)
 
     def render(self) -> str:
-        out = [f"{self.path}:{self.line}:{self.column}: {self.message}"]
+        marker = "warning: " if self.is_warning else ""
+        out = [f"{self.path}:{self.line}:{self.column}: {marker}{self.message}"]
         if self.source_line:
             shown = self.source_line.rstrip("\n").replace("\t", " ")
             out.append(f"    {shown}")
