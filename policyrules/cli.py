@@ -78,7 +78,8 @@ def _parser() -> argparse.ArgumentParser:
     test.add_argument("--policies", help="the policies the cases are for (default: the folder holding 'cases')")
     test.add_argument("--engine", choices=ENGINES, default=DEFAULT_ENGINE)
     test.add_argument("--coverage", action="store_true",
-                      help="list the rules no case exercises (and exit 1 if there is one)")
+                      help="list the rules no case exercises, and the list members, age-bound sides and group "
+                           "statuses no case exercises alone (exit 1 if there is one)")
     test.set_defaults(run=_test)
     return parser
 
@@ -88,6 +89,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _test(args: argparse.Namespace) -> int:
     from .cases import coverage, find_case_files, policies_dir_for, policy_for, read_case_file, run_cases
+    from .coverage import required_coverage
     from .shipped import shipped_policies_dir
 
     paths = [Path(p) for p in args.paths]
@@ -125,12 +127,19 @@ def _test(args: argparse.Namespace) -> int:
     if args.coverage:
         for policy_id, (policy, cases) in sorted(by_policy.items()):
             uncovered = coverage(policy, cases)
-            uncovered_count += len(uncovered)
+            report = required_coverage(policy, cases)
+            uncovered_count += len(uncovered) + len(report.unexercised)
             rules = len(policy.model.rules)
             print(f"coverage {policy_id}: {rules - len(uncovered)} of {rules} rules exercised by {len(cases)} cases")
             for rule in uncovered:
                 where = f"{rule.span}: " if rule.span else ""
                 print(f"    not exercised: {where}{rule.id}")
+            required = len(report.required)
+            print(f"    {required - len(report.unexercised)} of {required} list members, age-bound sides and "
+                  f"group statuses exercised alone; catalog entries exercised: "
+                  f"{report.entries_exercised} of {report.entries_total}")
+            for requirement in report.unexercised:
+                print(f"    not exercised alone: {requirement.render()}")
     return 1 if failed or uncovered_count else 0
 
 
