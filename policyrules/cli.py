@@ -188,7 +188,7 @@ def _check(args: argparse.Namespace) -> int:
         print(f"{len(policies)} policies, {len(catalogs)} shared catalogs, no problems, "
               f"{count} warning{'s' if count != 1 else ''}\n没有发现错误，有 {count} 条警告")
         return EXIT_WARNINGS if args.strict else EXIT_OK
-    print(f"{len(policies)} policies, {len(catalogs)} shared catalogs, no problems / 没有发现问题")
+    print(f"{len(policies)} policies, {len(catalogs)} shared catalogs, no problems\n没有发现问题")
     return EXIT_OK
 
 

@@ -86,8 +86,8 @@ class Problem:
             shown = self.source_line.rstrip("\n").replace("\t", " ")
             out.append(f"    {shown}")
             out.append("    " + " " * _display_width(shown[: max(self.column - 1, 0)]) + "^")
-        if self.suggestion:
-            out.append(f"    {self.suggestion}")
+        if self.suggestion:  # one language a line: a two-language fix takes two lines
+            out.extend(f"    {line}" for line in self.suggestion.split("\n"))
         return "\n".join(out)
 
 
@@ -109,7 +109,7 @@ class PolicyLoadError(PolicyRulesError, ValueError):
 
     def _render(self) -> str:
         count = len(self.problems)
-        head = f"{count} problem{'s' if count != 1 else ''} in the policy files / 政策文件中有 {count} 处错误"
+        head = f"政策文件中有 {count} 处错误\n{count} problem{'s' if count != 1 else ''} in the policy files"
         return head + "\n" + "\n".join(p.render() for p in self.problems)
 
 

@@ -10,6 +10,7 @@ import pytest
 
 import policyrules
 from policyrules import PolicyLoadError, Problem
+from policyrules.loading import SECTIONS
 
 from .conftest import FIXTURES
 
@@ -29,6 +30,8 @@ SYNTAX = {
     "value starting with *": "a: *\n",
 }
 
+_KEYS = {key for required, optional in SECTIONS.values() for key in (*required, *optional)} | {
+    "above", "below", "at_least", "at_most", "between", "any_of", "any_in", "in", "not_given", "id", "seed"}
 _QUOTED = re.compile(r"'[^']*'|“[^”]*”|\"[^\"]*\"|‘[^’]*’|\[\.\.\.\]|\{\.\.\.\}")
 
 
@@ -85,3 +88,29 @@ def test_a_duplicate_rule_id_has_a_fix() -> None:
     (problem,) = caught.value.problems
     assert "Give each rule its own id" in problem.suggestion
     _one_language_a_line(problem)
+
+
+def _mixes(line: str) -> bool:
+    """Whether ``line`` has Chinese and an English word outside quotes, ids and codes."""
+    bare = _QUOTED.sub("", line)
+    bare = re.sub(r"`[^`]*`|\([^)]*\.[a-z]+\)|[A-Za-z_]+[._][A-Za-z_.]+|[a-z]+_[a-z_]+", "", bare)
+    for name in ("YAML", "YYYY-MM-DD", "UTF-8", "GBK", "GB2312", "BOM", "CONTRACT", "ICD-10", "WHO", "Tab", "Rete",
+                 "Windows", "durable_rules"):
+        bare = bare.replace(name, "")
+    # The format's own keys are names, not English words (at_least 和 above).
+    bare = re.sub(r"\b[a-z_]+\b", lambda m: "" if m.group() in _KEYS else m.group(), bare)
+    has_chinese = re.search(r"[\u4e00-\u9fff]", bare) is not None
+    has_english = re.search(r"\b[A-Za-z]{3,}\b", re.sub(r"^\s*[a-z_.]+ ", "", bare)) is not None
+    return has_chinese and has_english
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in (FIXTURES / "broken").glob("*.yaml")))
+def test_no_line_of_a_loader_message_mixes_the_languages(name: str) -> None:
+    with pytest.raises(PolicyLoadError) as caught:
+        policyrules.load_policy(FIXTURES / "broken" / f"{name}.yaml")
+    rendered = str(caught.value).split("\n")
+    for problem in caught.value.problems:
+        source = problem.source_line.rstrip("\n").replace("\t", " ")
+        for line in rendered:
+            if line.strip() and line.strip() != source.strip() and set(line.strip()) != {"^"}:
+                assert not _mixes(line.split(": ", 1)[-1] if line.startswith(str(FIXTURES)) else line), line

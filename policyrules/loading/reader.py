@@ -167,8 +167,8 @@ def _decode(result: ReadResult, data: bytes) -> str | None:
                 line,
                 column,
                 message,
-                "Open it in your editor and save it again with the encoding 'UTF-8' "
-                "(记事本: 另存为 → 编码 → UTF-8).",
+                "用编辑器打开，另存为 UTF-8 编码（记事本：另存为 → 编码 → UTF-8）。\n"
+                "Open it in your editor and save it again with the encoding 'UTF-8'.",
                 "",
             )
         )
