@@ -359,6 +359,8 @@ class PolicyMeta:
     inferred: tuple[str, ...] = ()
     note: str = ""
     span: SourceSpan | None = _span()
+    #: Where the ``seed:`` value is written (a missing source text is said there).
+    seed_span: SourceSpan | None = _span()
 
 
 @attrs.frozen

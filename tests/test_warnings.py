@@ -52,7 +52,10 @@ def test_where_no_source_is_found_check_says_the_quotes_were_not_checked(tmp_pat
     assert warning.is_warning and "The quotes were not checked" in warning.message
     result = _check(str(path))
     assert result.returncode == 0, result.stderr
-    assert f"{path}:5:3: warning: 没有找到原文 999_not_shipped.txt，引文没有核对。" in result.stdout
+    text = path.read_text("utf-8")
+    line = text[: text.index("seed: 999")].count("\n") + 1
+    assert (warning.line, warning.column) == (line, 9)  # the seed's value
+    assert f"{path}:{line}:9: warning: 没有找到原文 999_not_shipped.txt，引文没有核对。" in result.stdout
     assert "1 warning" in result.stdout
     assert _check("--strict", str(path)).returncode == 1
 

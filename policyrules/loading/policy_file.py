@@ -153,7 +153,7 @@ class PolicyFileReader(ConditionReader):
         assert policy_id and document and title and issuer and seed and start
         return PolicyMeta(
             policy_id, document, title, issuer, issued, tuple(regions), start, end, seed,
-            kind, inferred, note or "", span=self.span(node),
+            kind, inferred, note or "", span=self.span(node), seed_span=self.span(get("seed")),
         )
 
     # -- groups, catalogs, lists

@@ -136,18 +136,19 @@ def check_quotes(read: ReadResult, meta: PolicyMeta, quotes: Iterable[tuple[str,
     no source text is found (neither beside the file nor shipped), one warning that the quotes
     were not checked. A ``sources/`` folder beside the file that lacks the seed is an error."""
     text = source_text(read.path, meta.seed)
-    assert meta.span is not None
+    at = meta.seed_span or meta.span
+    assert at is not None
     if text is None:
         folder = sources_folder(read.path)
         if folder.is_dir():
             return [read.problem(
-                meta.span.line, meta.span.column,
+                at.line, at.column,
                 f"找不到原文文件 sources/{meta.seed}。\n"
                 f"The source text sources/{meta.seed} named by 'seed' does not exist.",
                 did_you_mean(meta.seed, [p.name for p in folder.glob("*.txt")]),
             )]
         return [read.problem(
-            meta.span.line, meta.span.column,
+            at.line, at.column,
             f"没有找到原文 {meta.seed}，引文没有核对。\n"
             f"The quotes were not checked: no source text {meta.seed}, neither in sources/ beside "
             "the file nor among the shipped sources.",
