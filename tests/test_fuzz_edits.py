@@ -121,3 +121,25 @@ def test_every_key_left_out_is_a_positioned_problem_or_fine(tmp_path: Path, orig
         except Exception as error:  # noqa: BLE001 - a crash is what this test looks for
             pytest.fail(f"{original.name} without {where} (lines {start + 1}-{end}): {type(error).__name__}: {error}")
     assert named, "some key of every file is required"
+
+
+CASE_FILES = sorted((POLICIES / "cases").glob("*/*.yaml"))[::4]
+
+
+@pytest.mark.parametrize("original", CASE_FILES, ids=[f"{p.parent.name}-{p.stem}" for p in CASE_FILES])
+def test_random_edits_of_a_case_file_never_crash_its_reader(tmp_path: Path, original: Path) -> None:
+    from policyrules.cases import read_case_file, run_cases
+
+    policy = policyrules.load_policy(POLICIES / f"{original.parent.name}.yaml")
+    rng = random.Random(f"issue10-{original.parent.name}-{original.name}")
+    lines = original.read_text("utf-8").splitlines()
+    target = tmp_path / original.name
+    for number in range(EDITS_PER_FILE):
+        what, edited = _edit(lines, rng)
+        target.write_text("\n".join(edited) + "\n", "utf-8")
+        try:
+            run_cases(read_case_file(target), policy)
+        except PolicyLoadError as error:
+            assert error.problems, what
+        except Exception as error:  # noqa: BLE001 - a crash is what this test looks for
+            pytest.fail(f"{original.name}, edit {number} ({what}): {type(error).__name__}: {error}")
