@@ -22,6 +22,7 @@ __all__ = [
     "ContextProblem",
     "EngineDisagreement",
     "EngineUnavailableError",
+    "JsonInputError",
     "NoPolicyError",
     "PolicyLoadError",
     "PolicyRulesError",
@@ -132,6 +133,19 @@ class ContextError(PolicyRulesError, ValueError):
     def __init__(self, problems: Sequence[ContextProblem]) -> None:
         self.problems: list[ContextProblem] = list(problems)
         super().__init__("; ".join(p.render() for p in self.problems))
+
+
+class JsonInputError(PolicyRulesError, ValueError):
+    """JSON input that cannot be read: not UTF-8, not JSON, or a key given twice in one object.
+    ``line`` and ``column`` are 1-based within the text read (a column counts characters, or
+    bytes for an encoding error); ``message`` says what is wrong, ``suggestion`` how to fix it."""
+
+    def __init__(self, message: str, line: int, column: int, suggestion: str = "") -> None:
+        self.message = message
+        self.line = line
+        self.column = column
+        self.suggestion = suggestion
+        super().__init__(f"{line}:{column}: {message}" + (f" ({suggestion})" if suggestion else ""))
 
 
 class NoPolicyError(PolicyRulesError, LookupError):

@@ -52,6 +52,12 @@ def _span() -> SourceSpan | None:
     return attrs.field(default=None, eq=False, repr=False, kw_only=True)  # type: ignore[no-any-return]
 
 
+def _note() -> str:
+    """A reader's note (a judgement, an OCR slip explained): kept for reviewers and explanations,
+    never evaluated, and not part of a node's meaning (equality)."""
+    return attrs.field(default="", eq=False, repr=False, kw_only=True)
+
+
 @attrs.frozen
 class Citation:
     """The clause a rule encodes and the words it quotes, verbatim (OCR slips kept)."""
@@ -256,6 +262,7 @@ class Rule:
     value: tuple[str, ...] | None = None
     target_ratio: float | None = None
     label: str = ""
+    note: str = _note()
     span: SourceSpan | None = _span()
 
 
@@ -267,6 +274,7 @@ class StatusGroup:
     id: str
     label: str
     statuses: frozenset[str]
+    note: str = _note()
     span: SourceSpan | None = _span()
 
 
@@ -292,6 +300,7 @@ class CatalogEntry:
     aliases: tuple[str, ...] = ()
     children: ChildAge | None = None
     written_codes: tuple[str, ...] = ()
+    note: str = _note()
     span: SourceSpan | None = _span()
 
 
@@ -305,6 +314,10 @@ class Catalog:
     entries: tuple[CatalogEntry, ...]
     more_not_given: str = ""
     source: str = ""
+    #: The readers' notes on the catalog (its note, mapping note, source, what 儿童 means),
+    #: its own and those of the shared catalogs it includes, each as (where, text): ``where``
+    #: is the included catalog's name, '' for the catalog itself.
+    notes: tuple[tuple[str, str], ...] = attrs.field(default=(), eq=False, repr=False, kw_only=True)
     span: SourceSpan | None = _span()
 
     @property
@@ -317,6 +330,7 @@ class Catalog:
 class Institution:
     name: str
     aliases: tuple[str, ...] = ()
+    note: str = _note()
     span: SourceSpan | None = _span()
 
 
@@ -326,6 +340,7 @@ class InstitutionList:
     label: str
     members: tuple[Institution, ...]
     citations: tuple[Citation, ...] = ()
+    note: str = _note()
     span: SourceSpan | None = _span()
 
 

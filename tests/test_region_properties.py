@@ -101,7 +101,9 @@ IN_COUNTY_ONLY: dict[str, dict[str, Words]] = {
 #: Who the document treats for the major diseases (大病专项救治), and its words.
 MAJOR_DISEASE_GROUPS: dict[str, tuple[tuple[str, ...], tuple[Words, ...]]] = {
     "beita_2021": (
-        ("lifted_out_of_poverty", "rural_dibao", "destitute", "monitored"),
+        # a 特困 person is 农村低收入人口 only when rural (三(一)4), so destitute alone does not decide;
+        # 继续 covers every 建档立卡 person, lifted out or not (三(一)1)
+        ("registered_poor", "lifted_out_of_poverty", "rural_dibao", "monitored"),
         (Words("三(一)1", "继续做好 33 种大病专项救治工作。适时调整优化大病专项救治政策，严防农村脱贫人口“因病返贫”"),
          Words("三(一)4", "加强农村低收入人口健康帮扶。落实大病专项救治")),
     ),
@@ -114,11 +116,13 @@ MAJOR_DISEASE_GROUPS: dict[str, tuple[tuple[str, ...], tuple[Words, ...]]] = {
         (Words("三(一)", "农村贫困人口大病专项救治病种增加到30种,做到“应治尽治”"),),
     ),
     "xuchang_2020": (
-        ("registered_poor", "lifted_out_of_poverty"),
+        # 因病致贫户 are counted among the report's 贫困人口 ("未脱贫贫困人口中因病致贫户数…")
+        ("registered_poor", "lifted_out_of_poverty", "illness_caused_poverty"),
         (Words("许昌 · 建立贫困人口救治机制", "许昌市卫生健康委对患有30种大病的贫困人口实行集中救治，确保“应治尽治、不落一人”"),),
     ),
     "xinyang_2020": (
-        ("registered_poor", "lifted_out_of_poverty"),
+        # the report counts 因病致贫(返贫)人口 among the poor it treats ("对因病致贫人口…登记")
+        ("registered_poor", "lifted_out_of_poverty", "illness_caused_poverty"),
         (Words("信阳 · 健康扶贫工作向纵深推进", "为患30种大病的贫困人口建立专门台账，重点管理大病患者救治、医疗费用报销等情况，"
                                            "并对全市未脱贫人口中筛查出来的3000多名大病患者全部进行救治"),),
     ),

@@ -31,7 +31,7 @@ from ..model import (
 )
 from ..suggest import did_you_mean
 from ..vocabulary import LIST_OUTCOMES, OUTCOMES
-from .catalogs import CatalogLibrary, catalog_entries, child_age, source_text
+from .catalogs import CatalogLibrary, catalog_entries, catalog_notes, child_age, source_text
 from .conditions import ConditionReader
 from .nodes import is_null
 from .lint import lint
@@ -183,7 +183,9 @@ class PolicyFileReader(ConditionReader):
             label = self.optional(keys, "label", self.text, "")
             statuses = self.status_list(keys["statuses"][1]) if "statuses" in keys else None
             if statuses:
-                self.status_groups[name] = StatusGroup(name, label or "", statuses, span=self.span(value))
+                self.status_groups[name] = StatusGroup(name, label or "", statuses,
+                                                       note=self.optional(keys, "note", self.text, "").strip(),
+                                                       span=self.span(value))
             else:
                 self.broken.add(name)
 
@@ -196,6 +198,7 @@ class PolicyFileReader(ConditionReader):
                 continue
             label = self.optional(keys, "label", self.text, "")
             entries: list[CatalogEntry] = []
+            included_notes: list[tuple[str, str]] = []
             more = ""
             for item, ref in self.optional(keys, "include", self.texts, []):
                 included = self.library.get(ref) if ref not in self.catalogs else self.catalogs[ref]
@@ -211,6 +214,7 @@ class PolicyFileReader(ConditionReader):
                     )
                     continue
                 entries.extend(included.entries)
+                included_notes += [(where or ref, text) for where, text in included.notes]
                 more = more or included.more_not_given
             children = child_age(self, keys["children"][1]) if "children" in keys else None
             if "entries" in keys:
@@ -227,9 +231,8 @@ class PolicyFileReader(ConditionReader):
                 )
                 continue
             source = source_text(self, keys["source"][1]) if "source" in keys else ""
-            self.catalogs[name] = Catalog(
-                name, label, tuple(entries), more, source, span=self.span(value)
-            )
+            notes = catalog_notes(self, keys, source) + tuple(included_notes)
+            self.catalogs[name] = Catalog(name, label, tuple(entries), more, source, notes=notes, span=self.span(value))
             self.broken.discard(name)
 
     def institution_lists(self, node: Node) -> None:
@@ -248,10 +251,11 @@ class PolicyFileReader(ConditionReader):
                 member = self.required(member_keys, "name", self.text)
                 aliases = tuple(v for _, v in self.optional(member_keys, "aliases", self.texts, []))
                 if member:
-                    members.append(Institution(member, aliases, span=self.span(item)))
-            self.lists[name] = InstitutionList(
-                name, label, tuple(members), citations, span=self.span(value)
-            )
+                    members.append(Institution(member, aliases, note=self.optional(member_keys, "note", self.text, "").strip(),
+                                               span=self.span(item)))
+            self.lists[name] = InstitutionList(name, label, tuple(members), citations,
+                                               note=self.optional(keys, "note", self.text, "").strip(),
+                                               span=self.span(value))
             self.broken.discard(name)
 
     # -- rules
@@ -358,7 +362,7 @@ class PolicyFileReader(ConditionReader):
             return None
         return Rule(
             rule_id, outcome, effect, when, citations, value, ratio, label or "",
-            span=self.span(node),
+            note=self.optional(keys, "note", self.text, "").strip(), span=self.span(node),
         )
 
     def outcome(self, node: Node) -> str | None:

@@ -23,8 +23,11 @@ from ..shipped import shipped_policies_dir
 from ..suggest import did_you_mean
 from .reader import ReadResult
 
-__all__ = ["Difference", "check_quotes", "first_difference", "first_missing_part", "quote_problem", "source_file",
-           "source_text", "squeeze"]
+__all__ = ["Difference", "check_quotes", "first_difference", "first_missing_part", "quote_parts", "quote_problem",
+           "source_file", "source_text", "squeeze"]
+
+#: What marks words left out of a quote.
+OMISSION = re.compile(r"…+|\.\.\.")
 
 
 def squeeze(text: str) -> str:
@@ -32,13 +35,16 @@ def squeeze(text: str) -> str:
     return "".join(text.split())
 
 
+def quote_parts(quote: str) -> list[str]:
+    """The parts of a quote that must each stand in the text, whitespace removed, in order."""
+    return [part for part in (squeeze(p) for p in OMISSION.split(quote)) if part]
+
+
 def first_missing_part(quote: str, text: str) -> str:
-    """The first part of ``quote`` (split at '……') not found in the squeezed ``text`` after the
-    previous part; '' when the whole quote stands in the text."""
+    """The first part of ``quote`` (see `quote_parts`) not found in the squeezed ``text`` after
+    the previous part; '' when the whole quote stands in the text."""
     position = 0
-    for part in (squeeze(p) for p in re.split(r"…+|\.\.\.", quote)):
-        if not part:
-            continue
+    for part in quote_parts(quote):
         found = text.find(part, position)
         if found < 0:
             return part

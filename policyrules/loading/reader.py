@@ -18,7 +18,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..errors import Problem
 
-__all__ = ["ReadResult", "read_yaml"]
+__all__ = ["ReadResult", "not_utf8", "read_yaml"]
 
 _STANDARD_TAGS = {
     "tag:yaml.org,2002:str",
@@ -149,30 +149,29 @@ def _decode(result: ReadResult, data: bytes) -> str | None:
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
         column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
-        try:
-            data.decode("gb18030")
-            looks_gbk = True
-        except UnicodeDecodeError:
-            looks_gbk = False
-        if looks_gbk:
-            message = (
-                "文件不是 UTF-8 编码，看起来是 GBK/GB2312（简体中文 Windows 的默认编码）。\n"
-                "The file is not UTF-8: it looks saved as GBK/GB2312."
-            )
-        else:
-            message = "文件不是 UTF-8 编码。\nThe file is not valid UTF-8 text."
-        result.problems.append(
-            Problem(
-                result.path,
-                line,
-                column,
-                message,
-                "用编辑器打开，另存为 UTF-8 编码（记事本：另存为 → 编码 → UTF-8）。\n"
-                "Open it in your editor and save it again with the encoding 'UTF-8'.",
-                "",
-            )
-        )
+        message, suggestion = not_utf8(data)
+        result.problems.append(Problem(result.path, line, column, message, suggestion, ""))
         return None
+
+
+def not_utf8(data: bytes) -> tuple[str, str]:
+    """What to say of ``data`` that is not UTF-8: the message (Chinese, then English, on two
+    lines: "looks like GBK" when it decodes as GB18030) and the suggestion. Every reader of text
+    files (policies, case files, JSON contexts) says it with these words."""
+    try:
+        data.decode("gb18030")
+        looks_gbk = True
+    except UnicodeDecodeError:
+        looks_gbk = False
+    if looks_gbk:
+        message = (
+            "文件不是 UTF-8 编码，看起来是 GBK/GB2312（简体中文 Windows 的默认编码）。\n"
+            "The file is not UTF-8: it looks saved as GBK/GB2312."
+        )
+    else:
+        message = "文件不是 UTF-8 编码。\nThe file is not valid UTF-8 text."
+    return message, ("Open it in your editor and save it again with the encoding 'UTF-8' "
+                     "(Notepad, '记事本': '另存为 → 编码 → UTF-8').")
 
 
 def _scan_lines(result: ReadResult) -> None:
