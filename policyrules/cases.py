@@ -37,7 +37,7 @@ from .context import read_context
 from .engines.matching import TRUE, UNKNOWN
 from .engines.reference import ReferenceEngine
 from .errors import ContextError, NoPolicyError, PolicyLoadError, Problem
-from .loading import NodeReader, first_missing_part, read_yaml, source_text, to_python
+from .loading import NodeReader, first_difference, first_missing_part, read_yaml, source_text, to_python
 from .model import NotGiven, Rule
 from .policy import Policy, PolicySet
 from .suggest import did_you_mean
@@ -183,8 +183,10 @@ def check_case(case: Case, policy: Policy, engine: str = "reference") -> list[st
     if case.quote:
         source = source_text(policy.model.path, policy.model.meta.seed)
         missing = first_missing_part(case.quote, source) if source is not None else ""
-        if missing:
-            lines.append(f"quote: '{missing[:40]}' is not in the source text {policy.model.meta.seed}")
+        if missing and source is not None:
+            diff = first_difference(missing, source)
+            lines.append(f"quote: '{missing[:40]}' is not in the source text {policy.model.meta.seed}: "
+                         f"it reads '{diff.quote_passage}' where the nearest passage reads '{diff.document_passage}'")
     try:
         answer = policy.evaluate(case.context, engine=engine)
     except (ContextError, NoPolicyError) as error:

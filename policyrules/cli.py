@@ -1,9 +1,10 @@
 """The command line: ``policyrules check``, ``evaluate``, ``test`` and ``render``.
 
-Exit codes: 0 with an answer (or a clean check; for JSON Lines, every line answered), 1 when
-some JSON Lines are not answered (each written in place as an unanswered object, CONTRACT
-"Shapes"), 2 on bad input that cannot be read at all, with a message that names the
-file:line:column or the field; never a traceback.
+Exit codes: 0 with an answer (or a check with no error: warnings are printed; for JSON Lines,
+every line answered), 1 when some JSON Lines are not answered (each written in place as an
+unanswered object, CONTRACT "Shapes") or for ``check --strict`` with a warning, 2 on bad input
+that cannot be read at all, with a message that names the file:line:column or the field; never a
+traceback.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from .vocabulary import OUTCOME_LABELS
 __all__ = ["main"]
 
 EXIT_OK, EXIT_SOME_UNANSWERED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_WARNINGS = 1  # check --strict
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -77,6 +79,7 @@ def _parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="check policy files or directories; list every problem")
     check.add_argument("paths", nargs="+", help="policy files (.yaml) or directories of them")
+    check.add_argument("--strict", action="store_true", help="exit 1 when there is a warning")
     check.set_defaults(run=_check)
 
     evaluate = commands.add_parser(
@@ -97,12 +100,15 @@ def _parser() -> argparse.ArgumentParser:
                           help="reference (pure Python, the default) or rete (durable_rules)")
     evaluate.set_defaults(run=_evaluate)
 
-    test = commands.add_parser("test", help="run YAML test cases (default: the shipped policies' cases)")
-    test.add_argument("paths", nargs="*", help="case files or folders (default: policies/cases)")
+    test = commands.add_parser("test", help="run YAML test cases (default: ./policies/cases, else the shipped ones)")
+    test.add_argument("paths", nargs="*",
+                      help="case files or folders (default: policies/cases of the current folder when there "
+                           "is one, else the shipped cases)")
     test.add_argument("--policies", help="the policies the cases are for (default: the folder holding 'cases')")
     test.add_argument("--engine", choices=ENGINES, default=DEFAULT_ENGINE)
     test.add_argument("--coverage", action="store_true",
-                      help="list the rules no case exercises (and exit 1 if there is one)")
+                      help="list the rules no case exercises, and the list members, age-bound sides and group "
+                           "statuses no case exercises alone (exit 1 if there is one)")
     test.set_defaults(run=_test)
 
     render = commands.add_parser(
@@ -156,9 +162,20 @@ def _render(args: argparse.Namespace) -> int:
 
 def _test(args: argparse.Namespace) -> int:
     from .cases import coverage, find_case_files, policies_dir_for, policy_for, read_case_file, run_cases
+    from .coverage import required_coverage
     from .shipped import shipped_policies_dir
 
-    paths = [Path(p) for p in args.paths] or [shipped_policies_dir() / "cases"]
+    paths = [Path(p) for p in args.paths]
+    if not paths:
+        # The current folder's cases first: policy staff test the copy they edit, not the shipped one.
+        here = Path("policies") / "cases"
+        if here.is_dir():
+            paths = [here]
+            print(f"测试当前文件夹的用例：{here}/\ntesting the cases of this folder: {here}/")
+        else:
+            paths = [shipped_policies_dir() / "cases"]
+            print(f"当前文件夹没有 policies/cases，测试随包附带的用例：{paths[0]}\n"
+                  f"no policies/cases here: testing the shipped cases, {paths[0]}")
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise PolicyLoadError([Problem(m, 1, 1, "找不到这个文件或文件夹。\nNo such file or directory.") for m in missing])
@@ -183,12 +200,19 @@ def _test(args: argparse.Namespace) -> int:
     if args.coverage:
         for policy_id, (policy, cases) in sorted(by_policy.items()):
             uncovered = coverage(policy, cases)
-            uncovered_count += len(uncovered)
+            report = required_coverage(policy, cases)
+            uncovered_count += len(uncovered) + len(report.unexercised)
             rules = len(policy.model.rules)
             print(f"coverage {policy_id}: {rules - len(uncovered)} of {rules} rules exercised by {len(cases)} cases")
             for rule in uncovered:
                 where = f"{rule.span}: " if rule.span else ""
                 print(f"    not exercised: {where}{rule.id}")
+            required = len(report.required)
+            print(f"    {required - len(report.unexercised)} of {required} list members, age-bound sides and "
+                  f"group statuses exercised alone; catalog entries exercised: "
+                  f"{report.entries_exercised} of {report.entries_total}")
+            for requirement in report.unexercised:
+                print(f"    not exercised alone: {requirement.render()}")
     return 1 if failed or uncovered_count else 0
 
 
@@ -224,12 +248,20 @@ def _check(args: argparse.Namespace) -> int:
     if problems:
         raise PolicyLoadError(problems)
     assert policies is not None
+    warnings = [w for policy in policies for w in policy.warnings]
     for policy in policies:
         meta = policy.model.meta
         print(f"ok  {policy.model.path}: {meta.id} {meta.document}, {len(policy.model.rules)} rules, "
               f"outcomes: {', '.join(policy.model.outcomes())}")
+    for warning in warnings:
+        print(warning.render())
     catalogs = [name for name in library.names() if library.get(name) is not None]
-    print(f"{len(policies)} policies, {len(catalogs)} shared catalogs, no problems / 没有发现问题")
+    if warnings:
+        count = len(warnings)
+        print(f"{len(policies)} policies, {len(catalogs)} shared catalogs, no problems, "
+              f"{count} warning{'s' if count != 1 else ''}\n没有发现错误，有 {count} 条警告")
+        return EXIT_WARNINGS if args.strict else EXIT_OK
+    print(f"{len(policies)} policies, {len(catalogs)} shared catalogs, no problems\n没有发现问题")
     return EXIT_OK
 
 

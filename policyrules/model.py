@@ -18,7 +18,7 @@ from typing import TypeAlias, TypeVar
 
 import attrs
 
-from .errors import SourceSpan
+from .errors import Problem, SourceSpan
 
 __all__ = [
     "AgeRange",
@@ -67,6 +67,8 @@ class Citation:
     document: str = ""
     note: str = ""
     span: SourceSpan | None = _span()
+    #: Where the ``quote:`` value itself is written (a quote problem points there).
+    quote_span: SourceSpan | None = _span()
 
 
 # ---------------------------------------------------------------- conditions
@@ -353,6 +355,7 @@ class NotEncoded:
     reason: str
     quote: str = ""
     span: SourceSpan | None = _span()
+    quote_span: SourceSpan | None = _span()
 
 
 @attrs.frozen
@@ -371,6 +374,8 @@ class PolicyMeta:
     inferred: tuple[str, ...] = ()
     note: str = ""
     span: SourceSpan | None = _span()
+    #: Where the ``seed:`` value is written (a missing source text is said there).
+    seed_span: SourceSpan | None = _span()
 
 
 @attrs.frozen
@@ -383,6 +388,8 @@ class PolicyModel:
     not_encoded: tuple[NotEncoded, ...] = ()
     path: str = attrs.field(default="", eq=False)
     sha256: str = ""
+    #: What the loader warns of (`Problem` with severity "warning"): the file loads regardless.
+    warnings: tuple[Problem, ...] = attrs.field(default=(), eq=False)
 
     def outcomes(self) -> tuple[str, ...]:
         """The outcomes this policy has rules for, in the file's order."""

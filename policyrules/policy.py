@@ -50,6 +50,12 @@ class Policy:
     def id(self) -> str:
         return self.model.meta.id
 
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        """What the loader warns of in this policy's file: positioned, bilingual problems with
+        ``severity="warning"``; loading never fails on them."""
+        return self.model.warnings
+
     def __repr__(self) -> str:
         meta = self.model.meta
         end = meta.effective_to or "open"

@@ -6,7 +6,7 @@ test names the clause and quotes the words it rests on, and each region's words 
 tables below (test_quoted_words_are_in_the_documents checks they are in the document, verbatim up
 to white space). A property runs only for the regions whose document says it.
 
-Every evaluation goes through `answer`, which, where durable_rules runs (policyrules.engines.rete_runner.AVAILABLE),
+Every evaluation goes through `policyrules.testing.answer`, which, where durable_rules runs (policyrules.engines.rete_runner.AVAILABLE),
 also evaluates with the Rete engine and requires the same outcomes: so both engines agree on every
 property's contexts.
 """
@@ -22,8 +22,16 @@ from hypothesis import strategies as st
 
 import policyrules
 from policyrules.engines import rete_runner as rete
-from policyrules.model import AllOf, AnyOf, Condition, Effect, Not, StatusAny
-from policyrules.testing import OPTIONAL_FIELDS, full_contexts, omit_fields
+from policyrules.testing import (
+    OPTIONAL_FIELDS,
+    answer,
+    fields_but,
+    full_contexts,
+    granting_statuses,
+    omit_fields,
+    towards_a_grant,
+    with_status,
+)
 
 from .conftest import POLICIES
 
@@ -152,62 +160,6 @@ ALL_WORDS: list[tuple[str, Words]] = [
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def answer(policy: policyrules.Policy, context: dict[str, Any]) -> policyrules.Determination:
-    """The reference evaluator's answer; where Rete runs, its outcomes must be the same."""
-    reference = policy.evaluate(context, engine="reference")
-    if rete.AVAILABLE:
-        other = policy.evaluate(context, engine="rete")
-        assert other.to_dict()["outcomes"] == reference.to_dict()["outcomes"], context
-    return reference
-
-
-def fields_but(*kept: str) -> st.SearchStrategy[set[str]]:
-    """Sets of optional fields to leave out, never one of ``kept`` (the property sets them)."""
-    return st.sets(st.sampled_from([f for f in OPTIONAL_FIELDS if f not in kept]))
-
-
-def _statuses_under(node: Condition, negated: bool, found: dict[bool, set[str]]) -> None:
-    if isinstance(node, StatusAny):
-        found[negated] |= node.statuses
-    elif isinstance(node, (AllOf, AnyOf)):
-        for item in node.items:
-            _statuses_under(item, negated, found)
-    elif isinstance(node, Not):
-        _statuses_under(node.item, not negated, found)
-
-
-def granting_statuses(policy: policyrules.Policy, outcome: str | None = None) -> list[str]:
-    """The statuses the policy grants on: its status groups' and those its grant rules ask for
-    (not under a ``not``), for ``outcome`` or for every outcome; with registered_poor, also
-    lifted_out_of_poverty, which implies it (CONTRACT)."""
-    found: dict[bool, set[str]] = {False: set(), True: set()}
-    for rule in policy.model.rules:
-        if rule.effect is Effect.GRANT and outcome in (None, rule.outcome):
-            _statuses_under(rule.when, False, found)
-    granted = set(found[False])
-    if outcome is None:
-        for group in policy.model.status_groups.values():
-            granted |= group.statuses
-    if "registered_poor" in granted:
-        granted.add("lifted_out_of_poverty")
-    return sorted(granted)
-
-
-def with_status(flat: dict[str, Any], status: str) -> dict[str, Any]:
-    if status not in flat["person.statuses"]:
-        flat["person.statuses"] = [*flat["person.statuses"], status]
-    return flat
-
-
-def towards_a_grant(flat: dict[str, Any], status: str) -> dict[str, Any]:
-    """An in-county inpatient stay at a designated institution, with ``status``: the contexts
-    where in-county benefits are granted, so a property about them is not checked vacuously."""
-    flat["encounter.kind"] = "inpatient"
-    flat["encounter.institution.region"] = flat["person.insured_region"]
-    flat["encounter.institution.designated"] = True
-    return with_status(flat, status)
 
 
 def _compact(text: str) -> str:

@@ -233,7 +233,7 @@ def _codes(b: NodeReader, node: Node, where: str) -> tuple[frozenset[str], tuple
                 f"'{code}' 不是 WHO ICD-10（2019 版）的类目、亚目或区段。",
                 f"'{code}' is not a WHO ICD-10 (2019) category, subcategory or block.",
                 "Write a category such as C16, a subcategory such as C91.0, or a WHO block such "
-                "as A15-A19 (医保版 extensions like C16.900 go in contexts, not catalogs).",
+                "as A15-A19 (extensions of the '医保版' codes, like C16.900, go in contexts, not catalogs).",
             )
             continue
         written.append(code)

@@ -34,6 +34,7 @@ from ..vocabulary import LIST_OUTCOMES, OUTCOMES
 from .catalogs import CatalogLibrary, catalog_entries, catalog_notes, child_age, source_text
 from .conditions import ConditionReader
 from .nodes import is_null
+from .lint import lint
 from .quotes import check_quotes
 from .reader import ReadResult, read_yaml
 from .sections import SECTIONS, SOURCE_KINDS
@@ -56,6 +57,8 @@ class PolicyFileReader(ConditionReader):
         #: Names whose definition had a problem (already reported): references to them are not.
         self.broken: set[str] = set()
         self.broken_outcomes = False
+        #: Warnings (`Problem.is_warning`): said, but the file loads.
+        self.warnings: list[Problem] = []
 
     def build(self, data: bytes) -> PolicyModel | None:
         root = self.read.root
@@ -76,6 +79,7 @@ class PolicyFileReader(ConditionReader):
             self.quotes(meta, rules, not_encoded)
         if self.problems or meta is None:
             return None
+        self.warnings.extend(lint(self.read, meta, self.lists.values(), rules))
         return PolicyModel(
             meta,
             self.status_groups,
@@ -85,6 +89,7 @@ class PolicyFileReader(ConditionReader):
             tuple(not_encoded),
             path=self.read.path,
             sha256=hashlib.sha256(data).hexdigest(),
+            warnings=tuple(self.warnings),
         )
 
     # -- quotes
@@ -94,9 +99,10 @@ class PolicyFileReader(ConditionReader):
         (``cite.document``) are not checked."""
         citations = [c for rule in rules for c in rule.citations]
         citations += [c for lst in self.lists.values() for c in lst.citations]
-        quotes = [(c.quote, c.span) for c in citations if c.document == meta.document]
-        quotes += [(n.quote, n.span) for n in not_encoded if n.quote]
-        self.problems.extend(check_quotes(self.read, meta, quotes))
+        quotes = [(c.quote, c.quote_span or c.span) for c in citations if c.document == meta.document]
+        quotes += [(n.quote, n.quote_span or n.span) for n in not_encoded if n.quote]
+        for problem in check_quotes(self.read, meta, quotes):
+            (self.warnings if problem.is_warning else self.problems).append(problem)
 
     # -- metadata
 
@@ -147,7 +153,7 @@ class PolicyFileReader(ConditionReader):
         assert policy_id and document and title and issuer and seed and start
         return PolicyMeta(
             policy_id, document, title, issuer, issued, tuple(regions), start, end, seed,
-            kind, inferred, note or "", span=self.span(node),
+            kind, inferred, note or "", span=self.span(node), seed_span=self.span(get("seed")),
         )
 
     # -- groups, catalogs, lists
@@ -268,6 +274,8 @@ class PolicyFileReader(ConditionReader):
                     item,
                     f"规则 id '{rule.id}' 重复（第 {ids[rule.id]} 行已有）。",
                     f"Duplicate rule id '{rule.id}' (first on line {ids[rule.id]}).",
+                    "Give each rule its own id (for example add what sets it apart: "
+                    f"'{rule.id}_2' or '{rule.outcome}.<who>_<where>'), or delete the copy.",
                 )
                 continue
             ids[rule.id] = item.start_mark.line + 1
@@ -412,7 +420,7 @@ class PolicyFileReader(ConditionReader):
                 out.append(
                     Citation(
                         clause, quote.strip(), document or self.document, note or "",
-                        span=self.span(item),
+                        span=self.span(item), quote_span=self.span(keys["quote"][1]),
                     )
                 )
         return tuple(out)
@@ -429,7 +437,8 @@ class PolicyFileReader(ConditionReader):
             reason = self.required(keys, "reason", self.text)
             quote = self.optional(keys, "quote", self.text, "")
             if clause and reason:
-                out.append(NotEncoded(clause, reason, quote or "", span=self.span(item)))
+                out.append(NotEncoded(clause, reason, quote or "", span=self.span(item),
+                                      quote_span=self.span(keys["quote"][1]) if quote else None))
         return out
 
 def parse_policy(path: str, data: bytes, library: CatalogLibrary) -> tuple[PolicyModel | None, list[Problem]]:
