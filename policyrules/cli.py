@@ -31,9 +31,11 @@ from .errors import (
 )
 from .jsonlines import errors_of, loads_strict, read_id, read_lines, unanswered, values_line
 from .loading import CatalogLibrary
+from .households import HouseholdDetermination
 from .policy import (
     DEFAULT_ENGINE,
     ENGINES,
+    Policy,
     PolicySet,
     load_files,
     load_policies,
@@ -94,6 +96,8 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--json", action="store_true", help="print the CONTRACT's JSON answer")
     evaluate.add_argument("--values", action="store_true",
                           help="print one compact values line per context (CONTRACT 'Shapes')")
+    evaluate.add_argument("--households", action="store_true",
+                          help="the input is JSON Lines of households, each answered whole (docs/contract.md 'Households')")
     evaluate.add_argument("--jsonl", action="store_true",
                           help="read the context file (or standard input) as JSON Lines")
     evaluate.add_argument("--engine", choices=ENGINES, default=DEFAULT_ENGINE,
@@ -273,17 +277,13 @@ def _library(files: Sequence[Path]) -> CatalogLibrary:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    if args.policy:
-        single = load_policy(args.policy)
-        evaluate = single.evaluate
-    else:
-        policies: PolicySet = load_policies(args.policies)
-        evaluate = policies.evaluate
+    answering: Policy | PolicySet = load_policy(args.policy) if args.policy else load_policies(args.policies)
+    evaluate = answering.evaluate_household if args.households else answering.evaluate
     name = args.context or "-"
     if args.json and args.values:
         print("--json and --values are two forms of the answer: choose one", file=sys.stderr)
         return EXIT_BAD_INPUT
-    if args.jsonl or name == "-" or name.endswith((".jsonl", ".ndjson")):
+    if args.households or args.jsonl or name == "-" or name.endswith((".jsonl", ".ndjson")):
         return _evaluate_lines(args, name, evaluate)
     try:
         data = Path(name).read_bytes()
@@ -300,7 +300,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     if failure is not None:
         print(f"{name}:" + _describe(failure), file=sys.stderr)
         return EXIT_BAD_INPUT
-    assert answer is not None
+    assert isinstance(answer, Determination)
     if args.values:
         _write_json(values_line(None, answer))
     else:
@@ -324,12 +324,15 @@ def _evaluate_lines(args: argparse.Namespace, name: str, evaluate: Any) -> int:
                 failed += 1
                 print(f"{name}:{line.number}:" + _describe(failure), file=sys.stderr)
                 if args.json or args.values:
-                    _write_json(unanswered(line.number, read_id(line.value), errors_of(failure)))
+                    record = _household_id(line.value) if args.households else read_id(line.value)
+                    _write_json(unanswered(line.number, record, errors_of(failure)))
                 else:
                     sys.stdout.write(f"--- line {line.number}: not answered (its errors are on standard error)\n")
                 continue
             answered += 1
-            if args.values:
+            if isinstance(answer, HouseholdDetermination):
+                _write_household(line.number, answer, args)
+            elif args.values:
                 _write_json(values_line(line.number, answer))
             elif args.json:
                 _write_json({"line": line.number} | answer.to_dict())
@@ -348,6 +351,31 @@ def _evaluate_lines(args: argparse.Namespace, name: str, evaluate: Any) -> int:
     return EXIT_SOME_UNANSWERED if failed else EXIT_OK
 
 
+def _household_id(value: Any) -> str | int | None:
+    household = value.get("household") if isinstance(value, dict) else None
+    return read_id(household) if isinstance(household, dict) else None
+
+
+def _write_household(number: int, answer: HouseholdDetermination, args: argparse.Namespace) -> None:
+    """One household's line: its answer (``--json``), its values (``--values``) or text."""
+    if args.json:
+        _write_json({"line": number} | answer.to_dict())
+    elif args.values:
+        head: dict[str, Any] = {"line": number} | ({} if answer.id is None else {"id": answer.id})
+        _write_json(head | {
+            "household": {"values": {n: o.to_dict()["value"] for n, o in answer.outcomes.items()}},
+            "members": [{k: v for k, v in values_line(None, m).items() if k != "line"} for m in answer.members],
+        })
+    else:
+        sys.stdout.write(f"--- line {number}: household" + ("" if answer.id is None else f" {answer.id}") + "\n")
+        for name, outcome in answer.outcomes.items():
+            shown = _SHOWN[outcome.value] if not isinstance(outcome.value, tuple) else " → ".join(outcome.value)
+            sys.stdout.write(f"{name} ({OUTCOME_LABELS.get(name, '')}): {shown}\n")
+        for member in answer.members:
+            sys.stdout.write("\n--- member" + ("" if member.id is None else f" {member.id}") + "\n")
+            _print(member, False, sys.stdout)
+
+
 def _write_json(row: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(row, ensure_ascii=_ascii_only(sys.stdout)) + "\n")
 
@@ -363,11 +391,13 @@ def _ascii_only(out: TextIO) -> bool:
         return True
 
 
+#: What a line gets: a person's answer, or a household's.
+Answer = Determination | HouseholdDetermination
 #: What stops an input from being answered (a NoPolicyError is read as a problem of the whole context).
 Failure = ContextError | JsonInputError
 
 
-def _answer(evaluate: Any, context: Any, engine: str) -> tuple[Determination | None, Failure | None]:
+def _answer(evaluate: Any, context: Any, engine: str) -> tuple[Answer | None, Failure | None]:
     try:
         return evaluate(context, engine=engine), None
     except ContextError as error:

@@ -77,6 +77,7 @@ N = TypeVar("N", bound="ConditionNode")
 
 #: The context fields a condition kind reads (the others read what their attributes say).
 _AGE, _STATUSES, _NAME = "person.age", "person.statuses", "encounter.institution.name"
+_HOUSEHOLD_STATUSES = "household.statuses"
 _REGIONS = ("encounter.institution.region", "person.insured_region")
 
 
@@ -129,15 +130,20 @@ class FieldIs(ConditionNode):
 
 @attrs.frozen
 class StatusAny(ConditionNode):
-    """The person has any of ``statuses`` (``group`` names the status group used, if any)."""
+    """The person (or, with ``holder`` "household", the household) has any of ``statuses``
+    (``group`` names the status group used, if any).
+
+    A person's statuses are read from ``person.statuses`` and, for a member of a household, from
+    the household statuses that pass to its members (``household.statuses``)."""
 
     statuses: frozenset[str]
     group: str | None = None
+    holder: str = "person"
     span: SourceSpan | None = _span()
 
     @property
     def reads(self) -> tuple[str, ...]:
-        return (_STATUSES,)
+        return (_HOUSEHOLD_STATUSES,) if self.holder == "household" else (_STATUSES, _HOUSEHOLD_STATUSES)
 
 
 @attrs.frozen

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
-
-import threading
 
 from .context import Facts, read_context
 from .determination import Determination
 from .engines import DEFAULT_ENGINE, ENGINES, Engine, PreparedPolicy, engine_class
 from .errors import NoPolicyError, PolicyLoadError, Problem, UnsupportedConstructError
+from .households import HouseholdDetermination, evaluate_household
 from .loading import CatalogLibrary, parse_policy
 from .model import PolicyModel
 from .regions import region_table
@@ -77,6 +77,11 @@ class Policy:
         facts = read_context(context)
         self._check_applies(facts)
         return self._evaluate(facts, engine)
+
+    def evaluate_household(self, context: Mapping[str, Any], engine: str = DEFAULT_ENGINE) -> HouseholdDetermination:
+        """Each member of a household context answered by this policy, with the household's own
+        outcomes (`policyrules.households`)."""
+        return evaluate_household(self.evaluate, context, engine)
 
     def _check_applies(self, facts: Facts) -> None:
         if not self.in_force(facts.date):
@@ -153,6 +158,11 @@ class PolicySet:
     def evaluate(self, context: Mapping[str, Any], engine: str = DEFAULT_ENGINE) -> Determination:
         facts = read_context(context)
         return self.select(facts)._evaluate(facts, engine)
+
+    def evaluate_household(self, context: Mapping[str, Any], engine: str = DEFAULT_ENGINE) -> HouseholdDetermination:
+        """Each member of a household context answered, with the household's own outcomes
+        (`policyrules.households`); a member no policy covers is a `ContextError` naming it."""
+        return evaluate_household(self.evaluate, context, engine)
 
     def describe(self) -> str:
         return "; ".join(

@@ -29,10 +29,11 @@ from .determination import Determination
 from .fields import nest
 from .model import AgeRange, AllOf, AnyOf, Condition, Effect, Not, PolicyModel, StatusAny
 from .policy import Policy
-from .vocabulary import CONTEXT_FIELDS, STATUSES
+from .vocabulary import CONTEXT_FIELDS, HOUSEHOLD_STATUSES, STATUSES
 
 __all__ = ["OPTIONAL_FIELDS", "answer", "contexts", "diagnosis_codes", "fields_but", "full_contexts",
-           "granting_statuses", "omit_fields", "towards_a_grant", "with_status"]
+           "granting_statuses", "household_statuses", "households", "omit_fields", "towards_a_grant",
+           "with_status"]
 
 #: Fields a generated context may leave out: all but the encounter date (it picks the policy
 #: version, so it is always given inside the period); birth dates and institution codes are never
@@ -41,6 +42,7 @@ __all__ = ["OPTIONAL_FIELDS", "answer", "contexts", "diagnosis_codes", "fields_b
 OPTIONAL_FIELDS: tuple[str, ...] = tuple(
     f for f in CONTEXT_FIELDS
     if f not in ("encounter.date", "person.birth_date", "encounter.institution.code")
+    and not f.startswith("household.")  # a person's context; households: `households`
 )
 
 
@@ -133,6 +135,25 @@ def contexts(policy: Policy) -> st.SearchStrategy[dict[str, Any]]:
         omit_fields,
         full_contexts(policy),
         st.sets(st.sampled_from(OPTIONAL_FIELDS)),
+    )
+
+
+def household_statuses() -> st.SearchStrategy[list[str]]:
+    """A household's complete list of household statuses (`HOUSEHOLD_STATUSES`)."""
+    return st.lists(st.sampled_from(sorted(HOUSEHOLD_STATUSES)), max_size=3, unique=True)
+
+
+def households(policy: Policy, max_members: int = 4) -> st.SearchStrategy[dict[str, Any]]:
+    """Household contexts for ``policy`` (``{"household": {"id", "statuses", "members"}}``), each
+    member a context of `contexts` (fields left out at random, ``person.statuses`` among them) with
+    an id; the household's statuses are sometimes left out too."""
+    member = st.builds(lambda context, n: {"id": f"m{n}", **context}, contexts(policy), st.integers(0, 999))
+    return st.builds(
+        lambda statuses, members, n: {"household": {
+            "id": f"h{n}", **({} if statuses is None else {"statuses": statuses}), "members": members}},
+        st.none() | household_statuses(),
+        st.lists(member, min_size=1, max_size=max_members),
+        st.integers(0, 10**6),
     )
 
 

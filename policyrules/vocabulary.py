@@ -35,6 +35,7 @@ __all__ = [
     "OUTCOME_LABELS",
     "STATUSES",
     "STATUS_IMPLIES",
+    "HOUSEHOLD_OUTCOMES",
     "HOUSEHOLD_STATUSES",
     "PASSING_STATUSES",
     "StatusHolder",
@@ -154,6 +155,9 @@ BOOLEAN_OUTCOMES: Final[tuple[str, ...]] = (
     "green_channel",
     "policy_contract",
     "maternal_hiv_service",
+    # granted to a household as such (docs/contract.md, "Households"): they read household.* alone
+    "household_signing_target",
+    "household_policy_contract",
 )
 
 #: Reimbursement layer codes, in the order a bill is settled.
@@ -180,6 +184,9 @@ LIST_OUTCOMES: Final[dict[str, dict[str, str]]] = {
     },
 }
 OUTCOMES: Final[tuple[str, ...]] = BOOLEAN_OUTCOMES + tuple(LIST_OUTCOMES)
+#: Outcomes granted to a household as such: their rules read household fields alone, and a
+#: household's answer gives them once (`policyrules.households`).
+HOUSEHOLD_OUTCOMES: Final[frozenset[str]] = frozenset({"household_signing_target", "household_policy_contract"})
 
 OUTCOME_LABELS: Final[dict[str, str]] = {
     "pay_later": "先诊疗后付费",
@@ -197,4 +204,6 @@ OUTCOME_LABELS: Final[dict[str, str]] = {
     "family_doctor_team": "家庭医生签约服务团队组成",
     "visit_schedule": "签约责任医生巡诊频次",
     "maternal_hiv_service": "孕产妇艾滋病检测、转介或诊疗服务",
+    "household_signing_target": "按户计的家庭医生签约服务覆盖率目标（户）",
+    "household_policy_contract": "乡村干部对因病致贫返贫户入户拜访、政策保障签约（户）",
 }

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from functools import singledispatch
 from typing import Any
 
-from ..context import Facts
+from ..context import HOUSEHOLD_GIVEN, Facts
 from ..determination import Outcome
 from ..model import (
     AgeRange,
@@ -29,7 +29,7 @@ from ..model import (
     Rule,
     StatusAny,
 )
-from ..vocabulary import HISTORY_FIELDS
+from ..vocabulary import HISTORY_FIELDS, PASSING_STATUSES
 from .base import Answers, Engine, PreparedPolicy
 from .matching import FALSE, NEGATION, TRUE, UNKNOWN, Truth, normalise_name
 from .outcomes import OutcomePlan
@@ -47,6 +47,7 @@ _NAME = "encounter.institution.name"
 _AGE = "person.age"
 _DIAGNOSES = "encounter.diagnoses"
 _STATUSES = "person.statuses"
+_HOUSEHOLD = "household.statuses"
 
 
 class ReferenceEngine(Engine):
@@ -161,7 +162,22 @@ def _(node: FieldIs, engine: ReferenceEngine) -> Test:
 @compile_test.register
 def _(node: StatusAny, engine: ReferenceEngine) -> Test:
     wanted = node.statuses
-    return lambda v: UNKNOWN if (x := v.get(_STATUSES)) is None else (TRUE if x & wanted else FALSE)
+    if node.holder == "household":
+        return lambda v: UNKNOWN if (x := v.get(_HOUSEHOLD)) is None else (TRUE if x & wanted else FALSE)
+    # a member's household statuses are known from the household's list (what passes to members)
+    passing = wanted & PASSING_STATUSES
+    settled_by_household = FALSE if wanted <= PASSING_STATUSES else UNKNOWN
+
+    def test(v: Values) -> Truth:
+        x = v.get(_STATUSES)
+        if x is not None:
+            return TRUE if x & wanted else FALSE
+        h = v.get(_HOUSEHOLD)
+        if h is None:
+            return UNKNOWN
+        return TRUE if h & passing else settled_by_household
+
+    return test
 
 
 @compile_test.register
@@ -260,8 +276,20 @@ def explainer_of(node: Condition, engine: ReferenceEngine) -> Explainer:
     raise TypeError(f"the reference engine cannot explain {type(node).__name__}")
 
 
+@explainer_of.register
+def _(node: StatusAny, engine: ReferenceEngine) -> Explainer:
+    """The field that would settle it: the household's list where only household statuses that
+    pass to members are wanted and a household was sent, else the person's own list."""
+    own = (frozenset({_STATUSES}), _NOTHING)
+    household = (frozenset({_HOUSEHOLD}), _NOTHING)
+    if node.holder == "household":
+        return lambda v: household
+    if not node.statuses <= PASSING_STATUSES:
+        return lambda v: own
+    return lambda v: household if v.get(HOUSEHOLD_GIVEN) and v.get(_HOUSEHOLD) is None else own
+
+
 @explainer_of.register(FieldIs)
-@explainer_of.register(StatusAny)
 @explainer_of.register(AgeRange)
 @explainer_of.register(InstitutionIn)
 def _(node: Any, engine: ReferenceEngine) -> Explainer:

@@ -32,7 +32,7 @@ from ..model import (
     Rule,
     StatusAny,
 )
-from ..vocabulary import CONTEXT_FIELDS, HISTORY_FIELDS, LIST_OUTCOMES
+from ..vocabulary import CONTEXT_FIELDS, HISTORY_FIELDS, LIST_OUTCOMES, PASSING_STATUSES
 from .crosscheck import NONE_APPLIES
 from .matching import FALSE, TRUE, UNKNOWN, Matcher, normalise_name
 
@@ -43,6 +43,9 @@ ALWAYS: Expr = {"pr": 1}
 #: The item every statuses list carries, so that $iall never meets an empty list.
 _SENTINEL = "·"
 _DIAGNOSES = "encounter.diagnoses"
+#: The flag of a fact whose statuses that pass from a household are known (from the person's
+#: own list, or from the household's).
+_PASSING_KNOWN = "kp_person_statuses"
 
 
 # ---------------------------------------------------------------- expressions
@@ -145,8 +148,15 @@ def _(node: FieldIs, model: PolicyModel) -> tuple[DNF, DNF]:
 @_compile.register
 def _(node: StatusAny, model: PolicyModel) -> tuple[DNF, DNF]:
     wanted = tuple(sorted(node.statuses))
+    if node.holder == "household":
+        slot = _slot("household.statuses")
+        return _leaf("household.statuses", _term(("iany", slot, wanted)), _term(("iall_not", slot, wanted)))
+    # the person's slot lists the statuses known to be held: their own list, or (without it) what
+    # passes from the household; `kp_` says the passing ones are known, `k_` that all are
     slot = _slot("person.statuses")
-    return _leaf("person.statuses", _term(("iany", slot, wanted)), _term(("iall_not", slot, wanted)))
+    passing_known: Atom = ("eq", _PASSING_KNOWN, True)
+    fails_known = passing_known if node.statuses <= PASSING_STATUSES else _known("person.statuses")
+    return _term(passing_known, ("iany", slot, wanted)), _term(fails_known, ("iall_not", slot, wanted))
 
 
 @_compile.register
@@ -337,6 +347,12 @@ class ReteProgram:
                 continue
             fact["k_" + field.replace(".", "_")] = value is not None
             if field == "person.statuses":
+                household = values.get("household.statuses")
+                fact[_PASSING_KNOWN] = value is not None or household is not None
+                if value is None and household is not None:
+                    value = household & PASSING_STATUSES
+                value = sorted(value or ()) + [_SENTINEL]
+            elif field == "household.statuses":
                 value = sorted(value or ()) + [_SENTINEL]
             elif field == "encounter.institution.name" and value is not None:
                 value = normalise_name(value)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from ..fields import Choice, Diagnoses, FieldKind, Flag, InstitutionName, Region, Statuses, WholeYears
+from ..fields import Choice, Diagnoses, FieldKind, Flag, HouseholdStatuses, InstitutionName, Region, Statuses, WholeYears
 from ..model import (
     AgeRange,
     AllOf,
@@ -29,7 +29,7 @@ from ..model import (
     StatusGroup,
 )
 from ..suggest import did_you_mean
-from ..vocabulary import CONTEXT_FIELDS, STATUSES
+from ..vocabulary import CONTEXT_FIELDS, HOUSEHOLD_STATUSES, STATUSES
 from .catalogs import CatalogLibrary
 from .nodes import NodeReader, describe_node
 from .sections import SECTIONS
@@ -160,6 +160,25 @@ class ConditionReader(NodeReader):
         statuses = self.status_list(target)
         return StatusAny(statuses, None, span=span) if statuses else None
 
+    def household_statuses_condition(self, field: str, kind: FieldKind, key_node: Node,
+                                     value: Node) -> Condition | None:
+        """A condition on the household's own statuses (an outcome granted to the household)."""
+        condition = self.statuses_condition(field, kind, key_node, value)
+        if not isinstance(condition, StatusAny):
+            return None
+        own = sorted(condition.statuses - frozenset(HOUSEHOLD_STATUSES))
+        if own:
+            self.error(
+                key_node,
+                f"身份 {', '.join(own)} 是个人的身份，户不会有。",
+                f"{', '.join(own)} {'is a' if len(own) == 1 else 'are'} person's own "
+                "status, which no household holds.",
+                "Test it with person.statuses, or keep only household statuses here: "
+                + ", ".join(HOUSEHOLD_STATUSES) + ".",
+            )
+            return None
+        return StatusAny(condition.statuses, condition.group, "household", span=condition.span)
+
     def age_condition(self, field: str, kind: FieldKind, key_node: Node, value: Node) -> Condition | None:
         span = self.span(key_node)
         keys = self.mapping(value, field, *SECTIONS["age_condition"])
@@ -286,6 +305,7 @@ CONDITION_READERS: dict[type[FieldKind], ConditionRead] = {
     Statuses: ConditionReader.statuses_condition,
     WholeYears: ConditionReader.age_condition,
     Diagnoses: ConditionReader.catalog_condition,
+    HouseholdStatuses: ConditionReader.household_statuses_condition,
     InstitutionName: ConditionReader.institution_condition,
     Choice: ConditionReader.values_condition,
     Flag: ConditionReader.values_condition,

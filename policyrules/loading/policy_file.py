@@ -30,7 +30,7 @@ from ..model import (
     StatusGroup,
 )
 from ..suggest import did_you_mean
-from ..vocabulary import LIST_OUTCOMES, OUTCOMES
+from ..vocabulary import HOUSEHOLD_OUTCOMES, LIST_OUTCOMES, OUTCOMES
 from .catalogs import CatalogLibrary, catalog_entries, catalog_notes, child_age, source_text
 from .conditions import ConditionReader
 from .nodes import is_null
@@ -356,6 +356,17 @@ class PolicyFileReader(ConditionReader):
                 "Write the case as its own grant rule with the layers it gives.",
             )
             return None
+        if outcome in HOUSEHOLD_OUTCOMES and when is not None:
+            personal = [f for f in when.fields() if not f.startswith("household.")]
+            if personal:
+                self.error(
+                    keys["when"][1],
+                    f"'{outcome}' 是给户的结果，条件只能看户的字段（household.statuses）。",
+                    f"'{outcome}' is granted to a household as such; its conditions may read household "
+                    f"fields only, not {', '.join(personal)}.",
+                    "Test household.statuses, or give the rule a person's outcome.",
+                )
+                return None
         if rule_id is None or outcome is None or when is None or not citations:
             return None
         if outcome in LIST_OUTCOMES and value is None:

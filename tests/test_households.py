@@ -1,0 +1,135 @@
+"""Households (issue 15): a member's household statuses come from the household's list, three-valued
+per partition, and a household is answered whole."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import policyrules
+from policyrules.testing import full_contexts, household_statuses, households, omit_fields
+from policyrules.vocabulary import HOUSEHOLD_OUTCOMES, HOUSEHOLD_STATUSES, PASSING_STATUSES, STATUSES
+
+from .conftest import POLICIES, ROOT
+
+POLICY_FILES = sorted(p.name for p in POLICIES.glob("*.yaml"))
+LOADED = {name: policyrules.load_policy(POLICIES / name) for name in POLICY_FILES}
+PERSON_ONLY = sorted(set(STATUSES) - set(HOUSEHOLD_STATUSES))
+
+
+def _outcomes(answer: policyrules.Determination) -> dict[str, Any]:
+    return {name: outcome for name, outcome in answer.to_dict()["outcomes"].items()
+            if name not in HOUSEHOLD_OUTCOMES}
+
+
+def _engines() -> list[str]:
+    from policyrules.engines import rete_runner
+
+    return [e for e in policyrules.ENGINES if e != "rete" or rete_runner.AVAILABLE]
+
+
+@pytest.mark.parametrize("name", POLICY_FILES)
+def test_a_member_answers_as_the_person_with_the_passing_statuses_copied(name: str) -> None:
+    policy = LOADED[name]
+
+    @given(full_contexts(policy), household_statuses())
+    def check(flat: dict[str, Any], household: list[str]) -> None:
+        member = omit_fields(flat, set()) | {"household": {"statuses": household}}
+        alone = dict(flat)
+        alone["person.statuses"] = sorted(set(flat["person.statuses"]) | (set(household) & PASSING_STATUSES))
+        for engine in _engines():
+            assert _outcomes(policy.evaluate(member, engine=engine)) == _outcomes(
+                policy.evaluate(omit_fields(alone, set()), engine=engine)), engine
+
+    check()
+
+
+@pytest.mark.parametrize("name", POLICY_FILES)
+def test_without_the_person_list_a_decided_answer_holds_for_every_own_status(name: str) -> None:
+    """With person.statuses absent, a member's decided value is the value of every completion of
+    its own statuses (unknown, never a wrong no, where the household does not settle it), and
+    `missing` names the field that would settle it."""
+    policy = LOADED[name]
+
+    @given(full_contexts(policy), household_statuses(), st.lists(st.sampled_from(PERSON_ONLY), max_size=3))
+    def check(flat: dict[str, Any], household: list[str], own: list[str]) -> None:
+        member = omit_fields(flat, {"person.statuses"}) | {"household": {"statuses": household}}
+        alone = dict(flat)
+        alone["person.statuses"] = sorted(set(own) | (set(household) & PASSING_STATUSES))
+        partial = policy.evaluate(member)
+        complete = policy.evaluate(omit_fields(alone, set()))
+        for outcome_name, outcome in partial.outcomes.items():
+            if outcome.value is not None and outcome_name not in HOUSEHOLD_OUTCOMES:
+                assert complete[outcome_name].value == outcome.value, outcome_name
+            assert "household.statuses" not in outcome.missing
+        for engine in _engines():
+            assert policy.evaluate(member, engine=engine).to_dict()["outcomes"] == partial.to_dict()["outcomes"]
+
+    check()
+
+
+def test_a_person_only_status_in_a_households_list_is_refused() -> None:
+    with pytest.raises(policyrules.ContextError) as caught:
+        LOADED["beita_2021.yaml"].evaluate({"household": {"statuses": ["pregnant_or_postpartum", "rural_dibao"]}})
+    (problem,) = caught.value.problems
+    assert problem.field == "household.statuses" and "person's own status" in problem.message
+
+
+def test_missing_names_the_household_when_only_household_statuses_would_settle() -> None:
+    policy = LOADED["guyang_2020.yaml"]
+    context = {"household": {"id": "h"}, "person": {"insured_region": "150222"},
+               "encounter": {"kind": "inpatient", "date": "2020-08-07",
+                             "institution": {"name": "固阳县医院", "region": "150222", "designated": True}}}
+    assert policy.evaluate(context)["pay_later"].missing == ("household.statuses",)
+    del context["household"]
+    assert policy.evaluate(context)["pay_later"].missing == ("person.statuses",)
+
+
+@pytest.mark.parametrize("name", POLICY_FILES)
+def test_a_household_is_answered_member_by_member(name: str) -> None:
+    policy = LOADED[name]
+
+    @given(households(policy))
+    def check(context: dict[str, Any]) -> None:
+        answer = policy.evaluate_household(context)
+        members = context["household"]["members"]
+        assert [m.id for m in answer.members] == [m["id"] for m in members]
+        for member, got in zip(members, answer.members, strict=True):
+            alone = {k: v for k, v in member.items()} | {"household": {
+                k: v for k, v in context["household"].items() if k != "members"}}
+            assert _outcomes(got) == _outcomes(policy.evaluate(alone))
+        assert set(answer.outcomes) <= HOUSEHOLD_OUTCOMES
+        json.dumps(answer.to_dict())
+
+    check()
+
+
+def test_a_bad_member_is_named() -> None:
+    with pytest.raises(policyrules.ContextError) as caught:
+        LOADED["beita_2021.yaml"].evaluate_household(
+            {"household": {"id": "h", "members": [{"id": "a", "person": {"age": -1}}]}})
+    assert caught.value.problems[0].field == "household.members[0].person.age"
+
+
+def test_the_cli_answers_a_json_lines_file_of_households(tmp_path: Path) -> None:
+    lines = [
+        {"household": {"id": "h1", "statuses": ["registered_poor"], "members": [
+            {"id": "a", "person": {"insured_region": "141031"}, "encounter": {"date": "2017-06-01"}}]}},
+        {"household": {"id": "h2", "members": []}},
+    ]
+    path = tmp_path / "households.jsonl"
+    path.write_text("\n".join(json.dumps(line, ensure_ascii=False) for line in lines) + "\n", "utf-8")
+    result = subprocess.run([sys.executable, "-m", "policyrules.cli", "evaluate", "--households", str(path), "--json"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1, result.stderr
+    first, second = (json.loads(line) for line in result.stdout.splitlines())
+    assert first["id"] == "h1" and first["household"]["outcomes"]["household_signing_target"]["value"] is True
+    assert first["members"][0]["id"] == "a"
+    assert second["line"] == 2 and second["id"] == "h2" and second["errors"][0]["field"] == "household.members"
