@@ -133,3 +133,18 @@ def test_the_cli_answers_a_json_lines_file_of_households(tmp_path: Path) -> None
     assert first["id"] == "h1" and first["household"]["outcomes"]["household_signing_target"]["value"] is True
     assert first["members"][0]["id"] == "a"
     assert second["line"] == 2 and second["id"] == "h2" and second["errors"][0]["field"] == "household.members"
+
+
+@pytest.mark.parametrize("name", POLICY_FILES)
+def test_household_outcomes_are_decided_by_the_households_list_alone(name: str) -> None:
+    policy = LOADED[name]
+
+    @given(households(policy))
+    def check(context: dict[str, Any]) -> None:
+        answer = policy.evaluate_household(context)
+        given_statuses = "statuses" in context["household"]
+        for outcome in answer.outcomes.values():
+            assert (outcome.value is not None) == given_statuses, outcome
+            assert outcome.missing == (() if given_statuses else ("household.statuses",)), outcome
+
+    check()
