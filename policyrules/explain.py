@@ -34,7 +34,7 @@ from .errors import EngineDisagreement
 from .model import AllOf, AnyOf, Citation, Condition, DiagnosisIn, Effect, Not, PolicyModel, Rule
 from .space import ContextSpace, ValueClass, outcome_value, vector_closure
 from .vocabulary import LIST_OUTCOMES, STATUS_IMPLIES
-from .words import describe, describe_fact
+from .words import describe, describe_fact, describe_value_of
 
 if TYPE_CHECKING:
     from .policy import Policy
@@ -325,6 +325,7 @@ class Explainer:
 
     def _entry(self, outcome: str, space: ContextSpace, current: tuple[int, ...], mask: tuple[int, ...],
                box: list[list[int]], values: dict[str, Any]) -> WhyNot:
+        box = [self._own_first(space, space.fields[i], choices, values) for i, choices in zip(mask, box)]
         first = list(current)
         for i, choices in zip(mask, box):
             first[i] = choices[0]
@@ -337,10 +338,23 @@ class Explainer:
             any_of = tuple(dict.fromkeys(_hashable(o) for o in options))
             value = _relative(field, classes[0].value, classes[0], values, space)
             clause, quote = self._clause_for(outcome, field, after)
-            zh = "；".join(c.zh for c in classes)
-            en = "; ".join(c.en for c in classes)
+            zh, en = (describe_value_of(field, value) if field == "person.statuses"
+                      else (classes[0].zh, classes[0].en))
             changes.append(Change(field, value, tuple(_json(o) for o in any_of), clause, quote, zh, en))
         return WhyNot(tuple(changes))
+
+    @staticmethod
+    def _own_first(space: ContextSpace, field: str, choices: list[int], values: dict[str, Any]) -> list[int]:
+        """The classes a change can choose from, those that keep the person's own statuses first."""
+        if field != "person.statuses" or not values.get(field):
+            return choices
+        classes = space[field].classes
+
+        def keeps(k: int) -> bool:
+            kept = vector_closure([*values[field], *classes[k].value])
+            return space[field].classify(frozenset(kept)) == k
+
+        return sorted(choices, key=lambda k: not keeps(k))
 
     def _clause_for(self, outcome: str, field: str, after: dict[str, Any]) -> tuple[str, str]:
         """The clause of the rule a change serves: the first holding grant that reads the field

@@ -43,7 +43,7 @@ from .engines.matching import TRUE, UNKNOWN, Matcher, Truth, normalise_name
 from .errors import PolicyRulesError
 from .fields import Choice, Flag
 from .model import AgeRange, Condition, DiagnosisIn, FieldIs, InCounty, InstitutionIn, PolicyModel, Rule, StatusAny
-from .words import describe_value_of
+from .words import FIELD_WORDS, describe_value_of
 from .vocabulary import CONTEXT_FIELDS, HISTORY_FIELDS, STATUS_IMPLIES, STATUSES
 
 __all__ = ["FIXED_FIELDS", "ContextSpace", "FieldSpace", "SpaceTooLarge", "ValueClass", "outcome_value"]
@@ -281,7 +281,7 @@ def _ages(nodes: Sequence[Condition], model: PolicyModel) -> FieldSpace:
     for low, high in bounds:
         zh = f"{low} 周岁" if low == high else f"{low}–{high} 周岁"
         en = f"aged {low}" if low == high else f"aged {low} to {high}"
-        classes.append(ValueClass(_AGE, low, low, zh, en, (low,) if low == high else (low, high)))
+        classes.append(ValueClass(_AGE, low, low, zh, en, (low,)))
 
     def classify(age: int) -> int:
         return max(i for i, (low, _) in enumerate(bounds) if low <= age)
@@ -345,6 +345,9 @@ def _choices(field: str, nodes: Sequence[Condition]) -> FieldSpace:
     index_of: dict[Any, int] = {}
     for values in groups.values():
         zh, en = describe_value_of(field, values[0])
+        if isinstance(values[0], bool):
+            name_zh, name_en = FIELD_WORDS.get(field, (field, field))
+            zh, en = f"{name_zh}：{zh}", f"{name_en}: {en}"
         for value in values:
             index_of[value] = len(classes)
         classes.append(ValueClass(field, values[0], values[0], zh, en, tuple(values)))
@@ -383,19 +386,32 @@ def _diagnoses(nodes: Sequence[Condition], model: PolicyModel, matcher: Matcher,
     classes = []
     index_of: dict[tuple[Truth, ...], int] = {}
     for sig, codes in found.items():
-        zh, en = _diagnosis_words(codes, catalogs, model, [index.match(codes, None)[0] for index in indexes])
+        zh, en = _diagnosis_words(codes, catalogs, model, sig, len(age_facts))
         index_of[sig] = len(classes)
         classes.append(ValueClass(_DIAGNOSES, list(codes), codes, zh, en, (list(codes),)))
     return _with_absent(_DIAGNOSES, classes, lambda fact: index_of[signature(tuple(fact))])
 
 
 def _diagnosis_words(codes: tuple[str, ...], catalogs: list[str], model: PolicyModel,
-                     truths: list[Truth]) -> tuple[str, str]:
+                     signature: tuple[Truth, ...], ages: int) -> tuple[str, str]:
+    """A class of diagnoses in words: its codes, and the catalogs they are in (at every age, at
+    some ages, or perhaps: the document's gaps)."""
     if not codes:
         return "无诊断", "no diagnosis"
-    inside = [c for c, t in zip(catalogs, truths) if t == TRUE]
-    shown = "、".join(codes)
-    if inside:
-        labels = "、".join(f"「{model.catalogs[c].label or c}」" for c in inside)
-        return f"诊断 {shown}（在目录{labels}中）", f"diagnoses {', '.join(codes)} (in {', '.join(inside)})"
-    return f"诊断 {shown}", f"diagnoses {', '.join(codes)}"
+    zh_parts, en_parts = [], []
+    for n, name in enumerate(catalogs):
+        truths = signature[n * ages:(n + 1) * ages]
+        label = f"「{model.catalogs[name].label or name}」"
+        if all(t == TRUE for t in truths):
+            zh_parts.append(f"在目录{label}中")
+            en_parts.append(f"in {name}")
+        elif TRUE in truths:
+            zh_parts.append(f"某些年龄在目录{label}中")
+            en_parts.append(f"in {name} at some ages")
+        elif UNKNOWN in truths:
+            zh_parts.append(f"是否在目录{label}中未知")
+            en_parts.append(f"perhaps in {name}")
+    said_zh, said_en = f"诊断 {'、'.join(codes)}", f"diagnoses {', '.join(codes)}"
+    if zh_parts:
+        return f"{said_zh}（{'；'.join(zh_parts)}）", f"{said_en} ({'; '.join(en_parts)})"
+    return f"{said_zh}（不在规则所用目录中）", f"{said_en} (in none of the catalogs the rules use)"
