@@ -1,4 +1,4 @@
-"""The command line: ``policyrules check``, ``evaluate``, ``test`` and ``render``.
+"""The command line: ``policyrules check``, ``evaluate``, ``explain``, ``test`` and ``render``.
 
 Exit codes: 0 with an answer (or a clean check), 2 on bad input, with a message that
 names the file:line:column or the field; never a traceback.
@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .determination import Determination
+from .explain import Explanation
+from .space import SpaceTooLarge
 from .errors import ContextError, EngineUnavailableError, NoPolicyError, PolicyLoadError, Problem
 from .loading import CatalogLibrary
 from .policy import (
@@ -68,6 +70,17 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--engine", choices=ENGINES, default=DEFAULT_ENGINE,
                           help="reference (pure Python, the default) or rete (durable_rules)")
     evaluate.set_defaults(run=_evaluate)
+
+    explain = commands.add_parser(
+        "explain", help="explain a context's answer: each rule and condition, what would make it yes, what to ask"
+    )
+    explain.add_argument("context", help="a .json file with one context, or .jsonl with one per line; - for stdin")
+    source = explain.add_mutually_exclusive_group()
+    source.add_argument("--policy", help="one policy file")
+    source.add_argument("--policies", help="a directory of policies (default: the shipped ones)")
+    explain.add_argument("--json", action="store_true", help="print the explanation's JSON (docs/contract.md)")
+    explain.add_argument("--engine", choices=ENGINES, default=DEFAULT_ENGINE)
+    explain.set_defaults(run=_evaluate, explaining=True)
 
     test = commands.add_parser("test", help="run YAML test cases (default: the shipped policies' cases)")
     test.add_argument("paths", nargs="*", help="case files or folders (default: policies/cases)")
@@ -213,12 +226,13 @@ def _library(files: Sequence[Path]) -> CatalogLibrary:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+    explaining = getattr(args, "explaining", False)
     if args.policy:
         single = load_policy(args.policy)
-        evaluate = single.evaluate
+        evaluate = single.explain if explaining else single.evaluate
     else:
         policies: PolicySet = load_policies(args.policies)
-        evaluate = policies.evaluate
+        evaluate = policies.explain if explaining else policies.evaluate
     try:
         text = sys.stdin.read() if args.context == "-" else Path(args.context).read_text("utf-8")
     except (OSError, UnicodeDecodeError) as error:
@@ -274,19 +288,24 @@ def _parse(text: str, where: str) -> tuple[Any, str]:
         return None, f"{where}:{error.lineno}:{error.colno}: not valid JSON: {error.msg}"
 
 
-def _answer(evaluate: Any, context: Any, engine: str) -> tuple[Determination | None, str]:
+def _answer(evaluate: Any, context: Any, engine: str) -> tuple[Determination | Explanation | None, str]:
     try:
         return evaluate(context, engine=engine), ""
     except ContextError as error:
         return None, "bad context: " + "; ".join(p.render() for p in error.problems)
     except NoPolicyError as error:
         return None, f"no policy: {error}"
+    except SpaceTooLarge as error:
+        return None, f"cannot explain exactly: {error}"
 
 
-def _print(answer: Determination, as_json: bool, out: TextIO) -> None:
+def _print(answer: Determination | Explanation, as_json: bool, out: TextIO) -> None:
     if as_json:
         json.dump(answer.to_dict(), out, ensure_ascii=False, indent=2)
         out.write("\n")
+        return
+    if not isinstance(answer, Determination):
+        out.write(answer.render())
         return
     meta = answer.policy
     source = "encounter.date" if answer.date_given else "the evaluation day"

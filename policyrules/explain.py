@@ -307,7 +307,7 @@ class Explainer:
         diffs = []
         for assignment, value in table.items():
             if value is True:
-                mask = tuple(i for i, (a, c) in enumerate(zip(assignment, current)) if a != c)
+                mask = tuple(i for i, (a, c) in enumerate(zip(assignment, current, strict=True)) if a != c)
                 diffs.append((len(mask), mask, assignment))
         diffs.sort()
         minimal: list[tuple[tuple[int, ...], tuple[int, ...]]] = []
@@ -325,13 +325,13 @@ class Explainer:
 
     def _entry(self, outcome: str, space: ContextSpace, current: tuple[int, ...], mask: tuple[int, ...],
                box: list[list[int]], values: dict[str, Any]) -> WhyNot:
-        box = [self._own_first(space, space.fields[i], choices, values) for i, choices in zip(mask, box)]
+        box = [self._own_first(space, space.fields[i], choices, values) for i, choices in zip(mask, box, strict=True)]
         first = list(current)
-        for i, choices in zip(mask, box):
+        for i, choices in zip(mask, box, strict=True):
             first[i] = choices[0]
         after = space.values_of(first, values)
         changes = []
-        for i, choices in zip(mask, box):
+        for i, choices in zip(mask, box, strict=True):
             field = space.fields[i]
             classes = [space[field].classes[k] for k in choices]
             options = [_relative(field, member, c, values, space) for c in classes for member in c.members or (c.value,)]

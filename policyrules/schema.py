@@ -19,7 +19,7 @@ from .fields import Choice, Diagnoses, FieldKind, Flag, InstitutionName, Statuse
 from .loading.sections import SECTIONS, SOURCE_KINDS
 from .vocabulary import CONTEXT_FIELDS, LIST_OUTCOMES, OUTCOMES, STATUSES
 
-__all__ = ["context_schema", "policy_schema", "write_schemas"]
+__all__ = ["catalog_schema", "context_schema", "explanation_schema", "policy_schema", "write_schemas"]
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 _DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -203,12 +203,71 @@ def context_schema() -> dict[str, Any]:
     } | to_schema(tree)
 
 
+def _closed(properties: dict[str, Any], optional: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {"type": "object", "properties": properties,
+            "required": [k for k in properties if k not in optional], "additionalProperties": False}
+
+
+def explanation_schema() -> dict[str, Any]:
+    """The JSON Schema of an explanation (``policyrules explain --json``, `Explanation.to_dict`;
+    docs/contract.md, "Explanations")."""
+    text = {"type": "string"}
+    truth = {"type": ["boolean", "null"]}
+    fields = {"enum": list(CONTEXT_FIELDS)}
+    list_value = _list({"enum": sorted({c for codes in LIST_OUTCOMES.values() for c in codes})})
+    value = {"oneOf": [{"type": ["boolean", "null"]}, list_value]}
+    any_value: dict[str, Any] = {}  # a CONTRACT value of the field named beside it
+    citation = _closed({"document": text, "clause": text, "quote": text, "note": text}, ("note",))
+    condition = _closed({
+        "kind": {"enum": ["all", "any", "not", "field", "statuses", "age", "diagnoses", "institution",
+                          "in_county", "not_given"]},
+        "truth": truth, "zh": text, "en": text, "decides": {"type": "boolean"},
+        "read": _list(_closed({"field": fields, "value": any_value})),
+        "items": _list({"$ref": "#/$defs/condition"}, 1),
+    }, ("read", "items"))
+    rule = _closed({
+        "id": text, "effect": {"enum": ["grant", "exception"]}, "label": text, "truth": truth,
+        "decides": {"type": "boolean"}, "citations": _list(citation),
+        "decided_by": {"oneOf": [_closed({"zh": text, "en": text}), {"type": "null"}]},
+        "condition": {"$ref": "#/$defs/condition"},
+    })
+    change = _closed({"field": fields, "value": any_value, "any_of": _list(any_value, 1), "clause": text,
+                      "quote": text, "zh": text, "en": text})
+    why_not = _closed({"changes": _list(change, 1), "gives": {"const": True}})
+    answer = _closed({"value": any_value, "gives": value, "zh": text, "en": text})
+    outcome = _closed({
+        "value": value, "rules": _list(text), "citations": _list(citation), "missing": _list(fields),
+        "not_given": _list(text), "target_ratio": {"type": "number"},
+        "trace": _closed({"rules": _list(rule), "exception": {"type": ["string", "null"]},
+                          "not_given": _list(text)}),
+        "why_not": {"oneOf": [_list(why_not), {"type": "null"}]},
+        "ask_next": _list(_closed({"field": fields, "answers": _list(answer, 1)})),
+    }, ("target_ratio",))
+    policy = _closed({
+        "id": text, "document": text, "regions": _list(text, 1), "effective_from": _DATE,
+        "effective_to": {"oneOf": [_DATE, {"type": "null"}]}, "sha256": text, "date_used": _DATE,
+        "date_source": {"enum": ["encounter.date", "evaluation day"]}, "engine": text,
+        "source_kind": text, "inferred": _list(text),
+    })
+    top = _closed({
+        "id": {"type": "string"}, "schema_version": {"const": "1"}, "policy": policy,
+        "outcomes": {"type": "object", "propertyNames": {"enum": list(OUTCOMES)}, "additionalProperties": outcome},
+    }, ("id",))
+    return {
+        "$schema": _DRAFT,
+        "$id": "https://policyrules.invalid/schemas/explanation.schema.json",
+        "title": "policyrules explanation",
+        "description": "An answer with, per outcome, its trace, why_not and ask_next (docs/contract.md, Explanations).",
+        "$defs": {"condition": condition},
+    } | top
+
+
 def write_schemas(folder: Path = SCHEMA_DIR) -> list[Path]:
-    """Write the three schemas as JSON files into ``folder``; returns their paths."""
+    """Write the schemas as JSON files into ``folder``; returns their paths."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name, schema in (("policy", policy_schema()), ("catalog", catalog_schema()),
-                         ("context", context_schema())):
+                         ("context", context_schema()), ("explanation", explanation_schema())):
         path = folder / f"{name}.schema.json"
         path.write_text(json.dumps(schema, ensure_ascii=False, indent=2) + "\n", "utf-8")
         written.append(path)

@@ -42,7 +42,7 @@ import attrs
 from .engines.matching import TRUE, UNKNOWN, Matcher, Truth, normalise_name
 from .errors import PolicyRulesError
 from .fields import Choice, Flag
-from .model import AgeRange, Condition, DiagnosisIn, FieldIs, InCounty, InstitutionIn, PolicyModel, Rule, StatusAny
+from .model import AgeRange, Condition, DiagnosisIn, FieldIs, InstitutionIn, PolicyModel, Rule, StatusAny
 from .words import FIELD_WORDS, describe_value_of
 from .vocabulary import CONTEXT_FIELDS, HISTORY_FIELDS, STATUS_IMPLIES, STATUSES
 
@@ -165,7 +165,7 @@ class ContextSpace:
         its class's representative (an absent class removes the field)."""
         values = dict(base) if base is not None else (
             {"person.insured_region": self.insured_region} if self.insured_region else {})
-        for field, index in zip(self.fields, assignment):
+        for field, index in zip(self.fields, assignment, strict=True):
             fact = self.spaces[field].classes[index].fact
             if fact is None:
                 values.pop(field, None)
@@ -276,7 +276,7 @@ def _age_cuts(nodes: Sequence[Condition], model: PolicyModel) -> list[int]:
 
 def _ages(nodes: Sequence[Condition], model: PolicyModel) -> FieldSpace:
     cuts = _age_cuts(nodes, model)
-    bounds = list(zip(cuts, [*(c - 1 for c in cuts[1:]), _MAX_AGE]))
+    bounds = list(zip(cuts, [*(c - 1 for c in cuts[1:]), _MAX_AGE], strict=True))
     classes = []
     for low, high in bounds:
         zh = f"{low} 周岁" if low == high else f"{low}–{high} 周岁"
@@ -304,7 +304,7 @@ def _names(nodes: Sequence[Condition], model: PolicyModel, matcher: Matcher) -> 
     classes: list[ValueClass] = []
     index_of: dict[tuple[bool, ...], int] = {}
     for vec, names in groups.items():
-        on = [model.institution_lists[n].label or n for n, inside in zip(lists, vec) if inside]
+        on = [model.institution_lists[n].label or n for n, inside in zip(lists, vec, strict=True) if inside]
         index_of[vec] = len(classes)
         classes.append(ValueClass(_NAME, names[0], names[0], f"{names[0]}（在{'、'.join(on)}上）",
                                   f"{names[0]} (on {', '.join(lists[i] for i, v in enumerate(vec) if v)})",
@@ -341,7 +341,7 @@ def _choices(field: str, nodes: Sequence[Condition]) -> FieldSpace:
     groups: dict[tuple[bool, ...], list[Any]] = {}
     for value in vocabulary:
         groups.setdefault(tuple(value in s for s in sets), []).append(value)
-    classes = []
+    classes: list[ValueClass] = []
     index_of: dict[Any, int] = {}
     for values in groups.values():
         zh, en = describe_value_of(field, values[0])
@@ -383,7 +383,7 @@ def _diagnoses(nodes: Sequence[Condition], model: PolicyModel, matcher: Matcher,
         frontier = fresh
         if len(found) > 2000:
             raise SpaceTooLarge(f"more than 2000 classes of diagnoses for {', '.join(catalogs)}")
-    classes = []
+    classes: list[ValueClass] = []
     index_of: dict[tuple[Truth, ...], int] = {}
     for sig, codes in found.items():
         zh, en = _diagnosis_words(codes, catalogs, model, sig, len(age_facts))

@@ -125,3 +125,15 @@ def test_coverage_fails_the_command_when_a_rule_is_not_exercised(tmp_path: Path)
     full = subprocess.run([sys.executable, "-m", "policyrules.cli", "test", "--coverage"],
                           capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert full.returncode == 0 and "not exercised" not in full.stdout
+
+
+def test_a_failure_shows_the_deciding_condition_in_words(tmp_path: Path, beita: policyrules.Policy) -> None:
+    path = tmp_path / "wrong.yaml"
+    head, sep, tail = WORKED.read_text("utf-8").partition("name: 邵阳市中心医院")
+    assert sep, "the worked example has its 邵阳市中心医院 case"
+    path.write_text(head + sep + tail.replace("expect: {pay_later: false}", "expect: {pay_later: true}", 1), "utf-8")
+    (failure,) = run_cases(read_case_file(path), beita)
+    rendered = failure.render()
+    assert "pay_later: expected true, got false" in rendered
+    assert ("pay_later.low_income_in_county: 邵阳市中心医院 不在「北塔区“先诊疗 后付费”区内定点医疗机构名单（附件2）」名单上"
+            " / 邵阳市中心医院 is not on the list beita_pay_later_institutions") in rendered
