@@ -250,7 +250,7 @@ def explanation_schema() -> dict[str, Any]:
         "source_kind": text, "inferred": _list(text),
     })
     top = _closed({
-        "id": {"type": "string"}, "schema_version": {"const": "1"}, "policy": policy,
+        "id": {"oneOf": [{"type": "string", "minLength": 1, "maxLength": 128}, {"type": "integer"}]}, "schema_version": {"const": "1"}, "policy": policy,
         "outcomes": {"type": "object", "propertyNames": {"enum": list(OUTCOMES)}, "additionalProperties": outcome},
     }, ("id",))
     return {

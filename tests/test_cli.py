@@ -137,3 +137,13 @@ def test_the_readme_shows_real_output() -> None:
     assert result.returncode == 0
     real = result.stdout.splitlines()
     assert shown and all(line in real for line in shown if line)
+
+
+def test_the_readme_shows_real_explain_output() -> None:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    command = "$ policyrules explain examples/beita_destitute_shaoyang_central.json\n"
+    shown = readme[readme.index(command) + len(command):].split("\n… (")[0].splitlines()
+    result = run("explain", "examples/beita_destitute_shaoyang_central.json")
+    assert result.returncode == 0, result.stderr
+    real = result.stdout.splitlines()
+    assert shown and all(line in real for line in shown if line)
