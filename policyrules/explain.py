@@ -107,10 +107,12 @@ class RuleTrace:
     decides: bool
     citations: tuple[Citation, ...]
     condition: ConditionTrace
+    #: The reader's note on the rule (a judgement, a reading explained), '' when none.
+    note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         decided = self.condition.deciding()
-        return {"id": self.id, "effect": self.effect, "label": self.label, "truth": self.truth,
+        return {"id": self.id, "effect": self.effect, "label": self.label, "note": self.note, "truth": self.truth,
                 "decides": self.decides, "citations": [_citation(c) for c in self.citations],
                 "decided_by": {"zh": decided.zh, "en": decided.en} if decided else None,
                 "condition": self.condition.to_dict()}
@@ -268,7 +270,8 @@ class Explainer:
     def _rule(self, rule: Rule, values: dict[str, Any], decides: bool) -> RuleTrace:
         truth = self._truth(rule.when, values)
         condition = self._condition(rule.when, values, decides)
-        return RuleTrace(rule.id, rule.effect.value, rule.label, truth.as_value(), decides, rule.citations, condition)
+        return RuleTrace(rule.id, rule.effect.value, rule.label, truth.as_value(), decides, rule.citations, condition,
+                         rule.note)
 
     def _truth(self, node: Condition, values: dict[str, Any]) -> Truth:
         return self.engine.compile(node)(values)

@@ -59,6 +59,8 @@ def _outcome(name: str, explained: OutcomeExplanation) -> list[str]:
         lines.append(f"  {_MARK[rule.truth]} {rule.id} [{role}] {rule.label}{decides}")
         for citation in rule.citations:
             lines.append(f"      {citation.document} {citation.clause}: “{citation.quote}”")
+        if rule.note:
+            lines.append(f"      note / 注: {' '.join(rule.note.split())}")
         lines.extend(_condition(rule.condition, 6))
     if explained.exception:
         lines.append(f"  exception applied / 适用例外: {explained.exception}")

@@ -226,7 +226,7 @@ def explanation_schema() -> dict[str, Any]:
         "items": _list({"$ref": "#/$defs/condition"}, 1),
     }, ("read", "items"))
     rule = _closed({
-        "id": text, "effect": {"enum": ["grant", "exception"]}, "label": text, "truth": truth,
+        "id": text, "effect": {"enum": ["grant", "exception"]}, "label": text, "note": text, "truth": truth,
         "decides": {"type": "boolean"}, "citations": _list(citation),
         "decided_by": {"oneOf": [_closed({"zh": text, "en": text}), {"type": "null"}]},
         "condition": {"$ref": "#/$defs/condition"},
