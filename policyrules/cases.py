@@ -201,10 +201,23 @@ def check_case(case: Case, policy: Policy, engine: str = "reference") -> list[st
             lines.append(f"  rules: {', '.join(got.rules) or '-'}"
                          + (f"; missing: {', '.join(got.missing)}" if got.missing else "")
                          + (f"; not given: {got.not_given[0][:80]}…" if got.not_given else ""))
+            lines.extend(_deciding_lines(policy, case, engine, outcome))
     for outcome, fields in case.missing.items():
         got = answer.outcomes.get(outcome)
         if got is not None and tuple(got.missing) != fields:
             lines.append(f"{outcome}: expected missing [{', '.join(fields)}], got [{', '.join(got.missing)}]")
+    return lines
+
+
+def _deciding_lines(policy: Policy, case: Case, engine: str, outcome: str) -> list[str]:
+    """The condition that decided each rule behind a wrong answer, in the document's words
+    (as `policyrules explain` says it)."""
+    explained = policy.explain(case.context, engine=engine).outcomes[outcome]
+    lines = []
+    for rule in explained.rules:
+        decided = rule.condition.deciding()
+        if rule.decides and decided is not None:
+            lines.append(f"  {rule.id}: {decided.zh} / {decided.en}")
     return lines
 
 

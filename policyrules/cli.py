@@ -1,4 +1,4 @@
-"""The command line: ``policyrules check``, ``evaluate``, ``test`` and ``render``.
+"""The command line: ``policyrules check``, ``evaluate``, ``explain``, ``test`` and ``render``.
 
 Exit codes: 0 with an answer (or a check with no error: warnings are printed; for JSON Lines,
 every line answered), 1 when some JSON Lines are not answered (each written in place as an
@@ -14,11 +14,12 @@ import codecs
 import io
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
 from .determination import Determination
+from .explain import Explanation
 from .errors import (
     ContextError,
     ContextProblem,
@@ -41,6 +42,7 @@ from .policy import (
     load_policies,
     load_policy,
 )
+from .space import SpaceTooLarge
 from .vocabulary import OUTCOME_LABELS
 
 __all__ = ["main"]
@@ -103,6 +105,17 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--engine", choices=ENGINES, default=DEFAULT_ENGINE,
                           help="reference (pure Python, the default) or rete (durable_rules)")
     evaluate.set_defaults(run=_evaluate)
+
+    explain = commands.add_parser(
+        "explain", help="explain a context's answer: each rule and condition, what would make it yes, what to ask"
+    )
+    explain.add_argument("context", help="a .json file with one context, or .jsonl with one per line; - for stdin")
+    source = explain.add_mutually_exclusive_group()
+    source.add_argument("--policy", help="one policy file")
+    source.add_argument("--policies", help="a directory of policies (default: the shipped ones)")
+    explain.add_argument("--json", action="store_true", help="print the explanation's JSON (docs/contract.md)")
+    explain.add_argument("--engine", choices=ENGINES, default=DEFAULT_ENGINE)
+    explain.set_defaults(run=_evaluate, explaining=True, values=False, households=False, jsonl=False)
 
     test = commands.add_parser("test", help="run YAML test cases (default: ./policies/cases, else the shipped ones)")
     test.add_argument("paths", nargs="*",
@@ -278,7 +291,9 @@ def _library(files: Sequence[Path]) -> CatalogLibrary:
 
 def _evaluate(args: argparse.Namespace) -> int:
     answering: Policy | PolicySet = load_policy(args.policy) if args.policy else load_policies(args.policies)
-    evaluate = answering.evaluate_household if args.households else answering.evaluate
+    evaluate: Callable[..., Answer] = (
+        answering.explain if getattr(args, "explaining", False)
+        else answering.evaluate_household if args.households else answering.evaluate)
     name = args.context or "-"
     if args.json and args.values:
         print("--json and --values are two forms of the answer: choose one", file=sys.stderr)
@@ -300,8 +315,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     if failure is not None:
         print(f"{name}:" + _describe(failure), file=sys.stderr)
         return EXIT_BAD_INPUT
-    assert isinstance(answer, Determination)
-    if args.values:
+    assert isinstance(answer, (Determination, Explanation))  # households are read as JSON Lines
+    if args.values and isinstance(answer, Determination):
         _write_json(values_line(None, answer))
     else:
         _print(answer, args.json, sys.stdout)
@@ -332,12 +347,13 @@ def _evaluate_lines(args: argparse.Namespace, name: str, evaluate: Any) -> int:
             answered += 1
             if isinstance(answer, HouseholdDetermination):
                 _write_household(line.number, answer, args)
-            elif args.values:
+            elif args.values and isinstance(answer, Determination):
                 _write_json(values_line(line.number, answer))
             elif args.json:
                 _write_json({"line": line.number} | answer.to_dict())
             else:
-                sys.stdout.write(f"--- line {line.number}" + ("" if answer.id is None else f" (id {answer.id})") + "\n")
+                record = answer.id if isinstance(answer, Determination) else answer.determination.id
+                sys.stdout.write(f"--- line {line.number}" + ("" if record is None else f" (id {record})") + "\n")
                 _print(answer, False, sys.stdout)
     except OSError as error:
         print(f"{name}: cannot read the contexts: {error.strerror}", file=sys.stderr)
@@ -391,8 +407,8 @@ def _ascii_only(out: TextIO) -> bool:
         return True
 
 
-#: What a line gets: a person's answer, or a household's.
-Answer = Determination | HouseholdDetermination
+#: What a line gets: a person's answer, a household's, or an explanation.
+Answer = Determination | HouseholdDetermination | Explanation
 #: What stops an input from being answered (a NoPolicyError is read as a problem of the whole context).
 Failure = ContextError | JsonInputError
 
@@ -404,6 +420,8 @@ def _answer(evaluate: Any, context: Any, engine: str) -> tuple[Answer | None, Fa
         return None, error
     except NoPolicyError as error:
         return None, ContextError([ContextProblem("(context)", f"no policy: {error}")])
+    except SpaceTooLarge as error:
+        return None, ContextError([ContextProblem("(context)", f"cannot explain exactly: {error}")])
 
 
 def _describe(failure: Failure) -> str:
@@ -419,10 +437,13 @@ def _describe(failure: Failure) -> str:
 _SHOWN = {True: "yes / 是", False: "no / 否", None: "unknown / 未知"}
 
 
-def _print(answer: Determination, as_json: bool, out: TextIO) -> None:
+def _print(answer: Determination | Explanation, as_json: bool, out: TextIO) -> None:
     if as_json:
         json.dump(answer.to_dict(), out, ensure_ascii=_ascii_only(out), indent=2)
         out.write("\n")
+        return
+    if isinstance(answer, Explanation):
+        out.write(answer.render())
         return
     meta = answer.policy
     source = "encounter.date" if answer.date_given else "the evaluation day"

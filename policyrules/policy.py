@@ -7,7 +7,7 @@ import os
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .context import Facts, read_context
 from .determination import Determination
@@ -19,6 +19,9 @@ from .model import PolicyModel
 from .regions import region_table
 from .shipped import shipped_policies_dir
 from .suggest import closest
+
+if TYPE_CHECKING:
+    from .explain import Explainer, Explanation
 
 __all__ = ["DEFAULT_ENGINE", "ENGINES", "Policy", "PolicySet", "load_policies", "load_policy", "shipped_policies_dir"]
 
@@ -39,6 +42,7 @@ class Policy:
         self.prepared = PreparedPolicy(model)
         self._engines: dict[str, Engine] = {}
         self._lock = threading.Lock()
+        self._explainer: Explainer | None = None
         self.prepared.checker = self.engine(CHECKING_ENGINE).evaluate
         self.engine(DEFAULT_ENGINE)
         table = region_table()
@@ -95,6 +99,22 @@ class Policy:
             raise NoPolicyError(
                 f"{self.id} covers {_regions(self.model)}, not the insured region {region}"
             )
+
+    def explain(self, context: Mapping[str, Any], engine: str = DEFAULT_ENGINE) -> Explanation:
+        """Evaluate ``context`` on ``engine`` and explain the answer: per outcome its trace, what
+        would make it yes (``why_not``) and what to ask next (`policyrules.explain`). Raises as
+        `evaluate` does."""
+        facts = read_context(context)
+        self._check_applies(facts)
+        return self._explain(facts, engine)
+
+    def _explain(self, facts: Facts, engine: str) -> Explanation:
+        from .explain import Explainer
+
+        explainer = self._explainer
+        if explainer is None:  # built outside the lock (it asks for an engine, which takes it)
+            explainer = self._explainer = Explainer(self)
+        return explainer.explain(self._evaluate(facts, engine), facts)
 
     def engine(self, name: str = DEFAULT_ENGINE) -> Engine:
         """This policy's engine ``name``, built on first use (`UnknownEngineError` for a name that
@@ -163,6 +183,10 @@ class PolicySet:
         """Each member of a household context answered, with the household's own outcomes
         (`policyrules.households`); a member no policy covers is a `ContextError` naming it."""
         return evaluate_household(self.evaluate, context, engine)
+    def explain(self, context: Mapping[str, Any], engine: str = DEFAULT_ENGINE) -> Explanation:
+        """The answer of the policy in force for ``context``, explained (`Policy.explain`)."""
+        facts = read_context(context)
+        return self.select(facts)._explain(facts, engine)
 
     def describe(self) -> str:
         return "; ".join(

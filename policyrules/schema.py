@@ -20,7 +20,8 @@ from .determination import SCHEMA_VERSION
 from .loading.sections import SECTIONS, SOURCE_KINDS
 from .vocabulary import CONTEXT_FIELDS, LIST_OUTCOMES, OUTCOMES, STATUSES
 
-__all__ = ["answer_schema", "catalog_schema", "context_schema", "policy_schema", "write_schemas"]
+__all__ = ["answer_schema", "catalog_schema", "context_schema", "explanation_schema", "policy_schema",
+           "write_schemas"]
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 _DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -214,8 +215,10 @@ def _value(outcome: str) -> dict[str, Any]:
     return {"type": ["boolean", "null"]}
 
 
-def _closed(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
-    return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
+def _closed(properties: dict[str, Any], optional: tuple[str, ...] = ()) -> dict[str, Any]:
+    """An object of exactly ``properties``, each required but those named ``optional``."""
+    return {"type": "object", "properties": properties,
+            "required": [k for k in properties if k not in optional], "additionalProperties": False}
 
 
 def answer_schema() -> dict[str, Any]:
@@ -224,15 +227,14 @@ def answer_schema() -> dict[str, Any]:
     answer), ``values_line`` (``--values``), ``error`` (the error object) and ``unanswered``."""
     record_id = RecordId().schema()
     day = {"type": "string", "format": "date", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
-    citation = _closed({"document": _TEXT, "clause": _TEXT, "quote": _TEXT, "note": _TEXT},
-                       ["document", "clause", "quote"])
+    citation = _closed({"document": _TEXT, "clause": _TEXT, "quote": _TEXT, "note": _TEXT}, ("note",))
     strings = _list({"type": "string"})
 
     def outcome(name: str) -> dict[str, Any]:
         return _closed({
             "value": _value(name), "rules": strings, "citations": _list({"$ref": "#/$defs/citation"}),
             "missing": strings, "not_given": strings, "target_ratio": {"type": "number", "minimum": 0, "maximum": 1},
-        }, ["value", "rules", "citations", "missing", "not_given"])
+        }, ("target_ratio",))
 
     policy = _closed({
         "id": _ID, "document": _TEXT, "regions": _list({"type": "string", "pattern": r"^[0-9]{6}$"}, 1),
@@ -240,8 +242,7 @@ def answer_schema() -> dict[str, Any]:
         "sha256": {"type": "string", "pattern": r"^[0-9a-f]{64}$"}, "date_used": day,
         "date_source": {"enum": ["encounter.date", "evaluation day"]}, "engine": _TEXT,
         "source_kind": {"enum": list(SOURCE_KINDS)}, "inferred": strings,
-    }, ["id", "document", "regions", "effective_from", "effective_to", "sha256", "date_used",
-        "date_source", "engine", "source_kind", "inferred"])
+    })
     # open here (no additionalProperties), closed by unevaluatedProperties where it is used, so
     # that a JSON Lines answer may add its "line"
     answer = {"type": "object", "properties": {
@@ -261,13 +262,13 @@ def answer_schema() -> dict[str, Any]:
         "else": {"not": {"required": ["column"]}},
     }
     errors = _list({"$ref": "#/$defs/error"}, 1)
-    unanswered = {"oneOf": [_closed({"line": line, "id": record_id, "errors": errors}, ["line", "errors"]),
-                            _closed({"row": line, "id": record_id, "errors": errors}, ["row", "errors"])]}
+    unanswered = {"oneOf": [_closed({"line": line, "id": record_id, "errors": errors}, ("id",)),
+                            _closed({"row": line, "id": record_id, "errors": errors}, ("id",))]}
     values = _closed({
         "line": line, "id": record_id, "policy": _ID, "date_used": day,
         "values": {"type": "object", "properties": {name: _value(name) for name in OUTCOMES},
                    "additionalProperties": False},
-    }, ["policy", "date_used", "values"])
+    }, ("line", "id"))
     answer_line = {"$ref": "#/$defs/answer", "properties": {"line": line}, "required": ["line"],
                    "unevaluatedProperties": False}
     body = {"$ref": "#/$defs/answer", "unevaluatedProperties": False, "$defs": {
@@ -282,12 +283,67 @@ def answer_schema() -> dict[str, Any]:
     } | body
 
 
+def explanation_schema() -> dict[str, Any]:
+    """The JSON Schema of an explanation (``policyrules explain --json``, `Explanation.to_dict`;
+    docs/contract.md, "Explanations")."""
+    text = {"type": "string"}
+    truth = {"type": ["boolean", "null"]}
+    fields = {"enum": list(CONTEXT_FIELDS)}
+    list_value = _list({"enum": sorted({c for codes in LIST_OUTCOMES.values() for c in codes})})
+    value = {"oneOf": [{"type": ["boolean", "null"]}, list_value]}
+    any_value: dict[str, Any] = {}  # a CONTRACT value of the field named beside it
+    citation = _closed({"document": text, "clause": text, "quote": text, "note": text}, ("note",))
+    condition = _closed({
+        "kind": {"enum": ["all", "any", "not", "field", "statuses", "age", "diagnoses", "institution",
+                          "in_county", "not_given"]},
+        "truth": truth, "zh": text, "en": text, "decides": {"type": "boolean"},
+        "read": _list(_closed({"field": fields, "value": any_value})),
+        "items": _list({"$ref": "#/$defs/condition"}, 1),
+    }, ("read", "items"))
+    rule = _closed({
+        "id": text, "effect": {"enum": ["grant", "exception"]}, "label": text, "note": text, "truth": truth,
+        "decides": {"type": "boolean"}, "citations": _list(citation),
+        "decided_by": {"oneOf": [_closed({"zh": text, "en": text}), {"type": "null"}]},
+        "condition": {"$ref": "#/$defs/condition"},
+    })
+    change = _closed({"field": fields, "value": any_value, "any_of": _list(any_value, 1), "clause": text,
+                      "quote": text, "zh": text, "en": text})
+    why_not = _closed({"changes": _list(change, 1), "gives": {"const": True}})
+    answer = _closed({"value": any_value, "gives": value, "zh": text, "en": text})
+    outcome = _closed({
+        "value": value, "rules": _list(text), "citations": _list(citation), "missing": _list(fields),
+        "not_given": _list(text), "target_ratio": {"type": "number"},
+        "trace": _closed({"rules": _list(rule), "exception": {"type": ["string", "null"]},
+                          "not_given": _list(text)}),
+        "why_not": {"oneOf": [_list(why_not), {"type": "null"}]},
+        "ask_next": _list(_closed({"field": fields, "answers": _list(answer, 1)})),
+    }, ("target_ratio",))
+    policy = _closed({
+        "id": text, "document": text, "regions": _list(text, 1), "effective_from": _DATE,
+        "effective_to": {"oneOf": [_DATE, {"type": "null"}]}, "sha256": text, "date_used": _DATE,
+        "date_source": {"enum": ["encounter.date", "evaluation day"]}, "engine": text,
+        "source_kind": text, "inferred": _list(text),
+    })
+    top = _closed({
+        "id": {"oneOf": [{"type": "string", "minLength": 1, "maxLength": 128}, {"type": "integer"}]}, "schema_version": {"const": "1"}, "policy": policy,
+        "outcomes": {"type": "object", "propertyNames": {"enum": list(OUTCOMES)}, "additionalProperties": outcome},
+    }, ("id",))
+    return {
+        "$schema": _DRAFT,
+        "$id": "https://policyrules.invalid/schemas/explanation.schema.json",
+        "title": "policyrules explanation",
+        "description": "An answer with, per outcome, its trace, why_not and ask_next (docs/contract.md, Explanations).",
+        "$defs": {"condition": condition},
+    } | top
+
+
 def write_schemas(folder: Path = SCHEMA_DIR) -> list[Path]:
-    """Write the four schemas as JSON files into ``folder``; returns their paths."""
+    """Write the schemas as JSON files into ``folder``; returns their paths."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name, schema in (("policy", policy_schema()), ("catalog", catalog_schema()),
-                         ("context", context_schema()), ("answer", answer_schema())):
+                         ("context", context_schema()), ("answer", answer_schema()),
+                         ("explanation", explanation_schema())):
         path = folder / f"{name}.schema.json"
         path.write_text(json.dumps(schema, ensure_ascii=False, indent=2) + "\n", "utf-8")
         written.append(path)

@@ -16,6 +16,8 @@ their labels when ``model`` is passed, by id alone when it is ``None``.
 
 from __future__ import annotations
 
+from typing import Any
+
 from .model import (
     AgeRange,
     AllOf,
@@ -32,9 +34,10 @@ from .model import (
     Rule,
     StatusAny,
 )
-from .vocabulary import LIST_OUTCOMES, OUTCOME_LABELS, STATUSES
+from .vocabulary import HISTORY_FIELDS, LIST_OUTCOMES, OUTCOME_LABELS, STATUSES
 
-__all__ = ["FIELD_WORDS", "VALUE_WORDS", "describe", "describe_items", "describe_rule", "describe_value"]
+__all__ = ["FIELD_WORDS", "VALUE_WORDS", "describe", "describe_fact", "describe_items", "describe_rule", "describe_value",
+           "describe_value_of"]
 
 #: Context field -> (中文, English), for the fields a rule can test directly.
 FIELD_WORDS: dict[str, tuple[str, str]] = {
@@ -202,3 +205,101 @@ def _age(condition: AgeRange) -> tuple[str, str]:
     if high is not None:
         return f"年龄 {high} 周岁以下（含 {high} 岁）", f"aged {high} or under"
     return "年龄不限", "any age"
+
+
+# ---------------------------------------------------------------- a condition with its facts
+
+_TRUTH_WORDS = {True: ("成立", "holds"), False: ("不成立", "does not hold"), None: ("未知", "unknown")}
+
+
+def describe_value_of(field: str, value: Any) -> tuple[str, str]:
+    """One value of a context field in words (中文, English)."""
+    if value is None:
+        return "未知（未提供）", "unknown (not given)"
+    if isinstance(value, bool):
+        name_zh, name_en = FIELD_WORDS.get(field, (field, field))
+        return ("是", "yes") if value else ("否", "no")
+    if field == "person.statuses":
+        codes = sorted(value, key=lambda c: (_STATUS_ORDER.get(c, len(_STATUS_ORDER)), c))
+        if not codes:
+            return "无任何身份", "no status"
+        return "、".join(STATUSES.get(c, c) for c in codes), ", ".join(codes)
+    if field == "encounter.diagnoses":
+        return ("、".join(value) or "无诊断"), (", ".join(value) or "no diagnosis")
+    if field == "person.age":
+        return f"{value} 周岁", f"aged {value}"
+    if isinstance(value, str):
+        return VALUE_WORDS.get((field, value), (value, value))
+    return str(value), str(value)
+
+
+def describe_fact(condition: Condition, model: PolicyModel | None, values: dict[str, Any],
+                  truth: bool | None) -> tuple[str, str]:
+    """A leaf condition with the fact values it read and its truth, in the document's terms::
+
+        邵阳市中心医院 不在「附件2」名单上 / 邵阳市中心医院 is not on the list appendix_2 (附件2)
+
+    ``values`` are flat fact values (`policyrules.context.Facts.values`); ``truth`` the
+    condition's truth for them (None: unknown). A compound condition is said as `describe`
+    says it, with its truth."""
+    zh_t, en_t = _TRUTH_WORDS[truth]
+    if isinstance(condition, InstitutionIn):
+        name = values.get("encounter.institution.name")
+        label = _label(model.institution_lists.get(condition.list_name) if model else None) or condition.list_name
+        en_list = condition.list_name + (f" ({label})" if label != condition.list_name else "")
+        if name is None:
+            return (f"就诊机构未知，是否在「{label}」名单上未知",
+                    f"the institution is not given, so whether it is on the list {en_list} is unknown")
+        if truth:
+            return f"{name} 在「{label}」名单上", f"{name} is on the list {en_list}"
+        return f"{name} 不在「{label}」名单上", f"{name} is not on the list {en_list}"
+    if isinstance(condition, StatusAny):
+        statuses = values.get("person.statuses")
+        want_zh, want_en = _statuses(condition, model)
+        if statuses is None:
+            return f"身份未知：{want_zh}？", f"the statuses are not given: {want_en}?"
+        has_zh, has_en = describe_value_of("person.statuses", statuses)
+        if truth:
+            return f"身份为 {has_zh}，{want_zh}：成立", f"statuses {has_en}: {want_en} holds"
+        return f"身份为 {has_zh}，不符合：{want_zh}", f"statuses {has_en}: not one of what is wanted ({want_en})"
+    if isinstance(condition, AgeRange):
+        age = values.get("person.age")
+        want_zh, want_en = _age(condition)
+        if age is None:
+            return f"年龄未知：{want_zh}？", f"the age is not given: {want_en}?"
+        return f"{age} 周岁（{want_zh}：{zh_t}）", f"aged {age} ({want_en}: {en_t})"
+    if isinstance(condition, DiagnosisIn):
+        codes = values.get("encounter.diagnoses")
+        label = _label(model.catalogs.get(condition.catalog) if model else None) or condition.catalog
+        if codes is None:
+            return f"诊断未知，是否在目录「{label}」中未知", f"the diagnoses are not given: in {condition.catalog}?"
+        shown_zh, shown_en = describe_value_of("encounter.diagnoses", codes)
+        if truth is None:
+            return (f"诊断 {shown_zh} 是否在目录「{label}」中未知",
+                    f"whether the diagnoses {shown_en} are in {condition.catalog} is unknown")
+        if truth:
+            return f"诊断 {shown_zh} 在目录「{label}」中", f"the diagnoses {shown_en} are in {condition.catalog}"
+        return f"诊断 {shown_zh} 不在目录「{label}」中", f"the diagnoses {shown_en} are not in {condition.catalog}"
+    if isinstance(condition, InCounty):
+        region, insured = values.get("encounter.institution.region"), values.get("person.insured_region")
+        want_zh, want_en = ("县域内", "in county") if condition.expected else ("县域外", "out of county")
+        if region is None or insured is None:
+            return (f"就诊机构所在县或参保县未知，是否{want_zh}未知",
+                    f"the institution's region or the insured region is not given: {want_en}?")
+        where_zh = "县域内" if region == insured else "县域外"
+        where_en = "in county" if region == insured else "out of county"
+        return (f"就诊机构在 {region}、参保县 {insured}：{where_zh}（要求{want_zh}：{zh_t}）",
+                f"institution in {region}, insured in {insured}: {where_en} ({want_en}: {en_t})")
+    if isinstance(condition, FieldIs):
+        field = condition.field
+        name_zh, name_en = FIELD_WORDS.get(field, (field, field))
+        want_zh, want_en = _field(condition)
+        value = values.get(field)
+        if value is None and field not in HISTORY_FIELDS:
+            return f"{name_zh}未知：{want_zh}？", f"{name_en} is not given: {want_en}?"
+        shown_zh, shown_en = describe_value_of(field, False if value is None else value)
+        return f"{name_zh}：{shown_zh}（{want_zh}：{zh_t}）", f"{name_en}: {shown_en} ({want_en}: {en_t})"
+    zh, en = describe(condition, model)
+    return f"{zh}：{zh_t}", f"{en}: {en_t}"
+
+

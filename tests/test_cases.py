@@ -247,3 +247,13 @@ def test_cli_coverage_requires_the_members_and_reports_catalog_entries(tmp_path:
     shutil.copy(POLICIES / "cases" / "beita_2021" / "coverage_members.yaml", folder)
     full = run()
     assert full.returncode == 0 and f"{members[2]} of {members[2]} list members" in full.stdout, full.stdout
+def test_a_failure_shows_the_deciding_condition_in_words(tmp_path: Path, beita: policyrules.Policy) -> None:
+    path = tmp_path / "wrong.yaml"
+    head, sep, tail = WORKED.read_text("utf-8").partition("name: 邵阳市中心医院")
+    assert sep, "the worked example has its 邵阳市中心医院 case"
+    path.write_text(head + sep + tail.replace("expect: {pay_later: false}", "expect: {pay_later: true}", 1), "utf-8")
+    (failure,) = run_cases(read_case_file(path), beita)
+    rendered = failure.render()
+    assert "pay_later: expected true, got false" in rendered
+    assert ("pay_later.low_income_in_county: 邵阳市中心医院 不在「北塔区“先诊疗 后付费”区内定点医疗机构名单（附件2）」名单上"
+            " / 邵阳市中心医院 is not on the list beita_pay_later_institutions") in rendered

@@ -154,3 +154,11 @@ def test_an_engine_failure_is_a_message_not_a_traceback(monkeypatch: pytest.Monk
     code = cli.main(["evaluate", str(ROOT / "examples" / "beita_destitute_inpatient.json")])
     assert code == 2
     assert "no answer is given: EngineDisagreement" in capsys.readouterr().err
+def test_the_readme_shows_real_explain_output() -> None:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    command = "$ policyrules explain examples/beita_destitute_shaoyang_central.json\n"
+    shown = readme[readme.index(command) + len(command):].split("\n… (")[0].splitlines()
+    result = run("explain", "examples/beita_destitute_shaoyang_central.json")
+    assert result.returncode == 0, result.stderr
+    real = result.stdout.splitlines()
+    assert shown and all(line in real for line in shown if line)

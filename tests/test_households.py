@@ -148,3 +148,14 @@ def test_household_outcomes_are_decided_by_the_households_list_alone(name: str) 
             assert outcome.missing == (() if given_statuses else ("household.statuses",)), outcome
 
     check()
+
+
+def test_a_member_is_explained_with_its_households_statuses() -> None:
+    policy = LOADED["xixian_2017.yaml"]
+    context = {"household": {"id": "h", "statuses": ["family_planning_poor"]},
+               "person": {"insured_region": "141031"}, "encounter": {"date": "2017-06-01"}}
+    explanation = policy.explain(context)
+    answer = policy.evaluate(context)
+    for name, outcome in answer.outcomes.items():
+        assert explanation[name].value == outcome.value, name
+    assert explanation["household_signing_target"].value is True

@@ -18,6 +18,7 @@ def test_public_names() -> None:
         "cases", "cli", "context", "coverage", "determination", "engines", "errors", "fields", "icd10", "jsonlines", "loading", "model",
         "policy", "regions", "schema", "shipped", "suggest", "testing", "vocabulary", "pytest_plugin",
         "review", "words", "households",
+        "space", "explain", "explain_text",
     }
     assert public == set(policyrules.__all__)
     for name in ("load_policy", "load_policies", "Policy", "PolicySet", "Determination", "Outcome",

@@ -80,3 +80,25 @@ def test_every_shipped_rule_reads_as_a_sentence() -> None:
 def test_not_a_condition() -> None:
     with pytest.raises(TypeError):
         describe("inpatient", None)  # type: ignore[arg-type]
+
+
+def test_a_condition_with_its_facts_and_truth() -> None:
+    from policyrules.words import describe_fact
+
+    listed = InstitutionIn("beita_pay_later_institutions")
+    name = {"encounter.institution.name": "邵阳市中心医院"}
+    assert describe_fact(listed, None, name, False) == (
+        "邵阳市中心医院 不在「beita_pay_later_institutions」名单上",
+        "邵阳市中心医院 is not on the list beita_pay_later_institutions")
+    assert describe_fact(listed, None, {}, None)[1].endswith("is unknown")
+    statuses = StatusAny(frozenset({"destitute"}))
+    zh, en = describe_fact(statuses, None, {"person.statuses": frozenset({"rural_dibao"})}, False)
+    assert zh == "身份为 农村低保对象，不符合：身份为 特困人员（特困供养人员）" and "rural_dibao" in en
+    assert describe_fact(AgeRange(at_least=65), None, {"person.age": 70}, True) == (
+        "70 周岁（年龄 65 周岁以上（含 65 岁）：成立）", "aged 70 (aged 65 or over: holds)")
+    county = {"encounter.institution.region": "430511", "person.insured_region": "430522"}
+    assert describe_fact(InCounty(), None, county, False)[0] == "就诊机构在 430511、参保县 430522：县域外（要求县域内：不成立）"
+    flag = FieldIs("history.pay_later_default", frozenset({True}))
+    assert describe_fact(flag, None, {}, False)[1] == (  # absent on file reads as "no", not unknown
+        "has a record of an unpaid pay-later bill: no (has a record of an unpaid pay-later bill: does not hold)")
+    assert describe_fact(FieldIs("encounter.kind", frozenset({"inpatient"})), None, {}, None)[0] == "就诊类别未知：就诊类别为住院？"
