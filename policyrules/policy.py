@@ -144,6 +144,19 @@ class PolicySet:
         facts = read_context(context)
         return self.select(facts)._evaluate(facts, engine)
 
+    def evaluate_roster(self, data: Any, values: bool = False, errors: list[dict[str, Any]] | None = None,
+                        today: dt.date | None = None) -> Any:
+        """Answer a whole roster on embedded DuckDB (the ``roster`` extra): ``data`` is a pyarrow
+        Table, a pandas or polars DataFrame, a path (.parquet, .csv, .jsonl) or an iterable of
+        context dicts. Returns a pyarrow Table shaped as ``policyrules roster``'s Parquet output
+        (``id``, ``policy``, a struct per outcome; ``values=True`` keeps only the values).
+
+        Rows that are not answered (a bad context, no policy in force) are appended to ``errors``
+        as ``{"row", "id", "errors"}``; without that list they raise `RosterRowsError`."""
+        from .sql.run import answer_roster  # the roster extra, imported only here
+
+        return answer_roster(self, data, values=values, errors=errors, today=today)
+
     def describe(self) -> str:
         return "; ".join(
             f"{p.id}: {_regions(p.model)} {_period(p.model)}" for p in self.policies
