@@ -265,11 +265,12 @@ def _contexts(items: Iterable[tuple[int, Any, list[dict[str, Any]]]], today: dt.
 
     def flush() -> Batch:
         id_array: pa.Array | None = None
-        if any(i is not None for i in ids):
-            try:
-                id_array = pa.array(ids)
-            except (pa.ArrowInvalid, pa.ArrowTypeError):
-                id_array = pa.array([None if i is None else str(i) for i in ids], pa.string())
+        if any(i is not None for i in ids):  # a context without an id is known by its row number
+            filled = [row if i is None else i for row, i in zip(rows, ids, strict=True)]
+            if all(type(i) is int for i in filled):
+                id_array = pa.array(filled, pa.int64())
+            else:
+                id_array = pa.array([str(i) for i in filled], pa.string())
         columns = {f: pa.array(v, _arrow_type(f)) for f, v in values.items()}
         return Batch(pa.array(rows, pa.int64()), id_array, columns, dict(errors))
 

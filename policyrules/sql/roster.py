@@ -247,7 +247,7 @@ class RosterRun:
             return self.empty(batch)
         table = pa.concat_tables(parts, promote_options="default").sort_by("__row")
         rows = table.column("__row").combine_chunks()
-        positions = pc.subtract(rows, batch.rows[0])
+        positions = pc.index_in(rows, value_set=batch.rows)  # row numbers may skip (a blank line)
         ids = rows if batch.ids is None else batch.ids.take(positions)
         policy = table.column("__policy").combine_chunks()
         dates = batch.columns["encounter.date"].take(positions)

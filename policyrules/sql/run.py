@@ -17,7 +17,7 @@ from ..policy import PolicySet
 from .reading import batches_of
 from .roster import INTERNAL_COLUMNS, RosterRun
 
-__all__ = ["RosterSummary", "answer_roster", "run_roster"]
+__all__ = ["RosterSummary", "answer_roster", "answer_with", "run_roster"]
 
 _FORMATS = (".parquet", ".csv", ".jsonl")
 
@@ -26,18 +26,23 @@ def answer_roster(policies: PolicySet, data: Any, values: bool = False,
                   errors: list[dict[str, Any]] | None = None, today: dt.date | None = None) -> pa.Table:
     """`PolicySet.evaluate_roster`: the answers as one pyarrow Table."""
     run = RosterRun(policies, values_only=values, today=today)
+    try:
+        return answer_with(run, data, errors)
+    finally:
+        run.close()
+
+
+def answer_with(run: RosterRun, data: Any, errors: list[dict[str, Any]] | None = None) -> pa.Table:
+    """The answers of ``data`` by an existing run (its policies compiled once)."""
     tables: list[pa.Table] = []
     unanswered: list[dict[str, Any]] = []
     id_type: pa.DataType | None = None
-    try:
-        for batch in batches_of(data, run.today):
-            table, bad = run.answer(batch)
-            unanswered.extend(bad)
-            table = table.drop_columns(list(INTERNAL_COLUMNS))
-            id_type = id_type or table.schema.field("id").type
-            tables.append(table)
-    finally:
-        run.close()
+    for batch in batches_of(data, run.today):
+        table, bad = run.answer(batch)
+        unanswered.extend(bad)
+        table = table.drop_columns(list(INTERNAL_COLUMNS))
+        id_type = id_type or table.schema.field("id").type
+        tables.append(table)
     if errors is not None:
         errors.extend(unanswered)
     elif unanswered:
