@@ -63,7 +63,7 @@ def match_column(index: int) -> str:
     return f"__match{index}"
 
 
-def _literal(value: str | bool | int) -> exp.Expression:
+def _literal(value: str | bool | int) -> exp.Expr:
     if isinstance(value, bool):
         return exp.Boolean(this=value)
     if isinstance(value, int):
@@ -71,17 +71,17 @@ def _literal(value: str | bool | int) -> exp.Expression:
     return exp.Literal.string(value)
 
 
-def _date(day: dt.date) -> exp.Expression:
+def _date(day: dt.date) -> exp.Expr:
     return exp.cast(exp.Literal.string(day.isoformat()), exp.DataType.build("DATE"))
 
 
-def _null_unless_known(subject: exp.Expression, known: exp.Expression) -> exp.Expression:
+def _null_unless_known(subject: exp.Expr, known: exp.Expr) -> exp.Expr:
     """``known`` where ``subject`` is given, NULL where it is not."""
     return exp.Case(ifs=[exp.If(this=exp.Is(this=subject, expression=exp.Null()), true=exp.Null())],
                     default=known)
 
 
-def _in(subject: exp.Expression, values: Sequence[str | bool]) -> exp.Expression:
+def _in(subject: exp.Expr, values: Sequence[str | bool]) -> exp.Expr:
     if not values:  # "is one of nothing": false when given, unknown when not
         return _null_unless_known(subject, exp.false())
     if len(values) == 1:
@@ -111,7 +111,7 @@ class SqlCompiler:
             if id(node) not in self.index:
                 self.index[id(node)] = len(self.nodes)
                 self.nodes.append(node)
-        self._dispatch: dict[type, Callable[..., exp.Expression]] = {
+        self._dispatch: dict[type, Callable[..., exp.Expr]] = {
             FieldIs: self._field_is, StatusAny: self._status_any, AgeRange: self._age_range,
             DiagnosisIn: self._diagnosis_in, InstitutionIn: self._institution_in, InCounty: self._in_county,
             NotGiven: self._not_given, AllOf: self._all_of, AnyOf: self._any_of, Not: self._not,
@@ -119,7 +119,7 @@ class SqlCompiler:
 
     # ------------------------------------------------------------ conditions
 
-    def condition(self, node: Condition) -> exp.Expression:
+    def condition(self, node: Condition) -> exp.Expr:
         """The SQL of ``node``: TRUE, FALSE or NULL (unknown), as the reference engine's test."""
         method = self._dispatch.get(type(node))
         if method is None:
@@ -130,17 +130,17 @@ class SqlCompiler:
     def unsupported(self, node: object) -> None:
         raise UnsupportedConstructError(f"the SQL target has no rule for {type(node).__name__}")
 
-    def _field_is(self, node: FieldIs) -> exp.Expression:
+    def _field_is(self, node: FieldIs) -> exp.Expr:
         test = _in(column(node.field), _sorted(node.values))
         if node.field in HISTORY_FIELDS:  # what is on file: absent means nothing on file
             return exp.Coalesce(this=test, expressions=[exp.Boolean(this=False in node.values)])
         return test
 
-    def _status_any(self, node: StatusAny) -> exp.Expression:
+    def _status_any(self, node: StatusAny) -> exp.Expr:
         wanted = exp.Array(expressions=[exp.Literal.string(s) for s in sorted(node.statuses)])
         return exp.ArrayOverlaps(this=column(_STATUSES), expression=wanted)
 
-    def _age_range(self, node: AgeRange) -> exp.Expression:
+    def _age_range(self, node: AgeRange) -> exp.Expr:
         age = column(_AGE)
         low, high = node.at_least, node.at_most
         if low is not None and high is not None:
@@ -151,33 +151,33 @@ class SqlCompiler:
             return exp.LTE(this=age, expression=exp.Literal.number(high))
         return exp.GTE(this=age, expression=exp.Literal.number(-1))
 
-    def _diagnosis_in(self, node: DiagnosisIn) -> exp.Expression:
+    def _diagnosis_in(self, node: DiagnosisIn) -> exp.Expr:
         return column(catalog_column(self.catalogs[node.catalog]))
 
-    def _institution_in(self, node: InstitutionIn) -> exp.Expression:
+    def _institution_in(self, node: InstitutionIn) -> exp.Expr:
         return _in(column(NAME_COLUMN), self.lists[node.list_name])
 
-    def _in_county(self, node: InCounty) -> exp.Expression:
+    def _in_county(self, node: InCounty) -> exp.Expr:
         cls = exp.EQ if node.expected else exp.NEQ
         return cls(this=column(_REGION), expression=column(_INSURED))
 
-    def _not_given(self, node: NotGiven) -> exp.Expression:
+    def _not_given(self, node: NotGiven) -> exp.Expr:
         return exp.cast(exp.Null(), exp.DataType.build("BOOLEAN"))
 
-    def _all_of(self, node: AllOf) -> exp.Expression:
+    def _all_of(self, node: AllOf) -> exp.Expr:
         items = [self.condition(item) for item in node.items]
         return exp.and_(*items, copy=False) if items else exp.true()
 
-    def _any_of(self, node: AnyOf) -> exp.Expression:
+    def _any_of(self, node: AnyOf) -> exp.Expr:
         items = [self.condition(item) for item in node.items]
         return exp.or_(*items, copy=False) if items else exp.false()
 
-    def _not(self, node: Not) -> exp.Expression:
+    def _not(self, node: Not) -> exp.Expr:
         return exp.not_(self.condition(node.item), copy=False)
 
     # ------------------------------------------------------------ outcomes
 
-    def value(self, outcome: str) -> exp.Expression:
+    def value(self, outcome: str) -> exp.Expr:
         """The outcome's value: granted unless an exception holds (Kleene), or for a list outcome
         the value of the first rule that holds with none before it undecided."""
         grants = self.model.grants(outcome)
@@ -200,18 +200,18 @@ class SqlCompiler:
         taken = exp.or_(*[self.condition(r.when) for r in exceptions])
         return exp.and_(granted, exp.not_(taken))
 
-    def truth_code(self, node: Condition) -> exp.Expression:
+    def truth_code(self, node: Condition) -> exp.Expr:
         """1 where ``node`` holds, 0 where it does not, 2 where it is unknown."""
         test = self.condition(node)
         return exp.Case(ifs=[exp.If(this=test, true=exp.Literal.number(1)),
                              exp.If(this=exp.not_(test.copy()), true=exp.Literal.number(0))],
                         default=exp.Literal.number(2))
 
-    def signature(self) -> list[exp.Expression]:
+    def signature(self) -> list[exp.Expr]:
         """The truth codes of every node, packed base 3 into BIGINTs of `SIGNATURE_DIGITS` nodes."""
-        packed: list[exp.Expression] = []
+        packed: list[exp.Expr] = []
         for start in range(0, len(self.nodes), SIGNATURE_DIGITS):
-            terms: list[exp.Expression] = []
+            terms: list[exp.Expr] = []
             for power, node in enumerate(self.nodes[start:start + SIGNATURE_DIGITS]):
                 code = exp.cast(self.truth_code(node), exp.DataType.build("BIGINT"))
                 terms.append(exp.Mul(this=code, expression=exp.Literal.number(3 ** power)) if power else code)
@@ -223,16 +223,16 @@ class SqlCompiler:
 
     def select(self, table: str = "roster") -> exp.Select:
         """A SELECT giving every rule's truth and every outcome's value (what ``policyrules sql`` prints)."""
-        projections: list[exp.Expression] = []
+        projections: list[exp.Expr] = []
         for rule in self.model.rules:
             projections.append(exp.alias_(self.condition(rule.when), f"rule:{rule.id}", quoted=True))
         for outcome in self.model.outcomes():
             projections.append(exp.alias_(self.value(outcome), outcome, quoted=True))
-        return exp.select(*projections).from_(exp.to_table(exp.to_identifier(table, quoted=True)))
+        return exp.select(*projections).from_(exp.table_(table, quoted=True))
 
 
 def choice_expression(policies: Sequence[tuple[frozenset[str], dt.date, dt.date | None]],
-                      today: dt.date) -> exp.Expression:
+                      today: dt.date) -> exp.Expr:
     """The index of the policy in force for the row's insured region (else institution region) and
     date (``today`` where the row has none), NULL where none is; ``policies`` as (counties, from, to)."""
     region = exp.Coalesce(this=column(_INSURED), expressions=[column(_REGION)])
@@ -240,7 +240,7 @@ def choice_expression(policies: Sequence[tuple[frozenset[str], dt.date, dt.date 
     ifs: list[exp.If] = []
     for index, (counties, start, end) in enumerate(policies):
         covered = _in(region.copy(), sorted(counties))
-        period: exp.Expression = exp.GTE(this=day.copy(), expression=_date(start))
+        period: exp.Expr = exp.GTE(this=day.copy(), expression=_date(start))
         if end is not None:
             period = exp.Between(this=day.copy(), low=_date(start), high=_date(end))
         ifs.append(exp.If(this=exp.and_(covered, period), true=exp.Literal.number(index)))

@@ -41,7 +41,7 @@ def _arrow(relation: Any) -> pa.Table:
     return table
 
 
-def _sql(select: exp.Expression) -> str:
+def _sql(select: exp.Expr) -> str:
     return select.sql(dialect="duckdb")
 
 
@@ -56,7 +56,7 @@ class _Compiled:
         matcher = policy.prepared.matcher
         self.catalogs = [(j, matcher.catalogs[name]) for name, j in self.compiler.catalogs.items()]
         self._match_ids: list[dict[Match, int]] = [{} for _ in self.catalogs]
-        projections: list[exp.Expression] = [column("__row")]
+        projections: list[exp.Expr] = [column("__row")]
         projections += [exp.alias_(self.compiler.value(o), f"v:{o}", quoted=True) for o in self.outcomes]
         self.keys: list[str] = []
         if not values_only:
@@ -71,7 +71,7 @@ class _Compiled:
                 match = exp.Coalesce(this=column(match_column(j)), expressions=[exp.Literal.number(-1)])
                 projections.append(exp.alias_(match, f"m{j}", quoted=True))
                 self.keys.append(f"m{j}")
-        self.sql = _sql(exp.select(*projections).from_(exp.to_table(exp.to_identifier("batch", quoted=True))))
+        self.sql = _sql(exp.select(*projections).from_(exp.table_("batch", quoted=True)))
 
     def prepare(self, table: pa.Table) -> pa.Table:
         """The policy's catalog columns: each catalog's match per distinct (diagnoses, age)."""
@@ -119,7 +119,7 @@ class RosterRun:
         choice = choice_expression([(p.counties, p.model.meta.effective_from, p.model.meta.effective_to)
                                     for p in policies], self.today)
         self._choice_sql = _sql(exp.select(column("__row"), exp.alias_(choice, "p", quoted=True))
-                                .from_(exp.to_table(exp.to_identifier("batch", quoted=True))))
+                                .from_(exp.table_("batch", quoted=True)))
         self.con = duckdb.connect()
         self.answered = 0
         self.skipped = 0
@@ -218,7 +218,7 @@ class RosterRun:
             lookup = self._lookup(compiled, signatures)
             self.con.register("lookup", lookup)
             joined = exp.select(exp.Star()).from_("r").join(
-                exp.to_table(exp.to_identifier("lookup", quoted=True)),
+                exp.table_("lookup", quoted=True),
                 using=[exp.to_identifier(k, quoted=True) for k in compiled.keys])
             return _arrow(self.con.sql(_sql(joined)))
         finally:
