@@ -1,10 +1,10 @@
 """Full answers from truth codes: each outcome's rules, missing and not_given, as the per-call answer.
 
-SQL gives, per row, the truth of every condition node of the policy (packed by
-`SqlCompiler.signature`) and a few facts about the row that explanations read: which of the
-fields ``InCounty`` and ``DiagnosisIn`` look at are absent, and which catalog match each catalog
-made. A row's answers depend on nothing else, so they are derived here once per distinct
-`Signature`, walking the model exactly as `engines.reference` does (`_bool_outcome`,
+SQL gives, per row and outcome, the truth of every condition node of the outcome's rules
+(packed by `SqlCompiler.signature`) and a few facts about the row that explanations read: which
+of the fields ``InCounty`` and ``DiagnosisIn`` look at are absent, and which catalog match each
+catalog made. An outcome's answer depends on nothing else, so it is derived here once per
+distinct `Signature`, walking the model exactly as `engines.reference` does (`_bool_outcome`,
 `_list_outcome`, the explainers) and building the answers with the same `OutcomePlan`s.
 """
 
@@ -48,49 +48,57 @@ def answer_dict(outcome: Outcome) -> dict[str, Any]:
 class _Row:
     __slots__ = ("absent", "matches", "truths")
 
-    def __init__(self, truths: list[Truth], absent: set[str], matches: list[Match | None]) -> None:
+    def __init__(self, truths: dict[int, Truth], absent: set[str], matches: dict[int, Match]) -> None:
         self.truths, self.absent, self.matches = truths, absent, matches
 
 
 class Explainer:
-    """One policy's answers per signature (memoised); ``matches[i]`` lists catalog i's matches by id."""
+    """One policy's answers per outcome and signature (memoised); ``matches[i]`` lists catalog i's
+    matches by id. An outcome's signature is (its nodes' truth codes packed by
+    `SqlCompiler.signature`, an absent flag per `NULL_FIELDS`, a match id per catalog it reads)."""
 
     def __init__(self, model: PolicyModel, compiler: SqlCompiler) -> None:
         self.model = model
         self.compiler = compiler
         self.plans: dict[str, OutcomePlan] = plans_of(model)
-        self.catalog_names = list(compiler.catalogs)
-        self.reads_age = [model.catalogs[name].reads_age for name in self.catalog_names]
-        self.matches: list[list[Match]] = [[] for _ in self.catalog_names]
-        self.chunks = max(1, -(-len(compiler.nodes) // SIGNATURE_DIGITS))
-        self._memo: dict[Signature, dict[str, Outcome]] = {}
+        self.reads_age = [model.catalogs[name].reads_age for name in compiler.catalogs]
+        self.matches: list[list[Match]] = [[] for _ in compiler.catalogs]
+        #: outcome -> (the global index of each of its nodes, the catalogs it reads)
+        self.layout: dict[str, tuple[list[int], list[int]]] = {
+            outcome: ([compiler.index[id(node)] for node in compiler.outcome_nodes(outcome)],
+                      compiler.outcome_catalogs(outcome))
+            for outcome in self.plans
+        }
+        self._memo: dict[tuple[str, Signature], Outcome] = {}
 
-    def answers(self, signature: Signature) -> dict[str, Outcome]:
-        found = self._memo.get(signature)
+    def answer(self, outcome: str, signature: Signature) -> Outcome:
+        """The answer of ``outcome`` for a row with this signature."""
+        key = (outcome, signature)
+        found = self._memo.get(key)
         if found is None:
-            found = self._memo[signature] = self._answers(self._row(signature))
+            plan = self.plans[outcome]
+            row = self._row(outcome, signature)
+            found = self._memo[key] = self._list(plan, row) if plan.is_list else self._bool(plan, row)
         return found
 
-    def _row(self, signature: Signature) -> _Row:
-        truths: list[Truth] = []
-        for chunk in signature[:self.chunks]:
-            for _ in range(SIGNATURE_DIGITS):
-                truths.append(_CODE[chunk % 3])
+    def _row(self, outcome: str, signature: Signature) -> _Row:
+        nodes, catalogs = self.layout[outcome]
+        chunks = -(-len(nodes) // SIGNATURE_DIGITS)
+        truths: dict[int, Truth] = {}
+        for start, chunk in zip(range(0, len(nodes), SIGNATURE_DIGITS), signature[:chunks], strict=True):
+            for node in nodes[start:start + SIGNATURE_DIGITS]:
+                truths[node] = _CODE[chunk % 3]
                 chunk //= 3
-        flags = signature[self.chunks:self.chunks + len(NULL_FIELDS)]
+        flags = signature[chunks:chunks + len(NULL_FIELDS)]
         absent = {field for field, flag in zip(NULL_FIELDS, flags, strict=True) if flag}
-        ids = signature[self.chunks + len(NULL_FIELDS):]
-        matches = [None if i < 0 else self.matches[c][i] for c, i in enumerate(ids)]
+        ids = signature[chunks + len(NULL_FIELDS):]
+        matches = {c: self.matches[c][i] for c, i in zip(catalogs, ids, strict=True) if i >= 0}
         return _Row(truths, absent, matches)
 
     def truth(self, node: Condition, row: _Row) -> Truth:
         return row.truths[self.compiler.index[id(node)]]
 
     # ------------------------------------------------------------ as reference.py
-
-    def _answers(self, row: _Row) -> dict[str, Outcome]:
-        return {name: (self._list(plan, row) if plan.is_list else self._bool(plan, row))
-                for name, plan in self.plans.items()}
 
     def _holding(self, rules: tuple[Rule, ...], row: _Row) -> tuple[list[Rule], list[Rule]]:
         holding = [r for r in rules if self.truth(r.when, row) == TRUE]
@@ -151,6 +159,5 @@ class Explainer:
                 both = self.reads_age[position] and _AGE in row.absent
                 return frozenset({_DIAGNOSES, _AGE} if both else {_DIAGNOSES}), ()
             match = row.matches[position]
-            assert match is not None
             return match[1], tuple(sorted(match[2]))
         return frozenset(node.reads), ()

@@ -207,12 +207,26 @@ class SqlCompiler:
                              exp.If(this=exp.not_(test.copy()), true=exp.Literal.number(0))],
                         default=exp.Literal.number(2))
 
-    def signature(self) -> list[exp.Expr]:
-        """The truth codes of every node, packed base 3 into BIGINTs of `SIGNATURE_DIGITS` nodes."""
+    def outcome_nodes(self, outcome: str) -> list[Condition]:
+        """Every condition node of the outcome's rules, once, in the order they walk."""
+        rules = (*self.model.grants(outcome), *self.model.exceptions(outcome))
+        found: dict[int, Condition] = {}
+        for rule in rules:
+            for node in rule.when.walk():
+                found.setdefault(id(node), node)
+        return list(found.values())
+
+    def outcome_catalogs(self, outcome: str) -> list[int]:
+        """The catalogs (by index) the outcome's rules match diagnoses against, in order."""
+        return list(dict.fromkeys(self.catalogs[node.catalog] for node in self.outcome_nodes(outcome)
+                                  if isinstance(node, DiagnosisIn)))
+
+    def signature(self, nodes: Sequence[Condition]) -> list[exp.Expr]:
+        """The truth codes of ``nodes``, packed base 3 into BIGINTs of `SIGNATURE_DIGITS` nodes."""
         packed: list[exp.Expr] = []
-        for start in range(0, len(self.nodes), SIGNATURE_DIGITS):
+        for start in range(0, len(nodes), SIGNATURE_DIGITS):
             terms: list[exp.Expr] = []
-            for power, node in enumerate(self.nodes[start:start + SIGNATURE_DIGITS]):
+            for power, node in enumerate(nodes[start:start + SIGNATURE_DIGITS]):
                 code = exp.cast(self.truth_code(node), exp.DataType.build("BIGINT"))
                 terms.append(exp.Mul(this=code, expression=exp.Literal.number(3 ** power)) if power else code)
             total = terms[0]

@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 from sqlglot import exp
 
 from ..context import Facts
+from ..determination import Outcome
 from ..engines.matching import UNKNOWN, Match, normalise_name
 from ..errors import ContextProblem, NoPolicyError
 from ..policy import Policy, PolicySet
@@ -58,19 +59,22 @@ class _Compiled:
         self._match_ids: list[dict[Match, int]] = [{} for _ in self.catalogs]
         projections: list[exp.Expr] = [column("__row")]
         projections += [exp.alias_(self.compiler.value(o), f"v:{o}", quoted=True) for o in self.outcomes]
-        self.keys: list[str] = []
+        #: outcome -> the names of its signature columns (its lookup table's keys)
+        self.keys: dict[str, list[str]] = {}
         if not values_only:
-            for k, packed in enumerate(self.compiler.signature()):
-                projections.append(exp.alias_(packed, f"s{k}", quoted=True))
-                self.keys.append(f"s{k}")
             for i, field in enumerate(NULL_FIELDS):
                 absent = exp.Is(this=column(field), expression=exp.Null())
                 projections.append(exp.alias_(exp.cast(absent, exp.DataType.build("BIGINT")), f"n{i}", quoted=True))
-                self.keys.append(f"n{i}")
-            for j, _ in self.catalogs:
-                match = exp.Coalesce(this=column(match_column(j)), expressions=[exp.Literal.number(-1)])
-                projections.append(exp.alias_(match, f"m{j}", quoted=True))
-                self.keys.append(f"m{j}")
+            for o, outcome in enumerate(self.outcomes):
+                keys = self.keys[outcome] = []
+                for k, packed in enumerate(self.compiler.signature(self.compiler.outcome_nodes(outcome))):
+                    projections.append(exp.alias_(packed, f"o{o}s{k}", quoted=True))
+                    keys.append(f"o{o}s{k}")
+                keys += [f"n{i}" for i in range(len(NULL_FIELDS))]
+                for j in self.compiler.outcome_catalogs(outcome):
+                    match = exp.Coalesce(this=column(match_column(j)), expressions=[exp.Literal.number(-1)])
+                    projections.append(exp.alias_(match, f"o{o}m{j}", quoted=True))
+                    keys.append(f"o{o}m{j}")
         self.sql = _sql(exp.select(*projections).from_(exp.table_("batch", quoted=True)))
 
     def prepare(self, table: pa.Table) -> pa.Table:
@@ -211,36 +215,44 @@ class RosterRun:
         result = result.append_column("__policy", pa.array([compiled.policy.id] * result.num_rows, pa.string()))
         if self.values_only:
             return result
+        registered = ["r"]
         self.con.register("r", result)
+        answers: dict[str, list[Outcome]] = {}
         try:
-            keys = ", ".join(exp.to_identifier(k, quoted=True).sql("duckdb") for k in compiled.keys)
-            signatures = _arrow(self.con.sql(f"SELECT DISTINCT {keys} FROM r")).to_pylist()
-            lookup = self._lookup(compiled, signatures)
-            self.con.register("lookup", lookup)
-            joined = exp.select(exp.Star()).from_("r").join(
-                exp.table_("lookup", quoted=True),
-                using=[exp.to_identifier(k, quoted=True) for k in compiled.keys])
-            return _arrow(self.con.sql(_sql(joined)))
+            projections: list[exp.Expr] = [exp.Column(this=exp.Star(), table=exp.to_identifier("r"))]
+            query = exp.select()
+            for o, outcome in enumerate(compiled.outcomes):
+                keys = compiled.keys[outcome]
+                listed = ", ".join(exp.to_identifier(k, quoted=True).sql("duckdb") for k in keys)
+                signatures = _arrow(self.con.sql(f"SELECT DISTINCT {listed} FROM r")).to_pylist()
+                answers[outcome] = [compiled.explainer.answer(outcome, tuple(s[k] for k in keys)) for s in signatures]
+                name = f"l{o}"
+                lookup = {k: pa.array([s[k] for s in signatures], pa.int64()) for k in keys}
+                lookup[f"a:{outcome}"] = pa.array(range(len(signatures)), pa.int64())
+                self.con.register(name, pa.table(lookup))
+                registered.append(name)
+                on = exp.and_(*[exp.EQ(this=exp.column(exp.to_identifier(k, quoted=True), table="r"),
+                                       expression=exp.column(exp.to_identifier(k, quoted=True), table=name))
+                                for k in keys])
+                query = query.join(exp.table_(name, quoted=True), on=on)
+                projections.append(exp.column(exp.to_identifier(f"a:{outcome}", quoted=True), table=name))
+            query = query.select(*projections).from_(exp.table_("r", quoted=True))
+            joined = _arrow(self.con.sql(_sql(query)))
         finally:
-            self.con.unregister("r")
-            self.con.unregister("lookup")
-
-    def _lookup(self, compiled: _Compiled, signatures: list[dict[str, Any]]) -> pa.Table:
-        columns: dict[str, list[Any]] = {k: [s[k] for s in signatures] for k in compiled.keys}
-        for outcome in compiled.outcomes:
-            for part in ("rules", "missing", "not_given", "target_ratio"):
-                columns[f"{part}:{outcome}"] = []
-        for signature in signatures:
-            answers = compiled.explainer.answers(tuple(signature[k] for k in compiled.keys))
-            for outcome in compiled.outcomes:
-                answer = answers[outcome]
-                columns[f"rules:{outcome}"].append(list(answer.rules))
-                columns[f"missing:{outcome}"].append(list(answer.missing))
-                columns[f"not_given:{outcome}"].append(list(answer.not_given))
-                columns[f"target_ratio:{outcome}"].append(answer.target_ratio)
-        types = {k: pa.int64() for k in compiled.keys}
-        return pa.table({k: pa.array(v, types.get(k, pa.float64() if k.startswith("target_ratio:")
-                                                  else pa.list_(pa.string()))) for k, v in columns.items()})
+            for name in registered:
+                self.con.unregister(name)
+        # each row's answer, by its index among the batch's distinct answers (taken in Arrow)
+        strings = pa.list_(pa.string())
+        for outcome, found in answers.items():
+            index = joined.column(f"a:{outcome}").combine_chunks()
+            joined = joined.append_column(f"rules:{outcome}", pa.array([list(a.rules) for a in found], strings).take(index))
+            joined = joined.append_column(f"missing:{outcome}",
+                                          pa.array([list(a.missing) for a in found], strings).take(index))
+            joined = joined.append_column(f"not_given:{outcome}",
+                                          pa.array([list(a.not_given) for a in found], strings).take(index))
+            joined = joined.append_column(f"target_ratio:{outcome}",
+                                          pa.array([a.target_ratio for a in found], pa.float64()).take(index))
+        return joined
 
     def _assemble(self, batch: Batch, parts: list[pa.Table]) -> pa.Table:
         if not parts:
