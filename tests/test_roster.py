@@ -36,13 +36,13 @@ from .conftest import ROOT  # noqa: E402
 
 POLICIES = load_policies(ROOT / "policies")
 HOSTILE = load_policies(ROOT / "tests" / "fixtures" / "hostile_sql")
-_RUNS: dict[int, RosterRun] = {}
+_RUNS: dict[tuple[int, bool], RosterRun] = {}
 
 
-def _run(policies: PolicySet) -> RosterRun:
-    if id(policies) not in _RUNS:
-        _RUNS[id(policies)] = RosterRun(policies)
-    return _RUNS[id(policies)]
+def _run(policies: PolicySet, values: bool = False) -> RosterRun:
+    if (id(policies), values) not in _RUNS:
+        _RUNS[id(policies), values] = RosterRun(policies, values_only=values)
+    return _RUNS[id(policies), values]
 
 
 def expected(policies: PolicySet, context: dict[str, Any]) -> dict[str, Any] | None:
@@ -123,6 +123,13 @@ def test_the_sql_target_answers_as_the_reference_engine(roster: list[dict[str, A
     unknowns and outcomes the row's policy does not address; as dicts, an Arrow table and CSV."""
     check(POLICIES, roster, roster)
     check(POLICIES, roster, pa.Table.from_struct_array(pa.array(roster)))
+    values = {row["id"]: row for row in answer_with(_run(POLICIES, values=True), roster, []).to_pylist()}
+    for number, context in enumerate(roster, start=1):
+        want = expected(policies=POLICIES, context=context)
+        if want is not None:  # --values: the same values, the same not-addressed outcomes
+            assert {k: v if k == "policy" else v["value"] for k, v in want.items()} == {
+                k: v if k == "policy" else v["value"] for k, v in values[number].items()
+                if k != "id" and v is not None}
     import tempfile
 
     with tempfile.TemporaryDirectory() as folder:

@@ -389,6 +389,7 @@ def _parquet(path: Path, today: dt.date) -> Iterator[Batch]:
         file = pq.ParquetFile(path)
     except (OSError, pa.ArrowInvalid) as error:
         raise RosterError(f"{path}: cannot read the roster as Parquet: {error}") from error
+    check_columns(flatten(file.schema_arrow.empty_table()).column_names, str(path))  # even with no rows
     yield from _tables((pa.Table.from_batches([b]) for b in file.iter_batches(batch_size=BATCH_ROWS)),
                        str(path), today)
 
