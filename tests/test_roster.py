@@ -246,7 +246,7 @@ def test_the_cli_writes_every_format(tmp_path: Path, capsys: pytest.CaptureFixtu
     out = tmp_path / "out.parquet"
     assert main(["roster", str(example), "-o", str(out), "--policies", str(ROOT / "policies")]) == 1
     summary = capsys.readouterr().out
-    assert "5 rows answered, 1 skipped" in summary and "pay_later: false: 2, true: 2, unknown: 1" in summary
+    assert "5 rows answered, 1 skipped" in summary and "skipped rows: 6" in summary and "pay_later: false: 2, true: 2, unknown: 1" in summary
     written = pq.read_table(out)
     assert written.column("id").to_pylist() == ["A-001", "A-002", "A-003", "A-004", "A-005"]
     assert b"beita_2021=" in written.schema.metadata[b"policyrules.sha256"]

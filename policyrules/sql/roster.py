@@ -259,7 +259,11 @@ class RosterRun:
             return self.empty(batch)
         table = pa.concat_tables(parts, promote_options="default").sort_by("__row")
         rows = table.column("__row").combine_chunks()
-        positions = pc.index_in(rows, value_set=batch.rows)  # row numbers may skip (a blank line)
+        first, last = batch.rows[0].as_py(), batch.rows[-1].as_py()
+        if last - first + 1 == len(batch):
+            positions = pc.subtract(rows, first)
+        else:  # row numbers skip (a blank JSON line)
+            positions = pc.index_in(rows, value_set=batch.rows)
         ids = rows if batch.ids is None else batch.ids.take(positions)
         policy = table.column("__policy").combine_chunks()
         dates = batch.columns["encounter.date"].take(positions)

@@ -20,6 +20,7 @@ from .roster import INTERNAL_COLUMNS, RosterRun
 __all__ = ["RosterSummary", "answer_roster", "answer_with", "run_roster"]
 
 _FORMATS = (".parquet", ".csv", ".jsonl")
+_SHOWN = 20  # skipped row numbers the summary lists
 
 
 def answer_roster(policies: PolicySet, data: Any, values: bool = False,
@@ -61,7 +62,8 @@ def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
 class RosterSummary:
     """What a run did: rows answered and skipped, counts per outcome and value."""
 
-    def __init__(self, run: RosterRun, errors_path: Path) -> None:
+    def __init__(self, run: RosterRun, errors_path: Path, skipped_rows: list[int]) -> None:
+        self.skipped_rows = skipped_rows
         self.answered = run.answered
         self.skipped = run.skipped
         self.counts = run.counts
@@ -70,6 +72,9 @@ class RosterSummary:
     def render(self) -> str:
         lines = [f"{self.answered} rows answered, {self.skipped} skipped"
                  + (f" (see {self.errors_path})" if self.skipped else "")]
+        if self.skipped:
+            shown = ", ".join(str(n) for n in self.skipped_rows[:_SHOWN])
+            lines.append(f"  skipped rows: {shown}" + (", …" if self.skipped > _SHOWN else ""))
         for outcome, counts in self.counts.items():
             shown = ", ".join(f"{value}: {count}" for value, count in sorted(counts.items()))
             lines.append(f"  {outcome}: {shown or 'not addressed'}")
@@ -97,12 +102,15 @@ def run_roster(policies: PolicySet, roster: Path, out: Path, values: bool = Fals
 
         bar = tqdm(unit=" rows", unit_scale=True, file=sys.stderr, desc=roster.name)
     writer: _Writer | None = None
+    skipped_rows: list[int] = []
     try:
         with errors_path.open("w", encoding="utf-8") as error_stream:
             for batch in batches_of(roster, run.today):
                 table, bad = run.answer(batch)
                 for item in bad:
                     error_stream.write(json.dumps(item, ensure_ascii=False) + "\n")
+                    if len(skipped_rows) < _SHOWN:
+                        skipped_rows.append(item["row"])
                 if writer is None:
                     writer = _writer(kind, out, run, table.schema.field("id").type)
                 writer.write(table)
@@ -118,7 +126,7 @@ def run_roster(policies: PolicySet, roster: Path, out: Path, values: bool = Fals
         run.close()
     if not run.skipped:
         errors_path.unlink()
-    return RosterSummary(run, errors_path)
+    return RosterSummary(run, errors_path, skipped_rows)
 
 
 # ---------------------------------------------------------------- writers
