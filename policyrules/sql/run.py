@@ -104,7 +104,14 @@ def run_roster(policies: PolicySet, roster: Path, out: Path, values: bool = Fals
     writer: _Writer | None = None
     skipped_rows: list[int] = []
     try:
-        with errors_path.open("w", encoding="utf-8") as error_stream:
+        error_stream = errors_path.open("w", encoding="utf-8")
+    except OSError as error:
+        run.close()
+        if bar is not None:
+            bar.close()
+        raise RosterError(f"{errors_path}: cannot write the skipped rows: {error.strerror}") from error
+    try:
+        with error_stream:
             for batch in batches_of(roster, run.today):
                 table, bad = run.answer(batch)
                 for item in bad:
