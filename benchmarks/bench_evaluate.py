@@ -37,7 +37,10 @@ LISTED = ["茶元街道社区卫生服务中心", "新滩镇街道社区卫生�
 STATUSES = ["registered_poor", "lifted_out_of_poverty", "rural_dibao", "urban_dibao", "destitute",
             "monitored", "illness_caused_poverty", "pregnant_or_postpartum"]
 DIAGNOSES = ["C16.900", "I10.x00", "E11.900", "A15.000", "A16.200", "C91.000", "F20.000", "F06.800",
-             "G40.900", "J06.900", "S72.000", "N18.500", "Q21.000", "U84.300", "A18.000", "I63.900"]
+             "G40.900", "J06.900", "S72.000", "N18.500", "Q21.000", "U84.300", "A18.000", "I63.900",
+             # the edges of issue 11: hypertensive heart disease, secondary hypertension, gestational
+             # diabetes, miliary and laryngeal TB, TB meningitis
+             "I11.900", "I15.000", "O24.400", "A19.900", "A15.500", "A17.000"]
 
 
 # ---------------------------------------------------------------- the hand-written function
@@ -62,7 +65,7 @@ def _norm(name: str) -> str:
 LISTED_NORMAL = frozenset(_norm(n) for n in LISTED)
 
 
-def beita_by_hand(context: dict[str, Any], major: Any, chronic: Any, tb: Any) -> dict[str, Any]:
+def beita_by_hand(context: dict[str, Any], catalogs: dict[str, Any]) -> dict[str, Any]:
     """北塔 2021 written out by hand: the values of every outcome, three-valued."""
     person = context.get("person") or {}
     encounter = context.get("encounter") or {}
@@ -87,23 +90,34 @@ def beita_by_hand(context: dict[str, Any], major: Any, chronic: Any, tb: Any) ->
     defaulted = history.get("pay_later_default") is True
     low_income = has("rural_dibao", "destitute", "monitored")
     lifted = has("lifted_out_of_poverty")
+    registered = has("registered_poor")
+    sex, residence = person.get("sex"), person.get("residence")
+    rural = None if residence is None else residence == "rural"
+    # 三(一)4, 附件1 指标4 农村低收入人口: 农村低保 and 监测对象 by status, a 特困 person if rural
+    rural_low_income = _or(has("rural_dibao", "monitored"), _and(has("destitute"), rural))
+
+    def diagnosed(name: str) -> bool | None:
+        return _in_catalog(diagnoses, age, catalogs[name])
 
     pay_later_grant = _and(inpatient, in_county, listed, low_income)
     pay_later = False if defaulted else pay_later_grant
-    sex, residence = person.get("sex"), person.get("residence")
     female = None if sex is None else sex == "female"
     of_age = None if age is None else 35 <= age <= 64
-    rural = None if residence is None else residence == "rural"
+    undecided = None  # a not_given rule: never true, unknown unless another condition fails
+    chronic = _or(_and(_or(lifted, rural_low_income), diagnosed("chronic_4")),
+                  _and(_or(has("registered_poor", "rural_dibao", "monitored"), _and(has("destitute"), rural)),
+                       diagnosed("chronic_4_or_edges"), undecided))
+    htn_dm = _or(diagnosed("hypertension_diabetes"), diagnosed("chronic_4_edges"))
     return {
         "pay_later": pay_later,
         "deposit_exempt": pay_later,
-        "major_disease_treatment": _and(has("lifted_out_of_poverty", "rural_dibao", "destitute", "monitored"),
-                                        _in_catalog(diagnoses, age, major)),
-        "chronic_disease_contract": _or(_and(lifted, _in_catalog(diagnoses, age, chronic)),
-                                        _and(low_income, _in_catalog(diagnoses, age, chronic))),
-        "family_doctor_priority": _or(lifted, low_income),
-        "free_tb_treatment": _in_catalog(diagnoses, age, tb),
-        "two_cancer_screening": _and(female, of_age, _or(rural, has("rural_dibao"), has("urban_dibao"))),
+        "major_disease_treatment": _and(_or(registered, rural_low_income), diagnosed("hunan_33_major_diseases")),
+        "chronic_disease_contract": chronic,
+        "family_doctor_priority": _or(lifted, _and(registered, undecided), rural_low_income, undecided),
+        "free_tb_treatment": _or(diagnosed("pulmonary_tb"), _and(diagnosed("pulmonary_tb_edges"), undecided)),
+        "maternal_hiv_service": has("pregnant_or_postpartum"),
+        "green_channel": _and(htn_dm, undecided),
+        "two_cancer_screening": _and(female, of_age, _or(rural, has("rural_dibao", "monitored"), has("urban_dibao"))),
     }
 
 
@@ -129,6 +143,11 @@ def _in_catalog(diagnoses: list[str] | None, age: int | None, catalog: Any) -> b
 
 
 # ---------------------------------------------------------------- the pool
+
+
+OUTCOME_NAMES = ("pay_later", "deposit_exempt", "major_disease_treatment", "chronic_disease_contract",
+                 "family_doctor_priority", "free_tb_treatment", "maternal_hiv_service", "green_channel",
+                 "two_cancer_screening")
 
 
 def make_pool(size: int, seed: int = 20211105) -> list[dict[str, Any]]:
@@ -202,11 +221,10 @@ def main() -> int:
     args = parser.parse_args()
     policy = policyrules.load_policy(ROOT / "policies" / "beita_2021.yaml")
     catalogs = policy.model.catalogs
-    major, chronic, tb = catalogs["hunan_33_major_diseases"], catalogs["chronic_4"], catalogs["pulmonary_tb"]
     pool = make_pool(args.pool)
 
     def by_hand(context: dict[str, Any]) -> dict[str, Any]:
-        return beita_by_hand(context, major, chronic, tb)
+        return beita_by_hand(context, catalogs)
 
     disagreements = 0
     for context in pool:
@@ -222,7 +240,7 @@ def main() -> int:
         return 1
     unknown = sum(1 for c in pool for o in policy.evaluate(c).outcomes.values() if o.value is None)
     print(f"pool: {len(pool)} contexts (seed 20211105), all {len(pool)} agree; "
-          f"{unknown / (len(pool) * 7):.0%} of outcomes unknown")
+          f"{unknown / (len(pool) * len(OUTCOME_NAMES)):.0%} of outcomes unknown")
 
     for _ in range(2):  # warm caches and the allocator
         throughput(policy.evaluate, pool, 1)

@@ -33,8 +33,9 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from bench_evaluate import LISTED_NORMAL, make_pool, throughput  # noqa: E402
 
 import policyrules  # noqa: E402
-from policyrules import rete  # noqa: E402
+from policyrules.engines import rete_runner as rete  # noqa: E402
 from policyrules.context import read_context  # noqa: E402
+from policyrules.engines.matching import FALSE, TRUE  # noqa: E402
 
 NAMES = sorted(LISTED_NORMAL)
 LOW_INCOME = ["destitute", "monitored", "rural_dibao"]
@@ -81,15 +82,15 @@ def raw_ruleset() -> dict[str, tuple[str, Any, dict[str, Any]]]:
         rules[f"{outcome}_t"] = (outcome, True, pay_later_true)
         rules[f"{outcome}_f"] = (outcome, False, pay_later_false)
     eligible = LOW_INCOME + ["lifted_out_of_poverty"]
-    rules["major_t"] = ("major_disease_treatment", True, _and(any_status(*eligible), {"dx_hunan_33_major_diseases": "T"}))
+    rules["major_t"] = ("major_disease_treatment", True, _and(any_status(*eligible), {"dx_hunan_33_major_diseases": int(TRUE)}))
     rules["major_f"] = ("major_disease_treatment", False,
-                        _and(_or(no_status(*eligible), {"dx_hunan_33_major_diseases": "F"})))
-    rules["chronic_t"] = ("chronic_disease_contract", True, _and(any_status(*eligible), {"dx_chronic_4": "T"}))
-    rules["chronic_f"] = ("chronic_disease_contract", False, _and(_or(no_status(*eligible), {"dx_chronic_4": "F"})))
+                        _and(_or(no_status(*eligible), {"dx_hunan_33_major_diseases": int(FALSE)})))
+    rules["chronic_t"] = ("chronic_disease_contract", True, _and(any_status(*eligible), {"dx_chronic_4": int(TRUE)}))
+    rules["chronic_f"] = ("chronic_disease_contract", False, _and(_or(no_status(*eligible), {"dx_chronic_4": int(FALSE)})))
     rules["doctor_t"] = ("family_doctor_priority", True, _and(any_status(*eligible)))
     rules["doctor_f"] = ("family_doctor_priority", False, _and(no_status(*eligible)))
-    rules["tb_t"] = ("free_tb_treatment", True, _and({"dx_pulmonary_tb": "T"}))
-    rules["tb_f"] = ("free_tb_treatment", False, _and({"dx_pulmonary_tb": "F"}))
+    rules["tb_t"] = ("free_tb_treatment", True, _and({"dx_pulmonary_tb": int(TRUE)}))
+    rules["tb_f"] = ("free_tb_treatment", False, _and({"dx_pulmonary_tb": int(FALSE)}))
     rules["cancer_t"] = ("two_cancer_screening", True, _and(
         {"k_person_sex": True}, {sex: "female"}, {"k_person_age": True}, {"$gte": {age: 35}}, {"$lte": {age: 64}},
         _or({"$and": [{"k_person_residence": True}, {residence: "rural"}]}, any_status("rural_dibao", "urban_dibao"))))
@@ -153,9 +154,9 @@ def main() -> int:
         print(rete.UNAVAILABLE_REASON)
         return 1
     policy = policyrules.load_policy(ROOT / "policies" / "beita_2021.yaml")
-    program = policy._rete_program
+    program = policy.engine("rete").program  # type: ignore[attr-defined]
     pool = make_pool(args.pool)
-    prepared = [program.prepare(read_context(c), policy._reference) for c in pool]
+    prepared = [program.prepare(read_context(c), policy.prepared.matcher) for c in pool]
     raw = Raw()
     for context, fact in zip(pool, prepared, strict=True):
         expected = {name: o.value for name, o in policy.evaluate(context).outcomes.items()}

@@ -37,14 +37,14 @@ from .context import read_context
 from .engines.matching import TRUE, UNKNOWN
 from .engines.reference import ReferenceEngine
 from .errors import ContextError, NoPolicyError, PolicyLoadError, Problem
-from .loading import NodeReader, first_missing_part, read_yaml, source_text, to_python
+from .loading import NodeReader, first_difference, first_missing_part, read_yaml, source_text, to_python
 from .model import NotGiven, Rule
 from .policy import Policy, PolicySet
 from .suggest import did_you_mean
 from .vocabulary import LIST_OUTCOMES, OUTCOMES
 
-__all__ = ["Case", "CaseFailure", "CaseFile", "coverage", "find_case_files", "policies_dir_for", "policy_for",
-           "read_case_file", "run_cases"]
+__all__ = ["Case", "CaseFailure", "CaseFile", "coverage", "exercised_by", "find_case_files", "policies_dir_for",
+           "policy_for", "read_case_file", "run_cases"]
 
 _CASE_KEYS = (("name", "context", "expect"), ("clause", "quote", "missing", "note"))
 
@@ -183,8 +183,10 @@ def check_case(case: Case, policy: Policy, engine: str = "reference") -> list[st
     if case.quote:
         source = source_text(policy.model.path, policy.model.meta.seed)
         missing = first_missing_part(case.quote, source) if source is not None else ""
-        if missing:
-            lines.append(f"quote: '{missing[:40]}' is not in the source text {policy.model.meta.seed}")
+        if missing and source is not None:
+            diff = first_difference(missing, source)
+            lines.append(f"quote: '{missing[:40]}' is not in the source text {policy.model.meta.seed}: "
+                         f"it reads '{diff.quote_passage}' where the nearest passage reads '{diff.document_passage}'")
     try:
         answer = policy.evaluate(case.context, engine=engine)
     except (ContextError, NoPolicyError) as error:
@@ -217,19 +219,29 @@ def _show(value: Any) -> str:
 def coverage(policy: Policy, cases: Iterable[Case]) -> list[Rule]:
     """The rules of ``policy`` that no case makes hold (a rule whose document leaves it open,
     one with a ``not_given`` condition, counts as exercised when a case leaves it unknown)."""
+    exercised = exercised_by(policy, cases)
+    return [rule for rule in policy.model.rules if not exercised[rule.id]]
+
+
+def exercised_by(policy: Policy, cases: Iterable[Case]) -> dict[str, list[Case]]:
+    """For each rule id of ``policy`` (in the file's order), the cases that exercise it, in
+    their order: those whose context makes the rule's condition hold on the reference
+    evaluator (or, for a rule whose document leaves it open, leaves it unknown). A case
+    whose context cannot be read exercises nothing. `coverage` and the review page use this."""
     engine = policy.engine("reference")
     assert isinstance(engine, ReferenceEngine)
-    exercised: set[str] = set()
+    exercised: dict[str, list[Case]] = {rule.id: [] for rule in policy.model.rules}
+    tests = [(rule, _leaves_open(rule)) for rule in policy.model.rules]
     for case in cases:
         try:
             facts = read_context(case.context)
         except ContextError:
             continue
-        for rule in policy.model.rules:
+        for rule, leaves_open in tests:
             truth = engine.truth(rule.when, facts)
-            if truth == TRUE or (truth == UNKNOWN and _leaves_open(rule)):
-                exercised.add(rule.id)
-    return [rule for rule in policy.model.rules if rule.id not in exercised]
+            if truth == TRUE or (truth == UNKNOWN and leaves_open):
+                exercised[rule.id].append(case)
+    return exercised
 
 
 def _leaves_open(rule: Rule) -> bool:

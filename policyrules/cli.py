@@ -1,12 +1,17 @@
-"""The command line: ``policyrules check``, ``evaluate``, ``test``, ``roster`` and ``sql``.
+"""The command line: ``policyrules check``, ``evaluate``, ``test``, ``render``, ``roster`` and ``sql``.
 
-Exit codes: 0 with an answer (or a clean check), 2 on bad input, with a message that
-names the file:line:column or the field; never a traceback.
+Exit codes: 0 with an answer (or a check with no error: warnings are printed; for JSON Lines,
+every line answered), 1 when some JSON Lines are not answered (each written in place as an
+unanswered object, CONTRACT "Shapes") or for ``check --strict`` with a warning, 2 on bad input
+that cannot be read at all, with a message that names the file:line:column or the field; never a
+traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import codecs
+import io
 import json
 import sys
 from collections.abc import Sequence
@@ -14,7 +19,17 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .determination import Determination
-from .errors import ContextError, EngineUnavailableError, NoPolicyError, PolicyLoadError, Problem
+from .errors import (
+    ContextError,
+    ContextProblem,
+    EngineUnavailableError,
+    JsonInputError,
+    NoPolicyError,
+    PolicyLoadError,
+    PolicyRulesError,
+    Problem,
+)
+from .jsonlines import errors_of, loads_strict, read_id, read_lines, unanswered, values_line
 from .loading import CatalogLibrary
 from .policy import (
     DEFAULT_ENGINE,
@@ -28,10 +43,16 @@ from .vocabulary import OUTCOME_LABELS
 
 __all__ = ["main"]
 
-EXIT_OK, EXIT_BAD_INPUT = 0, 2
+EXIT_OK, EXIT_SOME_UNANSWERED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_WARNINGS = 1  # check --strict
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):
+        # a terminal that cannot show 中文 (PYTHONIOENCODING=ascii, a legacy code page) gets
+        # \u escapes rather than a UnicodeEncodeError
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     parser = _parser()
     args = parser.parse_args(argv)
     try:
@@ -41,6 +62,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except EngineUnavailableError as error:
         print(f"the engine asked for cannot run here: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except PolicyRulesError as error:  # an engine that failed (ReteError, EngineDisagreement): no answer
+        print(f"policyrules: no answer is given: {type(error).__name__}: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:  # pragma: no cover - `policyrules ... | head`
         return EXIT_OK
@@ -55,27 +79,45 @@ def _parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="check policy files or directories; list every problem")
     check.add_argument("paths", nargs="+", help="policy files (.yaml) or directories of them")
+    check.add_argument("--strict", action="store_true", help="exit 1 when there is a warning")
     check.set_defaults(run=_check)
 
     evaluate = commands.add_parser(
         "evaluate", help="evaluate a context (JSON) or contexts (JSON Lines, one per line)"
     )
-    evaluate.add_argument("context", help="a .json file with one context, or .jsonl with one per line; - for stdin")
+    evaluate.add_argument("context", nargs="?",
+                          help="a .json file with one context, or .jsonl/.ndjson with one per line; "
+                               "- (or none) for JSON Lines on standard input")
     source = evaluate.add_mutually_exclusive_group()
     source.add_argument("--policy", help="one policy file")
     source.add_argument("--policies", help="a directory of policies (default: the shipped ones)")
     evaluate.add_argument("--json", action="store_true", help="print the CONTRACT's JSON answer")
+    evaluate.add_argument("--values", action="store_true",
+                          help="print one compact values line per context (CONTRACT 'Shapes')")
+    evaluate.add_argument("--jsonl", action="store_true",
+                          help="read the context file (or standard input) as JSON Lines")
     evaluate.add_argument("--engine", choices=ENGINES, default=DEFAULT_ENGINE,
                           help="reference (pure Python, the default) or rete (durable_rules)")
     evaluate.set_defaults(run=_evaluate)
 
-    test = commands.add_parser("test", help="run YAML test cases (default: the shipped policies' cases)")
-    test.add_argument("paths", nargs="*", help="case files or folders (default: policies/cases)")
+    test = commands.add_parser("test", help="run YAML test cases (default: ./policies/cases, else the shipped ones)")
+    test.add_argument("paths", nargs="*",
+                      help="case files or folders (default: policies/cases of the current folder when there "
+                           "is one, else the shipped cases)")
     test.add_argument("--policies", help="the policies the cases are for (default: the folder holding 'cases')")
     test.add_argument("--engine", choices=ENGINES, default=DEFAULT_ENGINE)
     test.add_argument("--coverage", action="store_true",
-                      help="list the rules no case exercises (and exit 1 if there is one)")
+                      help="list the rules no case exercises, and the list members, age-bound sides and group "
+                           "statuses no case exercises alone (exit 1 if there is one)")
     test.set_defaults(run=_test)
+
+    render = commands.add_parser(
+        "render", help="write the review page of a policy (or an index and a page per policy of a folder)"
+    )
+    render.add_argument("path", help="a policy file (.yaml), or a folder of them")
+    render.add_argument("-o", "--output", required=True,
+                        help="the page to write (for a file), or the folder to write the site into (for a folder)")
+    render.set_defaults(run=_render)
 
     roster = commands.add_parser(
         "roster", help="answer a whole roster (.parquet, .csv, .jsonl) on embedded DuckDB (docs/roster.md)")
@@ -90,6 +132,42 @@ def _parser() -> argparse.ArgumentParser:
     sql.add_argument("--dialect", default="duckdb", help="any dialect sqlglot knows (default: duckdb; spark, ...)")
     sql.set_defaults(run=_sql)
     return parser
+
+
+# ---------------------------------------------------------------- render
+
+
+def _render(args: argparse.Namespace) -> int:
+    try:
+        from .review import render_policy, render_site
+    except ModuleNotFoundError as error:
+        if error.name not in ("jinja2", "markupsafe"):
+            raise
+        print('policyrules render needs jinja2: pip install "policyrules[review]"', file=sys.stderr)
+        return EXIT_BAD_INPUT
+    from .review.view import cases_for
+
+    path, out = Path(args.path), Path(args.output)
+    if not path.exists():
+        raise PolicyLoadError([Problem(str(path), 1, 1, "找不到这个文件或文件夹。\nNo such file or directory.")])
+    folder = path if path.is_dir() else path.parent
+    policies = list(load_policies(folder)) if path.is_dir() else [load_policy(path)]
+    if not policies:
+        raise PolicyLoadError([Problem(str(path), 1, 1, "文件夹里没有 .yaml 文件。\nNo .yaml policy files in this directory.")])
+    cases = cases_for(policies, folder)
+    try:
+        if path.is_dir():
+            written = render_site(policies, cases, out)
+        else:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(render_policy(policies[0], cases.get(policies[0].id, ())), "utf-8")
+            written = [out]
+    except OSError as error:
+        print(f"{out}: cannot write: {error.strerror or error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    for page in written:
+        print(f"wrote {page}")
+    return EXIT_OK
 
 
 # ---------------------------------------------------------------- roster and sql
@@ -139,9 +217,20 @@ def _sql(args: argparse.Namespace) -> int:
 
 def _test(args: argparse.Namespace) -> int:
     from .cases import coverage, find_case_files, policies_dir_for, policy_for, read_case_file, run_cases
+    from .coverage import required_coverage
     from .shipped import shipped_policies_dir
 
-    paths = [Path(p) for p in args.paths] or [shipped_policies_dir() / "cases"]
+    paths = [Path(p) for p in args.paths]
+    if not paths:
+        # The current folder's cases first: policy staff test the copy they edit, not the shipped one.
+        here = Path("policies") / "cases"
+        if here.is_dir():
+            paths = [here]
+            print(f"测试当前文件夹的用例：{here}/\ntesting the cases of this folder: {here}/")
+        else:
+            paths = [shipped_policies_dir() / "cases"]
+            print(f"当前文件夹没有 policies/cases，测试随包附带的用例：{paths[0]}\n"
+                  f"no policies/cases here: testing the shipped cases, {paths[0]}")
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise PolicyLoadError([Problem(m, 1, 1, "找不到这个文件或文件夹。\nNo such file or directory.") for m in missing])
@@ -166,12 +255,19 @@ def _test(args: argparse.Namespace) -> int:
     if args.coverage:
         for policy_id, (policy, cases) in sorted(by_policy.items()):
             uncovered = coverage(policy, cases)
-            uncovered_count += len(uncovered)
+            report = required_coverage(policy, cases)
+            uncovered_count += len(uncovered) + len(report.unexercised)
             rules = len(policy.model.rules)
             print(f"coverage {policy_id}: {rules - len(uncovered)} of {rules} rules exercised by {len(cases)} cases")
             for rule in uncovered:
                 where = f"{rule.span}: " if rule.span else ""
                 print(f"    not exercised: {where}{rule.id}")
+            required = len(report.required)
+            print(f"    {required - len(report.unexercised)} of {required} list members, age-bound sides and "
+                  f"group statuses exercised alone; catalog entries exercised: "
+                  f"{report.entries_exercised} of {report.entries_total}")
+            for requirement in report.unexercised:
+                print(f"    not exercised alone: {requirement.render()}")
     return 1 if failed or uncovered_count else 0
 
 
@@ -207,12 +303,20 @@ def _check(args: argparse.Namespace) -> int:
     if problems:
         raise PolicyLoadError(problems)
     assert policies is not None
+    warnings = [w for policy in policies for w in policy.warnings]
     for policy in policies:
         meta = policy.model.meta
         print(f"ok  {policy.model.path}: {meta.id} {meta.document}, {len(policy.model.rules)} rules, "
               f"outcomes: {', '.join(policy.model.outcomes())}")
+    for warning in warnings:
+        print(warning.render())
     catalogs = [name for name in library.names() if library.get(name) is not None]
-    print(f"{len(policies)} policies, {len(catalogs)} shared catalogs, no problems / 没有发现问题")
+    if warnings:
+        count = len(warnings)
+        print(f"{len(policies)} policies, {len(catalogs)} shared catalogs, no problems, "
+              f"{count} warning{'s' if count != 1 else ''}\n没有发现错误，有 {count} 条警告")
+        return EXIT_WARNINGS if args.strict else EXIT_OK
+    print(f"{len(policies)} policies, {len(catalogs)} shared catalogs, no problems\n没有发现问题")
     return EXIT_OK
 
 
@@ -230,89 +334,132 @@ def _evaluate(args: argparse.Namespace) -> int:
     else:
         policies: PolicySet = load_policies(args.policies)
         evaluate = policies.evaluate
-    try:
-        text = sys.stdin.read() if args.context == "-" else Path(args.context).read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        print(f"{args.context}: cannot read the context: {error}", file=sys.stderr)
+    name = args.context or "-"
+    if args.json and args.values:
+        print("--json and --values are two forms of the answer: choose one", file=sys.stderr)
         return EXIT_BAD_INPUT
-    lines = args.context.endswith(".jsonl") or (args.context == "-" and _looks_like_lines(text))
-    if not lines:
-        context, error_text = _parse(text, args.context)
-        if error_text:
-            print(error_text, file=sys.stderr)
-            return EXIT_BAD_INPUT
-        answer, error_text = _answer(evaluate, context, args.engine)
-        if error_text:
-            print(f"{args.context}: {error_text}", file=sys.stderr)
-            return EXIT_BAD_INPUT
-        assert answer is not None
+    if args.jsonl or name == "-" or name.endswith((".jsonl", ".ndjson")):
+        return _evaluate_lines(args, name, evaluate)
+    try:
+        data = Path(name).read_bytes()
+    except OSError as error:
+        print(f"{name}: cannot read the context: {error.strerror}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        context = loads_strict(data)
+    except JsonInputError as error:
+        print(f"{name}:{error.line}:{error.column}: {error.message}"
+              + (f"\n    {error.suggestion}" if error.suggestion else ""), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    answer, failure = _answer(evaluate, context, args.engine)
+    if failure is not None:
+        print(f"{name}:" + _describe(failure), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    assert answer is not None
+    if args.values:
+        _write_json(values_line(None, answer))
+    else:
         _print(answer, args.json, sys.stdout)
-        return EXIT_OK
-    status = EXIT_OK
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        context, error_text = _parse(line, f"{args.context}:{number}")
-        answer = None
-        if not error_text:
-            answer, error_text = _answer(evaluate, context, args.engine)
-            if error_text:
-                error_text = f"{args.context}:{number}: {error_text}"
-        if error_text:
-            status = EXIT_BAD_INPUT
-            print(error_text, file=sys.stderr)
-            if args.json:
-                print(json.dumps({"line": number, "error": error_text}, ensure_ascii=False))
-            continue
-        assert answer is not None
-        if args.json:
-            print(json.dumps({"line": number} | answer.to_dict(), ensure_ascii=False))
-        else:
-            print(f"--- line {number}")
-            _print(answer, False, sys.stdout)
-    return status
+    return EXIT_OK
 
 
-def _looks_like_lines(text: str) -> bool:
-    rows = [row for row in text.splitlines() if row.strip()]
-    return len(rows) > 1 and all(row.lstrip().startswith("{") and row.rstrip().endswith("}") for row in rows)
-
-
-def _parse(text: str, where: str) -> tuple[Any, str]:
+def _evaluate_lines(args: argparse.Namespace, name: str, evaluate: Any) -> int:
+    """JSON Lines, streamed: every line answered in place, or its unanswered object."""
     try:
-        return json.loads(text), ""
-    except json.JSONDecodeError as error:
-        return None, f"{where}:{error.lineno}:{error.colno}: not valid JSON: {error.msg}"
-
-
-def _answer(evaluate: Any, context: Any, engine: str) -> tuple[Determination | None, str]:
+        stream = sys.stdin.buffer if name == "-" else open(name, "rb")  # noqa: SIM115 - closed below
+    except OSError as error:
+        print(f"{name}: cannot read the contexts: {error.strerror}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    answered = failed = 0
     try:
-        return evaluate(context, engine=engine), ""
+        for line in read_lines(stream):
+            answer, failure = (None, line.error) if line.error else _answer(evaluate, line.value, args.engine)
+            if answer is None:
+                assert failure is not None
+                failed += 1
+                print(f"{name}:{line.number}:" + _describe(failure), file=sys.stderr)
+                if args.json or args.values:
+                    _write_json(unanswered(line.number, read_id(line.value), errors_of(failure)))
+                else:
+                    sys.stdout.write(f"--- line {line.number}: not answered (its errors are on standard error)\n")
+                continue
+            answered += 1
+            if args.values:
+                _write_json(values_line(line.number, answer))
+            elif args.json:
+                _write_json({"line": line.number} | answer.to_dict())
+            else:
+                sys.stdout.write(f"--- line {line.number}" + ("" if answer.id is None else f" (id {answer.id})") + "\n")
+                _print(answer, False, sys.stdout)
+    except OSError as error:
+        print(f"{name}: cannot read the contexts: {error.strerror}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
+    if not answered and not failed:
+        print(f"{name}: no contexts (the input is empty)", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return EXIT_SOME_UNANSWERED if failed else EXIT_OK
+
+
+def _write_json(row: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(row, ensure_ascii=_ascii_only(sys.stdout)) + "\n")
+
+
+#: Encodings that can write every character: JSON goes out as written; elsewhere \uXXXX escapes.
+_FULL_UNICODE = frozenset({"utf-8", "utf-16", "utf-32", "gb18030"})
+
+
+def _ascii_only(out: TextIO) -> bool:
+    try:
+        return codecs.lookup(getattr(out, "encoding", None) or "utf-8").name not in _FULL_UNICODE
+    except LookupError:  # pragma: no cover - an encoding Python does not know
+        return True
+
+
+#: What stops an input from being answered (a NoPolicyError is read as a problem of the whole context).
+Failure = ContextError | JsonInputError
+
+
+def _answer(evaluate: Any, context: Any, engine: str) -> tuple[Determination | None, Failure | None]:
+    try:
+        return evaluate(context, engine=engine), None
     except ContextError as error:
-        return None, "bad context: " + "; ".join(p.render() for p in error.problems)
+        return None, error
     except NoPolicyError as error:
-        return None, f"no policy: {error}"
+        return None, ContextError([ContextProblem("(context)", f"no policy: {error}")])
+
+
+def _describe(failure: Failure) -> str:
+    """What went wrong, to follow ``file:line:`` (a JSON error adds its column)."""
+    if isinstance(failure, JsonInputError):
+        return f"{failure.column}: {failure.message}" + (f" ({failure.suggestion})" if failure.suggestion else "")
+    problems = failure.problems
+    if len(problems) == 1 and problems[0].field == "(context)" and problems[0].message.startswith("no policy"):
+        return " " + problems[0].message
+    return " bad context: " + "; ".join(p.render() for p in problems)
+
+
+_SHOWN = {True: "yes / 是", False: "no / 否", None: "unknown / 未知"}
 
 
 def _print(answer: Determination, as_json: bool, out: TextIO) -> None:
     if as_json:
-        json.dump(answer.to_dict(), out, ensure_ascii=False, indent=2)
+        json.dump(answer.to_dict(), out, ensure_ascii=_ascii_only(out), indent=2)
         out.write("\n")
         return
     meta = answer.policy
     source = "encounter.date" if answer.date_given else "the evaluation day"
     out.write(f"{meta.id}  {meta.document}  {meta.title}\n")
     out.write(f"date used: {answer.date_used} ({source})\n")
+    if answer.id is not None:
+        out.write(f"id: {answer.id}\n")
     if meta.inferred:
         out.write(f"inferred, not read in the text: {'; '.join(meta.inferred)}\n")
     for name, outcome in answer.outcomes.items():
         value = outcome.value
-        shown = (
-            "unknown" if value is None
-            else "yes" if value is True
-            else "no" if value is False
-            else " → ".join(value)
-        )
+        shown = " → ".join(value) if isinstance(value, tuple) else _SHOWN[value]
         if outcome.target_ratio is not None:
             shown += f" (target ratio {outcome.target_ratio:.0%})"
         out.write(f"\n{name} ({OUTCOME_LABELS.get(name, '')}): {shown}\n")

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .errors import ContextError, ContextProblem
-from .fields import BAD, describe_type, nest
+from .fields import BAD, RecordId, describe_type, nest
 from .suggest import closest
 from .vocabulary import CONTEXT_FIELDS, STATUS_IMPLIES
 
@@ -26,14 +26,17 @@ class Facts:
 
     ``values["person.statuses"]`` is a frozenset with implied statuses added;
     ``values["person.age"]`` is computed from ``birth_date`` when only that is given.
+    ``id`` is the context's record id (never evaluated, only echoed), None when it has none.
     """
 
-    __slots__ = ("date", "date_given", "values")
+    __slots__ = ("date", "date_given", "id", "values")
 
-    def __init__(self, values: dict[str, Any], date: dt.date, date_given: bool) -> None:
+    def __init__(self, values: dict[str, Any], date: dt.date, date_given: bool,
+                 id: str | int | None = None) -> None:
         self.values = values
         self.date = date
         self.date_given = date_given
+        self.id = id
 
 
 def read_context(context: Mapping[str, Any], today: dt.date | None = None) -> Facts:
@@ -41,6 +44,7 @@ def read_context(context: Mapping[str, Any], today: dt.date | None = None) -> Fa
     values = _read_fast(context) if type(context) is dict else None
     if values is None:
         values = _read_checked(context)
+    record_id = values.pop("id", None)
     date_given = "encounter.date" in values
     date = values["encounter.date"] if date_given else (today or dt.date.today())
     birth = values.get("person.birth_date")
@@ -56,7 +60,7 @@ def read_context(context: Mapping[str, Any], today: dt.date | None = None) -> Fa
         for status in statuses & _IMPLYING:
             statuses = statuses | STATUS_IMPLIES[status]
         values["person.statuses"] = statuses
-    return Facts(values, date, date_given)
+    return Facts(values, date, date_given, record_id)
 
 
 def _read_checked(context: Any) -> dict[str, Any]:
@@ -65,8 +69,12 @@ def _read_checked(context: Any) -> dict[str, Any]:
     flat: dict[str, Any] = {}
     if not isinstance(context, Mapping):
         raise ContextError([ContextProblem("(context)", "must be a JSON object", "")])
-    _flatten(context, "", flat, problems)
     values: dict[str, Any] = {}
+    if context.get("id") is not None:
+        record_id = RECORD_ID.careful("id", context["id"], problems)
+        if record_id is not None:
+            values["id"] = record_id
+    _flatten({k: v for k, v in context.items() if k != "id"}, "", flat, problems)
     for field, raw in flat.items():
         if raw is None:
             continue
@@ -85,6 +93,9 @@ def _read_checked(context: Any) -> dict[str, Any]:
 
 _IMPLYING = frozenset(STATUS_IMPLIES)
 _TREE: dict[str, Any] = nest({path: (path, field.kind.fast) for path, field in CONTEXT_FIELDS.items()})
+#: The record id, read by the same loop and taken out of the values by `read_context`.
+RECORD_ID = RecordId()
+_TREE["id"] = ("id", RECORD_ID.fast)
 
 
 def _read_fast(context: dict[str, Any]) -> dict[str, Any] | None:
@@ -127,7 +138,9 @@ def _flatten(node: Mapping[str, Any], prefix: str, out: dict[str, Any], problems
         elif path in CONTEXT_FIELDS:
             out[path] = value
         else:
-            close = closest(path, [*CONTEXT_FIELDS, *sorted(_GROUPS)])
+            close = closest(path, ["id", *CONTEXT_FIELDS, *sorted(_GROUPS)])
+            if close is None and not prefix and key.lower().endswith("id"):
+                close = "id"  # patient_id, record_id: the record id has one name
             problems.append(
                 ContextProblem(
                     path,

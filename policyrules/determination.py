@@ -9,6 +9,7 @@ from typing import Any
 import attrs
 
 from .model import Citation, PolicyMeta
+from .suggest import closest
 
 __all__ = ["Determination", "Outcome"]
 
@@ -50,7 +51,8 @@ class Outcome:
 
 @attrs.frozen
 class Determination:
-    """The answer of one policy for one context."""
+    """The answer of one policy for one context. ``id`` is the context's record id (CONTRACT
+    "Shapes"), None when it had none; the `Outcome` objects are shared between answers."""
 
     policy: PolicyMeta
     sha256: str
@@ -58,18 +60,36 @@ class Determination:
     date_used: dt.date
     date_given: bool
     engine: str
+    id: str | int | None = None
 
     def __getitem__(self, outcome: str) -> Outcome:
-        return self.outcomes[outcome]
+        """The answer for ``outcome``; `KeyError` naming the outcomes answered when this policy
+        does not answer it (not answered is not the same as unknown)."""
+        found = self.outcomes.get(outcome)
+        if found is None:
+            raise KeyError(self._not_answered(outcome))
+        return found
 
     def value(self, outcome: str) -> Value:
-        """The value of ``outcome`` (None when unknown or not addressed by this policy)."""
-        found = self.outcomes.get(outcome)
-        return found.value if found else None
+        """The value of ``outcome``: True, False, None (unknown) or a tuple of codes.
+        `KeyError` naming the outcomes answered when this policy does not answer it."""
+        return self[outcome].value
+
+    def _not_answered(self, outcome: str) -> str:
+        close = closest(outcome, self.outcomes)
+        hint = f"did you mean '{close}'? " if close and close != outcome else ""
+        return (f"{self.policy.id} does not answer '{outcome}': {hint}"
+                f"it answers {', '.join(self.outcomes) or 'nothing'}")
+
+    def values(self) -> dict[str, Any]:
+        """``{outcome: value}`` in the policy's outcome order, JSON-ready (lists for codes)."""
+        return {name: list(o.value) if isinstance(o.value, tuple) else o.value
+                for name, o in self.outcomes.items()}
 
     def to_dict(self) -> dict[str, Any]:
         meta = self.policy
-        return {
+        head: dict[str, Any] = {} if self.id is None else {"id": self.id}
+        return head | {
             "schema_version": SCHEMA_VERSION,
             "policy": {
                 "id": meta.id,

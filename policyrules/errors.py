@@ -22,6 +22,7 @@ __all__ = [
     "ContextProblem",
     "EngineDisagreement",
     "EngineUnavailableError",
+    "JsonInputError",
     "NoPolicyError",
     "PolicyLoadError",
     "PolicyRulesError",
@@ -33,6 +34,9 @@ __all__ = [
     "UnknownEngineError",
     "UnsupportedConstructError",
 ]
+
+
+ERROR, WARNING = "error", "warning"
 
 
 class PolicyRulesError(Exception):
@@ -53,7 +57,8 @@ class SourceSpan:
 
 @attrs.frozen
 class Problem:
-    """One mistake in a policy file.
+    """One mistake in a policy file, or (``severity="warning"``) something to look at that does
+    not stop it loading.
 
     ``message`` says what is wrong in Chinese and in English (two lines);
     ``suggestion`` says how to fix it (may be empty); ``source_line`` is the
@@ -66,15 +71,26 @@ class Problem:
     message: str
     suggestion: str = ""
     source_line: str = ""
+    #: "error" (the file is not loaded) or "warning" (it is: see `Policy.warnings`).
+    severity: str = attrs.field(default=ERROR, kw_only=True)
+
+    @property
+    def is_warning(self) -> bool:
+        return self.severity == WARNING
+
+    def as_warning(self) -> Problem:
+        """This problem as a warning: said, but the file loads."""
+        return attrs.evolve(self, severity=WARNING)
 
     def render(self) -> str:
-        out = [f"{self.path}:{self.line}:{self.column}: {self.message}"]
+        marker = "warning: " if self.is_warning else ""
+        out = [f"{self.path}:{self.line}:{self.column}: {marker}{self.message}"]
         if self.source_line:
             shown = self.source_line.rstrip("\n").replace("\t", " ")
             out.append(f"    {shown}")
             out.append("    " + " " * _display_width(shown[: max(self.column - 1, 0)]) + "^")
-        if self.suggestion:
-            out.append(f"    {self.suggestion}")
+        if self.suggestion:  # one language a line: a two-language fix takes two lines
+            out.extend(f"    {line}" for line in self.suggestion.split("\n"))
         return "\n".join(out)
 
 
@@ -96,7 +112,7 @@ class PolicyLoadError(PolicyRulesError, ValueError):
 
     def _render(self) -> str:
         count = len(self.problems)
-        head = f"{count} problem{'s' if count != 1 else ''} in the policy files / 政策文件中有 {count} 处错误"
+        head = f"政策文件中有 {count} 处错误\n{count} problem{'s' if count != 1 else ''} in the policy files"
         return head + "\n" + "\n".join(p.render() for p in self.problems)
 
 
@@ -119,6 +135,19 @@ class ContextError(PolicyRulesError, ValueError):
     def __init__(self, problems: Sequence[ContextProblem]) -> None:
         self.problems: list[ContextProblem] = list(problems)
         super().__init__("; ".join(p.render() for p in self.problems))
+
+
+class JsonInputError(PolicyRulesError, ValueError):
+    """JSON input that cannot be read: not UTF-8, not JSON, or a key given twice in one object.
+    ``line`` and ``column`` are 1-based within the text read (a column counts characters, or
+    bytes for an encoding error); ``message`` says what is wrong, ``suggestion`` how to fix it."""
+
+    def __init__(self, message: str, line: int, column: int, suggestion: str = "") -> None:
+        self.message = message
+        self.line = line
+        self.column = column
+        self.suggestion = suggestion
+        super().__init__(f"{line}:{column}: {message}" + (f" ({suggestion})" if suggestion else ""))
 
 
 class NoPolicyError(PolicyRulesError, LookupError):

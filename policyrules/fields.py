@@ -22,6 +22,7 @@ from .suggest import closest
 
 __all__ = [
     "BAD",
+    "DATE_PATTERN",
     "Choice",
     "ContextField",
     "Date",
@@ -29,6 +30,7 @@ __all__ = [
     "FieldKind",
     "Flag",
     "InstitutionName",
+    "RecordId",
     "Region",
     "Statuses",
     "Text",
@@ -41,7 +43,6 @@ __all__ = [
 BAD: Final = object()
 
 _REGION = re.compile(r"^[0-9]{6}$")
-_DATE_SCHEMA = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
 
 
 def describe_type(value: object) -> str:
@@ -140,32 +141,92 @@ class Choice(FieldKind):
         return {"enum": list(self.vocabulary)}
 
 
+#: A date as the CONTRACT takes it: ``YYYY-MM-DD``, or an ISO 8601 date-time in extended form
+#: (``2022-03-01T08:30``, ``…:05``, ``…:05.123``, then ``Z`` or ``±hh:mm``), whose date is used as
+#: written (the offset is not applied). The same pattern is the schema's: a test keeps them equal.
+DATE_PATTERN: Final = (
+    r"^([0-9]{4})-([0-9]{2})-([0-9]{2})"
+    r"(T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9]([.,][0-9]{1,9})?)?(Z|[+-]([01][0-9]|2[0-3]):?[0-5][0-9])?)?$"
+)
+_DATE = re.compile(DATE_PATTERN)
+_DATE_HINT = "write it 'YYYY-MM-DD', such as '2022-03-01', or as an ISO 8601 date-time '2022-03-01T08:30:00+08:00'"
+
+
 @lru_cache(maxsize=4096)
 def _iso_date(text: str) -> Any:
+    found = _DATE.match(text)
+    if found is None:
+        return BAD
     try:
-        return dt.date.fromisoformat(text)
+        return dt.date(int(found[1]), int(found[2]), int(found[3]))
     except ValueError:
         return BAD
 
 
 class Date(FieldKind):
-    """A real date, ``YYYY-MM-DD``."""
+    """A real date: a `datetime.date`, a `datetime.datetime` (its date), ``YYYY-MM-DD`` or an ISO
+    8601 date-time (`DATE_PATTERN`; the date as written, any offset ignored)."""
 
     name = "date"
 
     def fast(self, raw: Any) -> Any:
-        return _iso_date(raw) if type(raw) is str else BAD
+        kind = type(raw)
+        if kind is str:
+            return _iso_date(raw)
+        if kind is dt.date:
+            return raw
+        return raw.date() if kind is dt.datetime else BAD
 
     def careful(self, field: str, raw: Any, problems: list[ContextProblem]) -> Any:
+        if isinstance(raw, dt.datetime):
+            return raw.date()
+        if isinstance(raw, dt.date):
+            return raw
         if isinstance(raw, str):
             value = _iso_date(raw)
             if value is not BAD:
                 return value
-        problems.append(ContextProblem(field, f"must be a real date 'YYYY-MM-DD', not {raw!r}"))
+            if _DATE.match(raw):
+                problems.append(ContextProblem(field, f"{raw!r} is not a real date (no such day)", _DATE_HINT))
+                return None
+        problems.append(ContextProblem(field, f"must be a date, not {raw!r}", _DATE_HINT))
         return None
 
     def schema(self) -> dict[str, Any]:
-        return dict(_DATE_SCHEMA)
+        return {"type": "string", "pattern": DATE_PATTERN}
+
+
+class RecordId(FieldKind):
+    """The record id a context may carry (CONTRACT "Shapes"): a non-empty string of at most 128
+    characters or an integer (not a bool, not a float). Never evaluated, only echoed."""
+
+    name = "id"
+    MAX_LENGTH: Final = 128
+
+    def fast(self, raw: Any) -> Any:
+        kind = type(raw)
+        if kind is int or (kind is str and 0 < len(raw) <= 128):
+            return raw
+        return BAD
+
+    def careful(self, field: str, raw: Any, problems: list[ContextProblem]) -> Any:
+        if isinstance(raw, str) and 0 < len(raw) <= self.MAX_LENGTH:
+            return raw
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            return raw
+        if isinstance(raw, str):
+            what = "empty" if not raw else f"{len(raw)} characters long"
+            problems.append(ContextProblem(field, f"must be at most {self.MAX_LENGTH} characters of text, "
+                                                  f"and not empty: this one is {what}"))
+        else:
+            problems.append(ContextProblem(
+                field, f"must be text (at most {self.MAX_LENGTH} characters) or a whole number, "
+                f"not {describe_type(raw)} {raw!r}",
+                "quote it as text" if isinstance(raw, float) else ""))
+        return None
+
+    def schema(self) -> dict[str, Any]:
+        return {"oneOf": [{"type": "string", "minLength": 1, "maxLength": self.MAX_LENGTH}, {"type": "integer"}]}
 
 
 class Region(FieldKind):

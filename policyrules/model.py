@@ -18,7 +18,7 @@ from typing import TypeAlias, TypeVar
 
 import attrs
 
-from .errors import SourceSpan
+from .errors import Problem, SourceSpan
 
 __all__ = [
     "AgeRange",
@@ -52,6 +52,12 @@ def _span() -> SourceSpan | None:
     return attrs.field(default=None, eq=False, repr=False, kw_only=True)  # type: ignore[no-any-return]
 
 
+def _note() -> str:
+    """A reader's note (a judgement, an OCR slip explained): kept for reviewers and explanations,
+    never evaluated, and not part of a node's meaning (equality)."""
+    return attrs.field(default="", eq=False, repr=False, kw_only=True)
+
+
 @attrs.frozen
 class Citation:
     """The clause a rule encodes and the words it quotes, verbatim (OCR slips kept)."""
@@ -61,6 +67,8 @@ class Citation:
     document: str = ""
     note: str = ""
     span: SourceSpan | None = _span()
+    #: Where the ``quote:`` value itself is written (a quote problem points there).
+    quote_span: SourceSpan | None = _span()
 
 
 # ---------------------------------------------------------------- conditions
@@ -254,6 +262,7 @@ class Rule:
     value: tuple[str, ...] | None = None
     target_ratio: float | None = None
     label: str = ""
+    note: str = _note()
     span: SourceSpan | None = _span()
 
 
@@ -265,6 +274,7 @@ class StatusGroup:
     id: str
     label: str
     statuses: frozenset[str]
+    note: str = _note()
     span: SourceSpan | None = _span()
 
 
@@ -290,6 +300,7 @@ class CatalogEntry:
     aliases: tuple[str, ...] = ()
     children: ChildAge | None = None
     written_codes: tuple[str, ...] = ()
+    note: str = _note()
     span: SourceSpan | None = _span()
 
 
@@ -303,6 +314,10 @@ class Catalog:
     entries: tuple[CatalogEntry, ...]
     more_not_given: str = ""
     source: str = ""
+    #: The readers' notes on the catalog (its note, mapping note, source, what 儿童 means),
+    #: its own and those of the shared catalogs it includes, each as (where, text): ``where``
+    #: is the included catalog's name, '' for the catalog itself.
+    notes: tuple[tuple[str, str], ...] = attrs.field(default=(), eq=False, repr=False, kw_only=True)
     span: SourceSpan | None = _span()
 
     @property
@@ -315,6 +330,7 @@ class Catalog:
 class Institution:
     name: str
     aliases: tuple[str, ...] = ()
+    note: str = _note()
     span: SourceSpan | None = _span()
 
 
@@ -324,6 +340,7 @@ class InstitutionList:
     label: str
     members: tuple[Institution, ...]
     citations: tuple[Citation, ...] = ()
+    note: str = _note()
     span: SourceSpan | None = _span()
 
 
@@ -338,6 +355,7 @@ class NotEncoded:
     reason: str
     quote: str = ""
     span: SourceSpan | None = _span()
+    quote_span: SourceSpan | None = _span()
 
 
 @attrs.frozen
@@ -356,6 +374,8 @@ class PolicyMeta:
     inferred: tuple[str, ...] = ()
     note: str = ""
     span: SourceSpan | None = _span()
+    #: Where the ``seed:`` value is written (a missing source text is said there).
+    seed_span: SourceSpan | None = _span()
 
 
 @attrs.frozen
@@ -368,6 +388,8 @@ class PolicyModel:
     not_encoded: tuple[NotEncoded, ...] = ()
     path: str = attrs.field(default="", eq=False)
     sha256: str = ""
+    #: What the loader warns of (`Problem` with severity "warning"): the file loads regardless.
+    warnings: tuple[Problem, ...] = attrs.field(default=(), eq=False)
 
     def outcomes(self) -> tuple[str, ...]:
         """The outcomes this policy has rules for, in the file's order."""

@@ -18,6 +18,7 @@ from .loading import CatalogLibrary, parse_policy
 from .model import PolicyModel
 from .regions import region_table
 from .shipped import shipped_policies_dir
+from .suggest import closest
 
 __all__ = ["DEFAULT_ENGINE", "ENGINES", "Policy", "PolicySet", "load_policies", "load_policy", "shipped_policies_dir"]
 
@@ -48,6 +49,12 @@ class Policy:
     @property
     def id(self) -> str:
         return self.model.meta.id
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        """What the loader warns of in this policy's file: positioned, bilingual problems with
+        ``severity="warning"``; loading never fails on them."""
+        return self.model.warnings
 
     def __repr__(self) -> str:
         meta = self.model.meta
@@ -99,7 +106,7 @@ class Policy:
     def _evaluate(self, facts: Facts, engine: str) -> Determination:
         outcomes = self.engine(engine).evaluate(facts)
         return Determination(
-            self.model.meta, self.model.sha256, outcomes, facts.date, facts.date_given, engine
+            self.model.meta, self.model.sha256, outcomes, facts.date, facts.date_given, engine, facts.id
         )
 
 
@@ -119,7 +126,10 @@ class PolicySet:
         for policy in self.policies:
             if policy.id == policy_id:
                 return policy
-        raise KeyError(policy_id)
+        close = closest(policy_id, (p.id for p in self.policies))
+        hint = f"did you mean '{close}'? " if close else ""
+        raise KeyError(f"no loaded policy has the id '{policy_id}': {hint}"
+                       f"loaded: {', '.join(p.id for p in self.policies) or 'none'}")
 
     def select(self, facts: Facts) -> Policy:
         """The policy in force for the facts' insured region (else institution region) and date."""

@@ -1,7 +1,15 @@
-"""pytest plugin: collects YAML case files (any ``*.yaml`` under a folder named ``cases``),
-so that the project's test command runs every region's cases, on every available engine.
+"""pytest plugin: collects YAML case files, so that a project's test command runs every
+region's cases, on every available engine.
 
-Registered through the ``pytest11`` entry point of the package.
+Registered through the ``pytest11`` entry point of the package, and so active in every
+project where policyrules is installed: it collects nothing unless the project opts in by
+naming its case folders in its pytest configuration (paths relative to that file)::
+
+    [tool.pytest.ini_options]
+    policyrules_cases = ["policies/cases"]
+
+Only ``*.yaml`` files under one of those folders are collected; a hospital's own
+``tests/cases/*.yaml`` stay its own.
 """
 
 from __future__ import annotations
@@ -17,8 +25,19 @@ from .cases import Case, check_case, policies_dir_for, policy_for, read_case_fil
 from .policy import ENGINES, Policy, PolicySet, load_policies
 
 
+INI_OPTION = "policyrules_cases"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini(INI_OPTION, type="paths", default=[],
+                  help="folders of policyrules YAML case files to collect (none unless given)")
+
+
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    if file_path.suffix == ".yaml" and "cases" in file_path.parent.parts:
+    if file_path.suffix != ".yaml":
+        return None
+    folders: list[Path] = parent.config.getini(INI_OPTION)
+    if any(file_path.is_relative_to(folder) for folder in folders):
         return CaseFileCollector.from_parent(parent, path=file_path)
     return None
 

@@ -15,11 +15,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .fields import Choice, Diagnoses, FieldKind, Flag, InstitutionName, Statuses, WholeYears, nest
+from .fields import Choice, Diagnoses, FieldKind, Flag, InstitutionName, RecordId, Statuses, WholeYears, nest
+from .determination import SCHEMA_VERSION
 from .loading.sections import SECTIONS, SOURCE_KINDS
 from .vocabulary import CONTEXT_FIELDS, LIST_OUTCOMES, OUTCOMES, STATUSES
 
-__all__ = ["context_schema", "policy_schema", "write_schemas"]
+__all__ = ["answer_schema", "catalog_schema", "context_schema", "policy_schema", "write_schemas"]
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 _DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -195,20 +196,98 @@ def context_schema() -> dict[str, Any]:
         }
         return {"type": "object", "properties": properties, "additionalProperties": False}
 
+    body = to_schema(tree)
+    body["properties"] = {"id": {"oneOf": [*RecordId().schema()["oneOf"], {"type": "null"}],
+                                 "description": "the record id, echoed first in the answer, never evaluated"}
+                          } | body["properties"]
     return {
         "$schema": _DRAFT,
         "$id": "https://policyrules.invalid/schemas/context.schema.json",
         "title": "policyrules evaluation context",
         "description": "Every field is optional; absent or null is unknown (docs/contract.md).",
-    } | to_schema(tree)
+    } | body
+
+
+def _value(outcome: str) -> dict[str, Any]:
+    if outcome in LIST_OUTCOMES:
+        return {"oneOf": [_list({"enum": list(LIST_OUTCOMES[outcome])}), {"type": "null"}]}
+    return {"type": ["boolean", "null"]}
+
+
+def _closed(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    return {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
+
+
+def answer_schema() -> dict[str, Any]:
+    """The JSON Schema of an answer (``Determination.to_dict()``, CONTRACT "Entry points"), with
+    the shapes every path shares under ``$defs`` (CONTRACT "Shapes"): ``answer_line`` (a JSON Lines
+    answer), ``values_line`` (``--values``), ``error`` (the error object) and ``unanswered``."""
+    record_id = RecordId().schema()
+    day = {"type": "string", "format": "date", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
+    citation = _closed({"document": _TEXT, "clause": _TEXT, "quote": _TEXT, "note": _TEXT},
+                       ["document", "clause", "quote"])
+    strings = _list({"type": "string"})
+
+    def outcome(name: str) -> dict[str, Any]:
+        return _closed({
+            "value": _value(name), "rules": strings, "citations": _list({"$ref": "#/$defs/citation"}),
+            "missing": strings, "not_given": strings, "target_ratio": {"type": "number", "minimum": 0, "maximum": 1},
+        }, ["value", "rules", "citations", "missing", "not_given"])
+
+    policy = _closed({
+        "id": _ID, "document": _TEXT, "regions": _list({"type": "string", "pattern": r"^[0-9]{6}$"}, 1),
+        "effective_from": day, "effective_to": {"oneOf": [day, {"type": "null"}]},
+        "sha256": {"type": "string", "pattern": r"^[0-9a-f]{64}$"}, "date_used": day,
+        "date_source": {"enum": ["encounter.date", "evaluation day"]}, "engine": _TEXT,
+        "source_kind": {"enum": list(SOURCE_KINDS)}, "inferred": strings,
+    }, ["id", "document", "regions", "effective_from", "effective_to", "sha256", "date_used",
+        "date_source", "engine", "source_kind", "inferred"])
+    # open here (no additionalProperties), closed by unevaluatedProperties where it is used, so
+    # that a JSON Lines answer may add its "line"
+    answer = {"type": "object", "properties": {
+        "id": record_id, "schema_version": {"const": SCHEMA_VERSION}, "policy": policy,
+        "outcomes": {"type": "object", "properties": {name: outcome(name) for name in OUTCOMES},
+                     "additionalProperties": False},
+    }, "required": ["schema_version", "policy", "outcomes"]}
+    line = {"type": "integer", "minimum": 1}
+    error = {
+        "type": "object",
+        "properties": {"field": {"type": ["string", "null"]}, "message": _TEXT,
+                       "suggestion": {"type": "string"}, "column": line},
+        "required": ["field", "message", "suggestion"],
+        "additionalProperties": False,
+        "if": {"properties": {"field": {"type": "null"}}},
+        "then": {"required": ["column"]},
+        "else": {"not": {"required": ["column"]}},
+    }
+    errors = _list({"$ref": "#/$defs/error"}, 1)
+    unanswered = {"oneOf": [_closed({"line": line, "id": record_id, "errors": errors}, ["line", "errors"]),
+                            _closed({"row": line, "id": record_id, "errors": errors}, ["row", "errors"])]}
+    values = _closed({
+        "line": line, "id": record_id, "policy": _ID, "date_used": day,
+        "values": {"type": "object", "properties": {name: _value(name) for name in OUTCOMES},
+                   "additionalProperties": False},
+    }, ["policy", "date_used", "values"])
+    answer_line = {"$ref": "#/$defs/answer", "properties": {"line": line}, "required": ["line"],
+                   "unevaluatedProperties": False}
+    body = {"$ref": "#/$defs/answer", "unevaluatedProperties": False, "$defs": {
+        "answer": answer, "citation": citation, "error": error, "unanswered": unanswered,
+        "values_line": values, "answer_line": answer_line,
+    }}
+    return {
+        "$schema": _DRAFT,
+        "$id": "https://policyrules.invalid/schemas/answer.schema.json",
+        "title": "policyrules answer",
+        "description": "Determination.to_dict() (docs/contract.md); $defs: the shapes every path shares.",
+    } | body
 
 
 def write_schemas(folder: Path = SCHEMA_DIR) -> list[Path]:
-    """Write the three schemas as JSON files into ``folder``; returns their paths."""
+    """Write the four schemas as JSON files into ``folder``; returns their paths."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for name, schema in (("policy", policy_schema()), ("catalog", catalog_schema()),
-                         ("context", context_schema())):
+                         ("context", context_schema()), ("answer", answer_schema())):
         path = folder / f"{name}.schema.json"
         path.write_text(json.dumps(schema, ensure_ascii=False, indent=2) + "\n", "utf-8")
         written.append(path)

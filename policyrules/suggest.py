@@ -20,4 +20,4 @@ def closest(word: str, choices: Iterable[str]) -> str | None:
 def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """A bilingual suggestion line for a policy file ('' when nothing is close)."""
     match = closest(word, choices)
-    return f"Did you mean '{match}'? / 是不是 '{match}'？" if match else ""
+    return f"是不是 '{match}'？\nDid you mean '{match}'?" if match else ""

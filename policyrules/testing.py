@@ -25,12 +25,14 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from .determination import Determination
 from .fields import nest
-from .model import AgeRange, PolicyModel
+from .model import AgeRange, AllOf, AnyOf, Condition, Effect, Not, PolicyModel, StatusAny
 from .policy import Policy
 from .vocabulary import CONTEXT_FIELDS, STATUSES
 
-__all__ = ["OPTIONAL_FIELDS", "contexts", "diagnosis_codes", "full_contexts", "omit_fields"]
+__all__ = ["OPTIONAL_FIELDS", "answer", "contexts", "diagnosis_codes", "fields_but", "full_contexts",
+           "granting_statuses", "omit_fields", "towards_a_grant", "with_status"]
 
 #: Fields a generated context may leave out: all but the encounter date (it picks the policy
 #: version, so it is always given inside the period); birth dates and institution codes are never
@@ -132,3 +134,71 @@ def contexts(policy: Policy) -> st.SearchStrategy[dict[str, Any]]:
         full_contexts(policy),
         st.sets(st.sampled_from(OPTIONAL_FIELDS)),
     )
+
+
+# ---------------------------------------------------------------- helpers for writing properties
+
+
+def fields_but(*kept: str) -> st.SearchStrategy[set[str]]:
+    """Sets of `OPTIONAL_FIELDS` to leave out, never one of ``kept`` (the fields a property sets)."""
+    unknown = [f for f in kept if f not in CONTEXT_FIELDS]
+    if unknown:
+        raise ValueError(f"not CONTRACT context fields: {', '.join(unknown)}")
+    return st.sets(st.sampled_from([f for f in OPTIONAL_FIELDS if f not in kept]))
+
+
+def answer(policy: Policy, context: dict[str, Any]) -> Determination:
+    """The reference engine's answer to ``context``; where durable_rules runs, the Rete engine's
+    outcomes must be the same (an ``AssertionError`` names the context when they are not)."""
+    from .engines import rete_runner
+
+    reference = policy.evaluate(context, engine="reference")
+    if rete_runner.AVAILABLE:
+        other = policy.evaluate(context, engine="rete")
+        if other.to_dict()["outcomes"] != reference.to_dict()["outcomes"]:
+            raise AssertionError(f"the engines disagree on {context!r}")
+    return reference
+
+
+def _statuses_under(node: Condition, negated: bool, found: dict[bool, set[str]]) -> None:
+    if isinstance(node, StatusAny):
+        found[negated] |= node.statuses
+    elif isinstance(node, (AllOf, AnyOf)):
+        for item in node.items:
+            _statuses_under(item, negated, found)
+    elif isinstance(node, Not):
+        _statuses_under(node.item, not negated, found)
+
+
+def granting_statuses(policy: Policy, outcome: str | None = None) -> list[str]:
+    """The statuses ``policy`` grants on, sorted: those its grant rules (for ``outcome``, or any
+    outcome when None) ask for outside a ``not``; with no outcome, also its status groups'. With
+    registered_poor comes lifted_out_of_poverty, which implies it (CONTRACT)."""
+    found: dict[bool, set[str]] = {False: set(), True: set()}
+    for rule in policy.model.rules:
+        if rule.effect is Effect.GRANT and outcome in (None, rule.outcome):
+            _statuses_under(rule.when, False, found)
+    granted = set(found[False])
+    if outcome is None:
+        for group in policy.model.status_groups.values():
+            granted |= group.statuses
+    if "registered_poor" in granted:
+        granted.add("lifted_out_of_poverty")
+    return sorted(granted)
+
+
+def with_status(flat: dict[str, Any], status: str) -> dict[str, Any]:
+    """``flat`` (a `full_contexts` dict) with ``status`` among its statuses (changed in place)."""
+    if status not in flat["person.statuses"]:
+        flat["person.statuses"] = [*flat["person.statuses"], status]
+    return flat
+
+
+def towards_a_grant(flat: dict[str, Any], status: str) -> dict[str, Any]:
+    """``flat`` made an in-county inpatient stay at a designated institution with ``status``
+    (changed in place): where in-county benefits are granted, so a property about them is not
+    checked vacuously."""
+    flat["encounter.kind"] = "inpatient"
+    flat["encounter.institution.region"] = flat["person.insured_region"]
+    flat["encounter.institution.designated"] = True
+    return with_status(flat, status)

@@ -84,6 +84,7 @@ BOOLEAN_OUTCOMES: Final[tuple[str, ...]] = (
     "free_health_check",
     "green_channel",
     "policy_contract",
+    "maternal_hiv_service",
 )
 
 #: Reimbursement layer codes, in the order a bill is settled.
@@ -126,4 +127,5 @@ OUTCOME_LABELS: Final[dict[str, str]] = {
     "policy_contract": "乡村干部政策保障签约",
     "family_doctor_team": "家庭医生签约服务团队组成",
     "visit_schedule": "签约责任医生巡诊频次",
+    "maternal_hiv_service": "孕产妇艾滋病检测、转介或诊疗服务",
 }

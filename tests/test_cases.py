@@ -125,3 +125,125 @@ def test_coverage_fails_the_command_when_a_rule_is_not_exercised(tmp_path: Path)
     full = subprocess.run([sys.executable, "-m", "policyrules.cli", "test", "--coverage"],
                           capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert full.returncode == 0 and "not exercised" not in full.stdout
+
+
+def test_cli_test_without_paths_tests_the_current_folders_cases(tmp_path: Path) -> None:
+    """Issue 10 item 1: in an edited copy of policies/, `policyrules test` tests the copy's cases
+    against the copy's policies, and says which set it tests; elsewhere, the shipped set."""
+    copy = tmp_path / "work"
+    shutil.copytree(POLICIES, copy / "policies")
+    beita = copy / "policies" / "beita_2021.yaml"
+    text = beita.read_text("utf-8")
+    beita.write_text(text.replace("      - name: 陈家桥卫生院\n        aliases: [陈家桥乡卫生院]\n", ""), "utf-8")
+    run = lambda cwd: subprocess.run([sys.executable, "-m", "policyrules.cli", "test"],  # noqa: E731
+                                     capture_output=True, text=True, cwd=cwd, timeout=300)
+    edited = run(copy)
+    assert "testing the cases of this folder: policies/cases/" in edited.stdout
+    assert edited.returncode == 1 and "陈家桥" in edited.stdout and " 0 failed" not in edited.stdout
+    elsewhere = tmp_path / "empty"
+    elsewhere.mkdir()
+    shipped = run(elsewhere)
+    assert "testing the shipped cases" in shipped.stdout and shipped.returncode == 0, shipped.stdout
+
+
+# ---------------------------------------------------------------- issue 10 item 7: required coverage
+
+
+def _cases_of(policy_id: str, *, without: str = "") -> list:
+    from policyrules.cases import find_case_files
+
+    out = []
+    for path in find_case_files([POLICIES / "cases" / policy_id]):
+        out.extend(c for c in read_case_file(path).cases if not (without and without in str(c.context)))
+    return out
+
+
+class _Ctx:
+    def __init__(self, **context: object) -> None:
+        self.context = context
+
+
+def test_the_shipped_cases_reach_full_required_coverage() -> None:
+    from policyrules.coverage import required_coverage
+
+    for policy in policyrules.load_policies(POLICIES):
+        report = required_coverage(policy, _cases_of(policy.id))
+        assert report.required, policy.id
+        assert [r.render() for r in report.unexercised] == [], policy.id
+        assert 0 <= report.entries_exercised <= report.entries_total
+
+
+def test_a_member_no_case_decides_alone_is_not_exercised(beita: policyrules.Policy) -> None:
+    """Without the cases at 新滩镇街道社区卫生服务中心 every rule is still exercised, but that member is not."""
+    from policyrules.coverage import required_coverage
+
+    cases = _cases_of("beita_2021", without="新滩镇街道社区卫生服务中心")
+    assert coverage(beita, cases) == []
+    report = required_coverage(beita, cases)
+    assert [r.what for r in report.unexercised] == ["institution 新滩镇街道社区卫生服务中心 (beita_pay_later_institutions)"]
+    assert report.unexercised[0].span is not None and report.unexercised[0].span.line > 1
+
+
+def test_a_member_counts_only_where_it_alone_decides(beita: policyrules.Policy) -> None:
+    from policyrules.coverage import required_coverage
+
+    def stay(kind: str, name: str, statuses: list[str]) -> _Ctx:
+        return _Ctx(person={"statuses": statuses, "insured_region": "430511"},
+                    encounter={"kind": kind, "date": "2022-03-01", "institution": {"name": name, "region": "430511"}})
+
+    def unexercised(*cases: _Ctx) -> set[str]:
+        return {r.what for r in required_coverage(beita, cases).unexercised}
+
+    member = "institution 茶元街道社区卫生服务中心 (beita_pay_later_institutions)"
+    assert member in unexercised(stay("outpatient", "茶元街道社区卫生服务中心", ["destitute"]))  # 住院 fails anyway
+    assert member in unexercised(stay("inpatient", "茶元街道社区卫生服务中心", []))  # no status: false anyway
+    assert member not in unexercised(stay("inpatient", "茶元街道社区卫生服务中心", ["destitute"]))
+    assert member not in unexercised(stay("inpatient", "茶元街道 社区卫生服务中心", ["destitute"]))  # as engines match
+    # Two granting statuses: neither decides alone; one does.
+    both = unexercised(stay("inpatient", "陈家桥卫生院", ["destitute", "rural_dibao"]))
+    assert {"status destitute (rural_low_income)", "status rural_dibao (rural_low_income)"} <= both
+    assert "status destitute (rural_low_income)" not in unexercised(stay("inpatient", "陈家桥卫生院", ["destitute"]))
+
+
+def test_each_side_of_an_age_bound_is_required() -> None:
+    from policyrules.coverage import required_coverage
+
+    xixian = policyrules.load_policy(POLICIES / "xixian_2017.yaml")
+
+    def person(age: int, statuses: list[str]) -> _Ctx:
+        return _Ctx(person={"age": age, "statuses": statuses, "insured_region": "141031"},
+                    encounter={"date": "2018-03-01"})
+
+    def exercised(*cases: _Ctx) -> set[str]:
+        report = required_coverage(xixian, cases)
+        return {r.what for r in report.required} - {r.what for r in report.unexercised}
+
+    assert "age >= 65 (at_least: 65)" in exercised(person(65, []))
+    assert "age < 65 (at_least: 65)" in exercised(person(64, []))
+    # A priority status decides the rule whatever the age: the age decides nothing alone.
+    assert not {"age >= 65 (at_least: 65)", "age < 65 (at_least: 65)"} & exercised(
+        person(65, ["bedridden"]), person(64, ["bedridden"]))
+
+
+def test_cli_coverage_requires_the_members_and_reports_catalog_entries(tmp_path: Path) -> None:
+    folder = tmp_path / "cases" / "beita_2021"
+    folder.mkdir(parents=True)
+    for path in (POLICIES / "cases" / "beita_2021").glob("*.yaml"):
+        if path.name != "coverage_members.yaml":
+            shutil.copy(path, folder / path.name)
+    run = lambda: subprocess.run([sys.executable, "-m", "policyrules.cli", "test", str(folder), "--policies",  # noqa: E731
+                                  str(POLICIES), "--coverage"], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    import re
+
+    result = run()
+    rules = re.search(r"coverage beita_2021: (\d+) of (\d+) rules exercised", result.stdout)
+    assert rules and rules[1] == rules[2], result.stdout  # every rule is exercised ...
+    members = re.search(r"(\d+) of (\d+) list members, age-bound sides and group statuses exercised alone",
+                        result.stdout)
+    assert members and int(members[1]) == int(members[2]) - 1, result.stdout  # ... but one member is not
+    assert "not exercised alone: " in result.stdout and "新滩镇街道社区卫生服务中心" in result.stdout
+    assert re.search(r"catalog entries exercised: \d+ of \d+", result.stdout)
+    assert result.returncode == 1
+    shutil.copy(POLICIES / "cases" / "beita_2021" / "coverage_members.yaml", folder)
+    full = run()
+    assert full.returncode == 0 and f"{members[2]} of {members[2]} list members" in full.stdout, full.stdout

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+import policyrules
+
 from .conftest import FIXTURES, POLICIES, ROOT
 
 EXAMPLES = ROOT / "examples"
@@ -91,12 +93,12 @@ def test_json_lines_answers_the_good_lines_and_names_the_bad_one(tmp_path: Path)
     path = tmp_path / "many.jsonl"
     path.write_text("\n".join(lines) + "\n", "utf-8")
     result = run("evaluate", str(path), "--json")
-    assert result.returncode == 2
+    assert result.returncode == 1  # some lines are not answered (2: the input cannot be read at all)
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     assert [row["line"] for row in rows] == [1, 2, 3, 4]
     assert "outcomes" in rows[0] and "outcomes" in rows[3]
-    assert "person.age" in rows[1]["error"] and "many.jsonl:2" in rows[1]["error"]
-    assert "many.jsonl:3" in rows[2]["error"]
+    assert [e["field"] for e in rows[1]["errors"]] == ["person.age"]
+    assert rows[2]["errors"][0]["field"] is None and rows[2]["errors"][0]["column"] == 2
     assert "many.jsonl:2" in result.stderr and "Traceback" not in result.stderr
 
 
@@ -137,3 +139,18 @@ def test_the_readme_shows_real_output() -> None:
     assert result.returncode == 0
     real = result.stdout.splitlines()
     assert shown and all(line in real for line in shown if line)
+
+
+def test_an_engine_failure_is_a_message_not_a_traceback(monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """A ReteError or EngineDisagreement in the middle of a run ends it with a message and exit 2."""
+    from policyrules import cli
+    from policyrules.engines.reference import ReferenceEngine
+
+    def fail(self: object, facts: object) -> None:
+        raise policyrules.EngineDisagreement("pay_later", True, False)
+
+    monkeypatch.setattr(ReferenceEngine, "evaluate", fail)
+    code = cli.main(["evaluate", str(ROOT / "examples" / "beita_destitute_inpatient.json")])
+    assert code == 2
+    assert "no answer is given: EngineDisagreement" in capsys.readouterr().err

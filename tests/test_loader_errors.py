@@ -45,7 +45,7 @@ EXPECTED: dict[str, tuple[int, int, tuple[str, ...]]] = {
     "duplicate_rule_id": (48, 5, ("Duplicate rule id 'pay_later.default'",)),
     "rule_id_not_prefixed": (48, 9, ("must start with its outcome", "major_disease_treatment.poor")),
     "age_bounds_twice": (52, 36, ("both at_least and above",)),
-    "date_not_dashed": (7, 11, ("not a real date", "YYYY-MM-DD")),
+    "date_not_dashed": (7, 11, ("written in the form YYYY-MM-DD", "Write 2021-11-05.")),
     "empty": (1, 1, ("The file is empty",)),
     "bom": (1, 1, ("byte-order mark", "UTF-8")),
     "gbk": (4, 13, ("GBK", "UTF-8")),

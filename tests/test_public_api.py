@@ -15,8 +15,9 @@ from .conftest import ROOT
 def test_public_names() -> None:
     public = {name for name in dir(policyrules) if name.isidentifier() and not name.startswith("_")} - {
         # submodules, importable by name but not re-exported API
-        "cases", "cli", "context", "determination", "engines", "errors", "fields", "icd10", "loading", "model",
+        "cases", "cli", "context", "coverage", "determination", "engines", "errors", "fields", "icd10", "jsonlines", "loading", "model",
         "policy", "regions", "schema", "shipped", "sql", "suggest", "testing", "vocabulary", "pytest_plugin",
+        "review", "words",
     }
     assert public == set(policyrules.__all__)
     for name in ("load_policy", "load_policies", "Policy", "PolicySet", "Determination", "Outcome",

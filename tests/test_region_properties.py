@@ -6,7 +6,7 @@ test names the clause and quotes the words it rests on, and each region's words 
 tables below (test_quoted_words_are_in_the_documents checks they are in the document, verbatim up
 to white space). A property runs only for the regions whose document says it.
 
-Every evaluation goes through `answer`, which, where durable_rules runs (policyrules.engines.rete_runner.AVAILABLE),
+Every evaluation goes through `policyrules.testing.answer`, which, where durable_rules runs (policyrules.engines.rete_runner.AVAILABLE),
 also evaluates with the Rete engine and requires the same outcomes: so both engines agree on every
 property's contexts.
 """
@@ -22,8 +22,16 @@ from hypothesis import strategies as st
 
 import policyrules
 from policyrules.engines import rete_runner as rete
-from policyrules.model import AllOf, AnyOf, Condition, Effect, Not, StatusAny
-from policyrules.testing import OPTIONAL_FIELDS, full_contexts, omit_fields
+from policyrules.testing import (
+    OPTIONAL_FIELDS,
+    answer,
+    fields_but,
+    full_contexts,
+    granting_statuses,
+    omit_fields,
+    towards_a_grant,
+    with_status,
+)
 
 from .conftest import POLICIES
 
@@ -93,7 +101,9 @@ IN_COUNTY_ONLY: dict[str, dict[str, Words]] = {
 #: Who the document treats for the major diseases (大病专项救治), and its words.
 MAJOR_DISEASE_GROUPS: dict[str, tuple[tuple[str, ...], tuple[Words, ...]]] = {
     "beita_2021": (
-        ("lifted_out_of_poverty", "rural_dibao", "destitute", "monitored"),
+        # a 特困 person is 农村低收入人口 only when rural (三(一)4), so destitute alone does not decide;
+        # 继续 covers every 建档立卡 person, lifted out or not (三(一)1)
+        ("registered_poor", "lifted_out_of_poverty", "rural_dibao", "monitored"),
         (Words("三(一)1", "继续做好 33 种大病专项救治工作。适时调整优化大病专项救治政策，严防农村脱贫人口“因病返贫”"),
          Words("三(一)4", "加强农村低收入人口健康帮扶。落实大病专项救治")),
     ),
@@ -106,11 +116,13 @@ MAJOR_DISEASE_GROUPS: dict[str, tuple[tuple[str, ...], tuple[Words, ...]]] = {
         (Words("三(一)", "农村贫困人口大病专项救治病种增加到30种,做到“应治尽治”"),),
     ),
     "xuchang_2020": (
-        ("registered_poor", "lifted_out_of_poverty"),
+        # 因病致贫户 are counted among the report's 贫困人口 ("未脱贫贫困人口中因病致贫户数…")
+        ("registered_poor", "lifted_out_of_poverty", "illness_caused_poverty"),
         (Words("许昌 · 建立贫困人口救治机制", "许昌市卫生健康委对患有30种大病的贫困人口实行集中救治，确保“应治尽治、不落一人”"),),
     ),
     "xinyang_2020": (
-        ("registered_poor", "lifted_out_of_poverty"),
+        # the report counts 因病致贫(返贫)人口 among the poor it treats ("对因病致贫人口…登记")
+        ("registered_poor", "lifted_out_of_poverty", "illness_caused_poverty"),
         (Words("信阳 · 健康扶贫工作向纵深推进", "为患30种大病的贫困人口建立专门台账，重点管理大病患者救治、医疗费用报销等情况，"
                                            "并对全市未脱贫人口中筛查出来的3000多名大病患者全部进行救治"),),
     ),
@@ -148,62 +160,6 @@ ALL_WORDS: list[tuple[str, Words]] = [
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def answer(policy: policyrules.Policy, context: dict[str, Any]) -> policyrules.Determination:
-    """The reference evaluator's answer; where Rete runs, its outcomes must be the same."""
-    reference = policy.evaluate(context, engine="reference")
-    if rete.AVAILABLE:
-        other = policy.evaluate(context, engine="rete")
-        assert other.to_dict()["outcomes"] == reference.to_dict()["outcomes"], context
-    return reference
-
-
-def fields_but(*kept: str) -> st.SearchStrategy[set[str]]:
-    """Sets of optional fields to leave out, never one of ``kept`` (the property sets them)."""
-    return st.sets(st.sampled_from([f for f in OPTIONAL_FIELDS if f not in kept]))
-
-
-def _statuses_under(node: Condition, negated: bool, found: dict[bool, set[str]]) -> None:
-    if isinstance(node, StatusAny):
-        found[negated] |= node.statuses
-    elif isinstance(node, (AllOf, AnyOf)):
-        for item in node.items:
-            _statuses_under(item, negated, found)
-    elif isinstance(node, Not):
-        _statuses_under(node.item, not negated, found)
-
-
-def granting_statuses(policy: policyrules.Policy, outcome: str | None = None) -> list[str]:
-    """The statuses the policy grants on: its status groups' and those its grant rules ask for
-    (not under a ``not``), for ``outcome`` or for every outcome; with registered_poor, also
-    lifted_out_of_poverty, which implies it (CONTRACT)."""
-    found: dict[bool, set[str]] = {False: set(), True: set()}
-    for rule in policy.model.rules:
-        if rule.effect is Effect.GRANT and outcome in (None, rule.outcome):
-            _statuses_under(rule.when, False, found)
-    granted = set(found[False])
-    if outcome is None:
-        for group in policy.model.status_groups.values():
-            granted |= group.statuses
-    if "registered_poor" in granted:
-        granted.add("lifted_out_of_poverty")
-    return sorted(granted)
-
-
-def with_status(flat: dict[str, Any], status: str) -> dict[str, Any]:
-    if status not in flat["person.statuses"]:
-        flat["person.statuses"] = [*flat["person.statuses"], status]
-    return flat
-
-
-def towards_a_grant(flat: dict[str, Any], status: str) -> dict[str, Any]:
-    """An in-county inpatient stay at a designated institution, with ``status``: the contexts
-    where in-county benefits are granted, so a property about them is not checked vacuously."""
-    flat["encounter.kind"] = "inpatient"
-    flat["encounter.institution.region"] = flat["person.insured_region"]
-    flat["encounter.institution.designated"] = True
-    return with_status(flat, status)
 
 
 def _compact(text: str) -> str:

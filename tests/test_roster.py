@@ -211,7 +211,7 @@ def test_bad_typed_rows_lose_no_good_row(tmp_path: Path) -> None:
                             {"age": 200, "statuses": ["destitute"], "insured_region": "430511"},
                             {"age": 58, "statuses": ["rich", None], "insured_region": "430511"},
                             {"age": 58, "statuses": [], "insured_region": "430511"}]),
-        "encounter.date": pa.array([dt(2022, 3, 1), dt(2022, 3, 1), dt(2022, 3, 1), None]),
+        "encounter.date": pa.array([dt(2022, 3, 1), dt(2022, 3, 1), dt(2022, 3, 1), dt(2023, 1, 2)]),
     })
     path = tmp_path / "roster.parquet"
     pq.write_table(table, path)

@@ -171,12 +171,20 @@ def test_lifted_out_who_is_also_rural_dibao_pays_later(beita):
 @pytest.mark.parametrize(
     "statuses,code",
     [(["lifted_out_of_poverty"], "C16.900"), (["rural_dibao"], "C34.1"), (["monitored"], "I21.0"),
-     (["destitute"], "C50.9")],
+     (["registered_poor"], "C50.9")],
 )
 def test_national_30_disease_is_decided_true(beita, statuses, code):
     """三(一)1 '继续做好 33 种大病专项救治工作…严防农村脱贫人口“因病返贫”'; 三(一)4 '农村低收入人口…落实大病专项救治'."""
     out = outcome(beita, "major_disease_treatment", statuses=statuses, diagnoses=[code], kind="outpatient")
     assert out.value is True
+
+
+@pytest.mark.parametrize("residence,expected", [("rural", True), ("urban", False), (ABSENT, None)])
+def test_destitute_must_be_rural_for_major_disease(beita, residence, expected):
+    """三(一)4 '加强农村低收入人口健康帮扶。落实大病专项救治': a 特困 person is 农村 low-income only if rural."""
+    out = outcome(beita, "major_disease_treatment", statuses=["destitute"], diagnoses=["C50.9"],
+                  residence=residence)
+    assert out.value is expected
 
 
 def test_diagnosis_outside_national_30_is_unknown_with_not_given(beita):
@@ -195,9 +203,10 @@ def test_major_disease_not_for_people_outside_the_groups(beita, statuses):
 
 
 def test_major_disease_statuses_unknown(beita):
-    """三(一)1 '农村脱贫人口': with statuses absent it cannot be told."""
+    """三(一)1 '农村脱贫人口', 三(一)4 '农村低收入人口': with statuses absent it cannot be told (and a
+    特困 person's 农村 is read from the residence)."""
     out = outcome(beita, "major_disease_treatment", diagnoses=["C16.900"])
-    assert out.value is None and tuple(out.missing) == ("person.statuses",)
+    assert out.value is None and tuple(out.missing) == ("person.residence", "person.statuses")
 
 
 @pytest.mark.parametrize("age,expected", [(10, True), (16, None), (30, None)])
@@ -243,11 +252,14 @@ def test_family_doctor_priority_for_lifted_out_and_low_income(beita, statuses):
     assert outcome(beita, "family_doctor_priority", statuses=statuses).value is True
 
 
-def test_family_doctor_priority_not_for_others_and_unknown_without_statuses(beita):
-    """三(一)1 '脱贫人口', 三(一)4 '农村低收入人口': [] is neither; absent statuses is unknown."""
-    assert outcome(beita, "family_doctor_priority", statuses=[]).value is False
+def test_family_doctor_priority_never_no_for_others_and_unknown_without_statuses(beita):
+    """三(一)1 '结合脱贫地区实际，逐步扩大签约服务重点人群范围': the range is widened to groups the
+    notice does not name, so [] is unknown (not no), with the gap in not_given; absent statuses
+    is unknown too."""
+    out = outcome(beita, "family_doctor_priority", statuses=[])
+    assert out.value is None and tuple(out.missing) == () and len(out.not_given) > 0
     out = outcome(beita, "family_doctor_priority")
-    assert out.value is None and tuple(out.missing) == ("person.statuses",)
+    assert out.value is None and "person.statuses" in out.missing
 
 
 # ------------------------------------------------------------------ 肺结核 (三(三)12)
@@ -318,13 +330,19 @@ def test_before_the_notice_no_policy(policy_set):
         policy_set.evaluate(context(statuses=["destitute"], date="2021-11-04"))
 
 
-@pytest.mark.parametrize("date", ["2021-11-05", "2024-06-30"])
+@pytest.mark.parametrize("date", ["2021-11-05", "2024-06-30", "2025-12-31"])
 def test_from_the_notice_the_set_picks_beita(policy_set, date):
     """'2021年11月5日', '在 5 年过渡期内': from the issue date on, 北塔 patients are under 40号."""
     answer = policy_set.evaluate(context(statuses=["destitute"], date=date))
     check_invariants(answer)
     assert answer.to_dict()["policy"]["document"] == DOCUMENT
     assert answer.outcomes["pay_later"].value is True
+
+
+def test_after_the_transition_period_no_policy(policy_set):
+    """一(一) '在 5 年过渡期内' (2021-2025, policy.inferred): 2026-01-01 is outside 40号's period."""
+    with pytest.raises(policyrules.NoPolicyError):
+        policy_set.evaluate(context(statuses=["destitute"], date="2026-01-01"))
 
 
 def test_bad_context_is_a_context_error(beita):

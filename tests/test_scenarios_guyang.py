@@ -180,6 +180,11 @@ def test_two_cancer_screening_man_false_woman_not_given(guyang):
     assert out.value is None and len(out.not_given) > 0
 
 
+def test_two_cancer_screening_girl_is_not_a_woman(guyang):
+    """二(七) '开展妇女“两癌”筛查项目': 妇女 does not take in children."""
+    assert outcome(guyang, "two_cancer_screening", sex="female", age=10).value is False
+
+
 def test_tb_is_screening_not_free_treatment(guyang):
     """二(七) '开展重点人群结核病主动筛查': screening only; no free anti-TB drugs are granted."""
     answer = evaluate(guyang, context(statuses=["registered_poor"], diagnoses=["A15.0"]))
@@ -195,10 +200,17 @@ def test_before_the_notice_no_policy(policy_set):
         policy_set.evaluate(context(statuses=["registered_poor"], date="2020-08-06"))
 
 
-@pytest.mark.parametrize("date", ["2020-08-07", "2022-05-01"])
+@pytest.mark.parametrize("date", ["2020-08-07", "2022-05-01", "2025-12-31"])
 def test_from_the_notice_the_set_picks_guyang(policy_set, date):
-    """'2020年8月7日', '2020 年后国家设定脱贫攻坚政策过渡期内': no end date is given."""
+    """'2020年8月7日', '2020 年后国家设定脱贫攻坚政策过渡期内': the notice gives no end date; the
+    过渡期 the state set is 5 years, 2021-2025 (policy.inferred)."""
     answer = policy_set.evaluate(context(statuses=["registered_poor"], date=date))
     check_invariants(answer)
     assert answer.to_dict()["policy"]["document"] == DOCUMENT
     assert answer.outcomes["pay_later"].value is True
+
+
+def test_after_the_transition_period_no_policy(policy_set):
+    """'2020年后国家设定脱贫攻坚政策过渡期内': after the 过渡期 (2021-2025) 105号 does not answer."""
+    with pytest.raises(policyrules.NoPolicyError):
+        policy_set.evaluate(context(statuses=["registered_poor"], date="2026-01-01"))

@@ -31,6 +31,8 @@ def test_wheel_ships_policies_catalogs_sources_and_types(wheel: Path) -> None:
     assert any(n.startswith("policyrules/policies/sources/") for n in names)
     assert "policyrules/data/regions.yaml" in names
     assert "policyrules/py.typed" in names
+    for template in ("policy.html", "index.html", "review.css"):  # policyrules render
+        assert f"policyrules/review/templates/{template}" in names
 
 
 def test_installed_wheel_loads_the_shipped_policies(wheel: Path, tmp_path: Path) -> None:

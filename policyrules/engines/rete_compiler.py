@@ -75,10 +75,29 @@ def _contradicts(term: tuple[Atom, ...]) -> bool:
     return any(not values for values in allowed.values())
 
 
+def _merged(term: tuple[Atom, ...]) -> tuple[Atom, ...]:
+    """``term`` with the exclusions of one slot joined into one atom: "not a" and "not b" is
+    "none of a, b" (for a list slot, "no item is a" and "no item is b" is "no item is a or b"),
+    so a term holds as few durable expressions as its meaning needs."""
+    excluded: dict[tuple[str, str], set[Any]] = {}
+    kept: list[Atom] = []
+    for atom in term:
+        op, slot, value = atom
+        if op in ("not_in", "iall_not"):
+            if (op, slot) not in excluded:
+                excluded[(op, slot)] = set()
+                kept.append((op, slot, None))
+            excluded[(op, slot)].update(value)
+        else:
+            kept.append(atom)
+    return tuple((op, slot, tuple(sorted(excluded[(op, slot)], key=str))) if value is None and (op, slot) in excluded
+                 else (op, slot, value) for op, slot, value in kept)
+
+
 def _and(*parts: DNF) -> DNF:
     terms: DNF = [()]
     for part in parts:
-        terms = [tuple(dict.fromkeys(a + b)) for a in terms for b in part]
+        terms = [_merged(tuple(dict.fromkeys(a + b))) for a in terms for b in part]
         terms = [t for t in dict.fromkeys(terms) if not _contradicts(t)]
     return terms
 
@@ -190,8 +209,10 @@ def _(node: Not, model: PolicyModel) -> tuple[DNF, DNF]:
 
 
 def _groups(term: tuple[Atom, ...]) -> int:
-    """The $and/$or nodes a term adds to a condition (durable counts them: 15 at most)."""
-    nested = sum(1 for op, _, value in term if op in ("in", "not_in") and len(value) > 1)
+    """The $and/$or nodes a term adds to a condition (durable counts them: 15 at most): one per
+    atom of several values (an $or of names, an $and of exclusions, also inside $iany/$iall), and
+    the term's own $and."""
+    nested = sum(1 for op, _, value in term if op in ("in", "not_in", "iany", "iall_not") and len(value) > 1)
     return nested + (1 if len(term) > 1 else 0)
 
 

@@ -10,7 +10,9 @@ The stages, each a module:
   from it);
 - `conditions`: ``when:`` -> condition nodes;
 - `catalogs`: disease catalogs, and the library of shared ones behind a small loader interface;
-- `quotes`: where a policy's source text is, and whether a quote stands in it;
+- `quotes`: where a policy's source text is (beside the file, else shipped), whether a quote
+  stands in it, and where it first differs from the nearest passage;
+- `lint`: the warnings of a policy that loads (names its document does not print, repeated rules);
 - `policy_file`: a policy file -> `PolicyModel` (`parse_policy`).
 """
 
@@ -19,7 +21,7 @@ from __future__ import annotations
 from .catalogs import CatalogFolders, CatalogLibrary, CatalogSource, CatalogsInMemory, shipped_catalogs
 from .nodes import NodeReader, to_python
 from .policy_file import parse_policy
-from .quotes import first_missing_part, source_text, squeeze
+from .quotes import first_difference, first_missing_part, source_text, squeeze
 from .reader import ReadResult, read_yaml
 from .sections import SECTIONS, SOURCE_KINDS
 
@@ -32,6 +34,7 @@ __all__ = [
     "CatalogsInMemory",
     "NodeReader",
     "ReadResult",
+    "first_difference",
     "first_missing_part",
     "parse_policy",
     "read_yaml",

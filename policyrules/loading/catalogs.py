@@ -13,18 +13,18 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from yaml.nodes import Node, ScalarNode
+from yaml.nodes import MappingNode, Node, ScalarNode
 
 from .. import icd10
 from ..errors import Problem
 from ..model import Catalog, CatalogEntry, ChildAge
 from ..shipped import shipped_policies_dir
-from .nodes import NodeReader
+from .nodes import Keys, NodeReader
 from .reader import read_yaml
 from .sections import SECTIONS
 
 __all__ = ["CatalogFolders", "CatalogLibrary", "CatalogSource", "CatalogsInMemory", "catalog_entries",
-           "child_age", "shipped_catalogs"]
+           "catalog_notes", "child_age", "shipped_catalogs"]
 
 
 def shipped_catalogs() -> Path:
@@ -133,7 +133,21 @@ def _shared_catalog(b: NodeReader, root: Node, name: str) -> Catalog | None:
     source = source_text(b, keys["source"][1]) if "source" in keys else ""
     entries = catalog_entries(b, keys["entries"][1], children) if "entries" in keys else []
     more = b.optional(keys, "more_not_given", b.text, "")
-    return Catalog(name, label, tuple(entries), more, source, span=b.span(root))
+    return Catalog(name, label, tuple(entries), more, source, notes=catalog_notes(b, keys, source),
+                   span=b.span(root))
+
+
+def catalog_notes(b: NodeReader, keys: Keys, source: str) -> tuple[tuple[str, str], ...]:
+    """A catalog's own notes, as (where, text) with ``where`` '' (see `Catalog.notes`)."""
+    said = [b.optional(keys, key, b.text, "") for key in ("note", "mapping_note")]
+    if source:
+        said.append("source: " + source)
+    if "children" in keys and isinstance(keys["children"][1], MappingNode):
+        child_keys: Keys = {str(k.value): (k, v) for k, v in keys["children"][1].value if isinstance(k, ScalarNode)}
+        child_note = b.optional(child_keys, "note", b.text, "")
+        if child_note:
+            said.append("儿童 / children: " + child_note)
+    return tuple(("", text.strip()) for text in said if text.strip())
 
 
 def source_text(b: NodeReader, node: Node) -> str:
@@ -143,7 +157,7 @@ def source_text(b: NodeReader, node: Node) -> str:
     if not keys:
         return ""
     parts = [str(value.value) for _, value in keys.values() if isinstance(value, ScalarNode)]
-    return " ".join(parts)
+    return " · ".join(parts)
 
 
 def child_age(b: NodeReader, node: Node) -> ChildAge | None:
@@ -201,6 +215,7 @@ def catalog_entries(b: NodeReader, node: Node, children: ChildAge | None) -> lis
                     aliases,
                     children if only_children else None,
                     written,
+                    note=b.optional(keys, "note", b.text, "").strip(),
                     span=b.span(item),
                 )
             )
@@ -218,7 +233,7 @@ def _codes(b: NodeReader, node: Node, where: str) -> tuple[frozenset[str], tuple
                 f"'{code}' 不是 WHO ICD-10（2019 版）的类目、亚目或区段。",
                 f"'{code}' is not a WHO ICD-10 (2019) category, subcategory or block.",
                 "Write a category such as C16, a subcategory such as C91.0, or a WHO block such "
-                "as A15-A19 (医保版 extensions like C16.900 go in contexts, not catalogs).",
+                "as A15-A19 (extensions of the '医保版' codes, like C16.900, go in contexts, not catalogs).",
             )
             continue
         written.append(code)

@@ -29,9 +29,44 @@ D = TypeVar("D")
 ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _REGION = re.compile(r"^[1-9][0-9]{5}$")
 _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+#: Dates as people write them: 2021年11月5日, 2021.11.05, 2021/11/05, 2021-11-5.
+_OTHER_DATE = re.compile(r"^\s*([0-9]{4})\s*[年./-]\s*([0-9]{1,2})\s*[月./-]\s*([0-9]{1,2})\s*[日号]?\s*$")
+
+
+_RUN_DATE = re.compile(r"^\s*([0-9]{4})([0-9]{2})([0-9]{2})\s*$")
+
+
+def _other_date(value: str) -> dt.date | None:
+    """The real date ``value`` writes another way than YYYY-MM-DD, or None."""
+    found = _OTHER_DATE.match(value) or _RUN_DATE.match(value)
+    if not found:
+        return None
+    try:
+        return dt.date(*(int(part) for part in found.groups()))
+    except ValueError:
+        return None
 
 #: The keys of a mapping node: key -> (key node, value node).
 Keys = dict[str, tuple[Node, Node]]
+
+
+#: The English descriptions a reader passes as ``where``, as a Chinese line says them (keys and
+#: dotted fields are names and stay as they are written).
+_WHERE_ZH = {
+    "the policy file": "政策文件", "the catalog file": "目录文件", "the case file": "用例文件",
+    "a rule": "规则", "a member": "名单成员", "a catalog entry": "目录条目", "a case": "用例",
+}
+
+
+def chinese_where(where: str) -> str:
+    """``where`` for a Chinese line: 'a rule' -> 规则, 'an item of regions' -> regions 的一项."""
+    if where.startswith("an item of "):
+        return f"{chinese_where(where[len('an item of '):])} 的一项"
+    if where.startswith("a name in "):
+        return f"{chinese_where(where[len('a name in '):])} 中的名称"
+    if where == "a region of 'regions'":
+        return "regions 中的区划代码"
+    return _WHERE_ZH.get(where, where)
 
 
 class NodeReader:
@@ -76,7 +111,7 @@ class NodeReader:
         if not isinstance(node, MappingNode):
             self.error(
                 node,
-                f"{where} 应该是“键: 值”形式的映射。",
+                f"{chinese_where(where)} 应该是“键: 值”形式的映射。",
                 f"{where} must be a mapping of 'key: value' lines, not {describe_node(node)}.",
             )
             return None
@@ -108,7 +143,7 @@ class NodeReader:
                     )
                 self.error(
                     key_node,
-                    f"{where} 中没有 '{key}' 这个键。",
+                    f"{chinese_where(where)} 中没有 '{key}' 这个键。",
                     f"Unknown key '{key}' in {where}; allowed: {', '.join(allowed)}.",
                     hint,
                 )
@@ -118,18 +153,18 @@ class NodeReader:
             if key not in found and key not in meant:
                 self.error(
                     node,
-                    f"{where} 缺少必填的 '{key}'。",
+                    f"{chinese_where(where)} 缺少必填的 '{key}'。",
                     f"{where} is missing the required key '{key}'.",
                 )
         return found
 
     def text(self, node: Node, where: str, allow_empty: bool = False) -> str | None:
         if not isinstance(node, ScalarNode) or node.tag == "tag:yaml.org,2002:null":
-            self.error(node, f"{where} 应该是一段文字。", f"{where} must be text, not {describe_node(node)}.")
+            self.error(node, f"{chinese_where(where)} 应该是一段文字。", f"{chinese_where(where)} must be text, not {describe_node(node)}.")
             return None
         value = str(node.value)
         if not allow_empty and not value.strip():
-            self.error(node, f"{where} 不能为空。", f"{where} must not be empty.")
+            self.error(node, f"{chinese_where(where)} 不能为空。", f"{chinese_where(where)} must not be empty.")
             return None
         return value
 
@@ -138,7 +173,7 @@ class NodeReader:
         if value is not None and not pattern.match(value):
             self.error(
                 node,
-                f"{where} '{value}' 只能用小写英文字母、数字和下划线。",
+                f"{chinese_where(where)} '{value}' 只能用小写英文字母、数字和下划线。",
                 f"{where} '{value}' must be lower-case English letters, digits and '_' "
                 "(Chinese names go in 'label').",
             )
@@ -154,9 +189,18 @@ class NodeReader:
                 raise ValueError(value)
             return dt.date.fromisoformat(value.strip())
         except ValueError:
+            written = _other_date(value)
+            if written is not None:
+                self.error(
+                    node,
+                    f"{chinese_where(where)} '{value}' 应该写成 YYYY-MM-DD 形式。",
+                    f"{where} '{value}' must be written in the form YYYY-MM-DD.",
+                    f"Write {written.isoformat()}.",
+                )
+                return None
             self.error(
                 node,
-                f"{where} '{value}' 不是一个存在的日期（格式 YYYY-MM-DD）。",
+                f"{chinese_where(where)} '{value}' 不是一个存在的日期（格式 YYYY-MM-DD）。",
                 f"{where} '{value}' is not a real date in the form YYYY-MM-DD.",
                 "Check the month and the day (for example 2021-02-30 does not exist).",
             )
@@ -169,7 +213,7 @@ class NodeReader:
                 return value
         self.error(
             node,
-            f"{where} 应该是 {low} 到 {high} 之间的整数。",
+            f"{chinese_where(where)} 应该是 {low} 到 {high} 之间的整数。",
             f"{where} must be a whole number from {low} to {high}.",
         )
         return None
@@ -184,7 +228,7 @@ class NodeReader:
                 return value
         self.error(
             node,
-            f"{where} 应该是 0 到 1 之间的小数（如 90% 写作 0.9）。",
+            f"{chinese_where(where)} 应该是 0 到 1 之间的小数（如 90% 写作 0.9）。",
             f"{where} must be a ratio from 0 to 1 (write 90% as 0.9).",
         )
         return None
@@ -192,19 +236,19 @@ class NodeReader:
     def boolean(self, node: Node, where: str) -> bool | None:
         if isinstance(node, ScalarNode) and node.tag == "tag:yaml.org,2002:bool":
             return str(node.value).lower() in ("true", "yes", "on")
-        self.error(node, f"{where} 应该是 true 或 false。", f"{where} must be true or false.")
+        self.error(node, f"{chinese_where(where)} 应该是 true 或 false。", f"{chinese_where(where)} must be true or false.")
         return None
 
     def sequence(self, node: Node, where: str, allow_empty: bool = False) -> list[Node] | None:
         if not isinstance(node, SequenceNode):
             self.error(
                 node,
-                f"{where} 应该是一个列表（每项以 '- ' 开头）。",
+                f"{chinese_where(where)} 应该是一个列表（每项以 '- ' 开头）。",
                 f"{where} must be a list (items start with '- '), not {describe_node(node)}.",
             )
             return None
         if not allow_empty and not node.value:
-            self.error(node, f"{where} 不能是空列表。", f"{where} must not be an empty list.")
+            self.error(node, f"{chinese_where(where)} 不能是空列表。", f"{chinese_where(where)} must not be an empty list.")
             return None
         return list(node.value)
 
@@ -219,7 +263,7 @@ class NodeReader:
 
     def region(self, node: Node, where: str) -> str | None:
         if not isinstance(node, ScalarNode):
-            self.error(node, f"{where} 应该是六位区划代码。", f"{where} must be a six-digit region code.")
+            self.error(node, f"{chinese_where(where)} 应该是六位区划代码。", f"{chinese_where(where)} must be a six-digit region code.")
             return None
         value = str(node.value)
         table = region_table()
@@ -228,7 +272,7 @@ class NodeReader:
                 node,
                 f"区划代码 '{value}' 不在区划代码表中。",
                 f"Unknown region code '{value}' (not in policyrules/data/regions.yaml, "
-                f"{table.source}, as of {table.as_of}).",
+                f"'{table.source}', as of {table.as_of}).",
                 did_you_mean(value, table.regions)
                 or "Add the region to policyrules/data/regions.yaml with its source, or fix the code.",
             )

@@ -31,9 +31,10 @@ from ..model import (
 )
 from ..suggest import did_you_mean
 from ..vocabulary import LIST_OUTCOMES, OUTCOMES
-from .catalogs import CatalogLibrary, catalog_entries, child_age, source_text
+from .catalogs import CatalogLibrary, catalog_entries, catalog_notes, child_age, source_text
 from .conditions import ConditionReader
 from .nodes import is_null
+from .lint import lint
 from .quotes import check_quotes
 from .reader import ReadResult, read_yaml
 from .sections import SECTIONS, SOURCE_KINDS
@@ -56,6 +57,8 @@ class PolicyFileReader(ConditionReader):
         #: Names whose definition had a problem (already reported): references to them are not.
         self.broken: set[str] = set()
         self.broken_outcomes = False
+        #: Warnings (`Problem.is_warning`): said, but the file loads.
+        self.warnings: list[Problem] = []
 
     def build(self, data: bytes) -> PolicyModel | None:
         root = self.read.root
@@ -76,6 +79,7 @@ class PolicyFileReader(ConditionReader):
             self.quotes(meta, rules, not_encoded)
         if self.problems or meta is None:
             return None
+        self.warnings.extend(lint(self.read, meta, self.lists.values(), rules))
         return PolicyModel(
             meta,
             self.status_groups,
@@ -85,6 +89,7 @@ class PolicyFileReader(ConditionReader):
             tuple(not_encoded),
             path=self.read.path,
             sha256=hashlib.sha256(data).hexdigest(),
+            warnings=tuple(self.warnings),
         )
 
     # -- quotes
@@ -94,9 +99,10 @@ class PolicyFileReader(ConditionReader):
         (``cite.document``) are not checked."""
         citations = [c for rule in rules for c in rule.citations]
         citations += [c for lst in self.lists.values() for c in lst.citations]
-        quotes = [(c.quote, c.span) for c in citations if c.document == meta.document]
-        quotes += [(n.quote, n.span) for n in not_encoded if n.quote]
-        self.problems.extend(check_quotes(self.read, meta, quotes))
+        quotes = [(c.quote, c.quote_span or c.span) for c in citations if c.document == meta.document]
+        quotes += [(n.quote, n.quote_span or n.span) for n in not_encoded if n.quote]
+        for problem in check_quotes(self.read, meta, quotes):
+            (self.warnings if problem.is_warning else self.problems).append(problem)
 
     # -- metadata
 
@@ -147,7 +153,7 @@ class PolicyFileReader(ConditionReader):
         assert policy_id and document and title and issuer and seed and start
         return PolicyMeta(
             policy_id, document, title, issuer, issued, tuple(regions), start, end, seed,
-            kind, inferred, note or "", span=self.span(node),
+            kind, inferred, note or "", span=self.span(node), seed_span=self.span(get("seed")),
         )
 
     # -- groups, catalogs, lists
@@ -177,7 +183,9 @@ class PolicyFileReader(ConditionReader):
             label = self.optional(keys, "label", self.text, "")
             statuses = self.status_list(keys["statuses"][1]) if "statuses" in keys else None
             if statuses:
-                self.status_groups[name] = StatusGroup(name, label or "", statuses, span=self.span(value))
+                self.status_groups[name] = StatusGroup(name, label or "", statuses,
+                                                       note=self.optional(keys, "note", self.text, "").strip(),
+                                                       span=self.span(value))
             else:
                 self.broken.add(name)
 
@@ -190,6 +198,7 @@ class PolicyFileReader(ConditionReader):
                 continue
             label = self.optional(keys, "label", self.text, "")
             entries: list[CatalogEntry] = []
+            included_notes: list[tuple[str, str]] = []
             more = ""
             for item, ref in self.optional(keys, "include", self.texts, []):
                 included = self.library.get(ref) if ref not in self.catalogs else self.catalogs[ref]
@@ -205,6 +214,7 @@ class PolicyFileReader(ConditionReader):
                     )
                     continue
                 entries.extend(included.entries)
+                included_notes += [(where or ref, text) for where, text in included.notes]
                 more = more or included.more_not_given
             children = child_age(self, keys["children"][1]) if "children" in keys else None
             if "entries" in keys:
@@ -221,9 +231,8 @@ class PolicyFileReader(ConditionReader):
                 )
                 continue
             source = source_text(self, keys["source"][1]) if "source" in keys else ""
-            self.catalogs[name] = Catalog(
-                name, label, tuple(entries), more, source, span=self.span(value)
-            )
+            notes = catalog_notes(self, keys, source) + tuple(included_notes)
+            self.catalogs[name] = Catalog(name, label, tuple(entries), more, source, notes=notes, span=self.span(value))
             self.broken.discard(name)
 
     def institution_lists(self, node: Node) -> None:
@@ -242,10 +251,11 @@ class PolicyFileReader(ConditionReader):
                 member = self.required(member_keys, "name", self.text)
                 aliases = tuple(v for _, v in self.optional(member_keys, "aliases", self.texts, []))
                 if member:
-                    members.append(Institution(member, aliases, span=self.span(item)))
-            self.lists[name] = InstitutionList(
-                name, label, tuple(members), citations, span=self.span(value)
-            )
+                    members.append(Institution(member, aliases, note=self.optional(member_keys, "note", self.text, "").strip(),
+                                               span=self.span(item)))
+            self.lists[name] = InstitutionList(name, label, tuple(members), citations,
+                                               note=self.optional(keys, "note", self.text, "").strip(),
+                                               span=self.span(value))
             self.broken.discard(name)
 
     # -- rules
@@ -264,6 +274,8 @@ class PolicyFileReader(ConditionReader):
                     item,
                     f"规则 id '{rule.id}' 重复（第 {ids[rule.id]} 行已有）。",
                     f"Duplicate rule id '{rule.id}' (first on line {ids[rule.id]}).",
+                    "Give each rule its own id (for example add what sets it apart: "
+                    f"'{rule.id}_2' or '{rule.outcome}.<who>_<where>'), or delete the copy.",
                 )
                 continue
             ids[rule.id] = item.start_mark.line + 1
@@ -350,7 +362,7 @@ class PolicyFileReader(ConditionReader):
             return None
         return Rule(
             rule_id, outcome, effect, when, citations, value, ratio, label or "",
-            span=self.span(node),
+            note=self.optional(keys, "note", self.text, "").strip(), span=self.span(node),
         )
 
     def outcome(self, node: Node) -> str | None:
@@ -408,7 +420,7 @@ class PolicyFileReader(ConditionReader):
                 out.append(
                     Citation(
                         clause, quote.strip(), document or self.document, note or "",
-                        span=self.span(item),
+                        span=self.span(item), quote_span=self.span(keys["quote"][1]),
                     )
                 )
         return tuple(out)
@@ -425,7 +437,8 @@ class PolicyFileReader(ConditionReader):
             reason = self.required(keys, "reason", self.text)
             quote = self.optional(keys, "quote", self.text, "")
             if clause and reason:
-                out.append(NotEncoded(clause, reason, quote or "", span=self.span(item)))
+                out.append(NotEncoded(clause, reason, quote or "", span=self.span(item),
+                                      quote_span=self.span(keys["quote"][1]) if quote else None))
         return out
 
 def parse_policy(path: str, data: bytes, library: CatalogLibrary) -> tuple[PolicyModel | None, list[Problem]]:

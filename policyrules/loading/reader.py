@@ -18,7 +18,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from ..errors import Problem
 
-__all__ = ["ReadResult", "read_yaml"]
+__all__ = ["ReadResult", "not_utf8", "read_yaml"]
 
 _STANDARD_TAGS = {
     "tag:yaml.org,2002:str",
@@ -149,30 +149,29 @@ def _decode(result: ReadResult, data: bytes) -> str | None:
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
         column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
-        try:
-            data.decode("gb18030")
-            looks_gbk = True
-        except UnicodeDecodeError:
-            looks_gbk = False
-        if looks_gbk:
-            message = (
-                "文件不是 UTF-8 编码，看起来是 GBK/GB2312（简体中文 Windows 的默认编码）。\n"
-                "The file is not UTF-8: it looks saved as GBK/GB2312."
-            )
-        else:
-            message = "文件不是 UTF-8 编码。\nThe file is not valid UTF-8 text."
-        result.problems.append(
-            Problem(
-                result.path,
-                line,
-                column,
-                message,
-                "Open it in your editor and save it again with the encoding 'UTF-8' "
-                "(记事本: 另存为 → 编码 → UTF-8).",
-                "",
-            )
-        )
+        message, suggestion = not_utf8(data)
+        result.problems.append(Problem(result.path, line, column, message, suggestion, ""))
         return None
+
+
+def not_utf8(data: bytes) -> tuple[str, str]:
+    """What to say of ``data`` that is not UTF-8: the message (Chinese, then English, on two
+    lines: "looks like GBK" when it decodes as GB18030) and the suggestion. Every reader of text
+    files (policies, case files, JSON contexts) says it with these words."""
+    try:
+        data.decode("gb18030")
+        looks_gbk = True
+    except UnicodeDecodeError:
+        looks_gbk = False
+    if looks_gbk:
+        message = (
+            "文件不是 UTF-8 编码，看起来是 GBK/GB2312（简体中文 Windows 的默认编码）。\n"
+            "The file is not UTF-8: it looks saved as GBK/GB2312."
+        )
+    else:
+        message = "文件不是 UTF-8 编码。\nThe file is not valid UTF-8 text."
+    return message, ("Open it in your editor and save it again with the encoding 'UTF-8' "
+                     "(Notepad, '记事本': '另存为 → 编码 → UTF-8').")
 
 
 def _scan_lines(result: ReadResult) -> None:
@@ -231,31 +230,60 @@ def _strip_comment(line: str) -> str:
     return line
 
 
+#: The common PyYAML complaints: (words of PyYAML's problem, what it means in Chinese, the fix).
+_SYNTAX: tuple[tuple[str, str, str], ...] = (
+    ("mapping values are not allowed", "这里不能再出现“键: 值”：这一行的值里有“: ”，或上一行缺了引号",
+     "A value that contains ': ' must be quoted: put the whole value in double quotes (\"...\")."),
+    ("could not find expected ':'", "找不到键后面的冒号 ':'",
+     "Each line of a mapping needs 'key: value'; check this line and the one above for a missing ':' "
+     "or an unclosed quote."),
+    ("found character '\\t'", "有制表符（Tab），YAML 只能用空格缩进",
+     "Replace tabs with spaces."),
+    ("did not find expected '-' indicator", "列表项的缩进不一致：这里应该是以 '-' 开头的一项",
+     "Start every item of a list with '-' in the same column as the items above it."),
+    ("did not find expected key", "缩进不一致：这里应该是一个与上面的键对齐的键",
+     "Indent this line like the keys of its mapping above (same column), or check for an unclosed "
+     "quote or bracket above."),
+    ("bad indentation", "缩进不一致：这一行缩进得比它所属的映射多或少",
+     "Check the indentation: items of one list or mapping start in the same column."),
+    ("expected <block end>", "缩进不一致：这一行不属于上面的任何列表或映射",
+     "Check the indentation: items of one list or mapping start in the same column."),
+    ("expected ',' or ']'", "方括号列表 [...] 里缺少逗号 ',' 或右括号 ']'",
+     "Separate the items of a [...] list with ', ' and close it with ']' on the same item."),
+    ("expected ',' or '}'", "花括号映射 {...} 里缺少逗号 ',' 或右括号 '}'",
+     "Separate the pairs of a {...} mapping with ', ' and close it with '}'."),
+    ("found unexpected end of stream", "文件在引号或括号闭合之前就结束了",
+     "Close the quote or bracket that the line above opens."),
+    ("found unknown escape character", "双引号里的反斜杠 '\\' 不是合法的转义",
+     "Write the text in single quotes ('...'), or double the backslash ('\\\\')."),
+    ("that cannot start any token", "这个字符不能放在值的开头（如 @、`、%）",
+     "Put the value in double quotes (\"...\")."),
+    ("expected alphabetic or numeric character", "值以 '*' 或 '&' 开头，YAML 把它当成了别名或锚点",
+     "Put the value in double quotes (\"...\")."),
+)
+
+
 def _syntax_problem(result: ReadResult, error: yaml.MarkedYAMLError) -> Problem:
     mark = error.problem_mark or error.context_mark
     line = mark.line + 1 if mark else 1
     column = mark.column + 1 if mark else 1
     what = error.problem or "syntax error"
+    started = ""
     if error.context and error.context_mark and error.problem_mark:
         start = error.context_mark
         if start.line != error.problem_mark.line:
             what += f" ({error.context} that starts at line {start.line + 1}, column {start.column + 1})"
-    hint = ""
-    if "mapping values are not allowed" in what:
-        hint = (
-            "A value that contains ': ' must be quoted: put the whole value in double quotes "
-            '("...").'
-        )
-    elif "could not find expected ':'" in what:
-        hint = "Each line of a mapping needs 'key: value'; check the line above for a missing ':'."
-    elif "found character '\\t'" in what:
-        hint = "Replace tabs with spaces."
-    elif "expected <block end>" in what or "bad indentation" in what:
-        hint = "Check the indentation: items of one list or mapping start in the same column."
+            started = f"（从第 {start.line + 1} 行第 {start.column + 1} 列开始）"
+    chinese, hint = "", ""
+    for words, meaning, fix in _SYNTAX:
+        if words in what:
+            chinese, hint = meaning, fix
+            break
+    head = f"YAML 格式错误：{chinese}{started}。" if chinese else f"YAML 格式错误{started}。"
     return result.problem(
         line,
         column,
-        f"YAML 格式错误：{what}。\nYAML syntax error: {what}.",
+        f"{head}\nYAML syntax error: {what}.",
         hint or "Compare this line with the examples in docs/policy-format.md.",
     )
 

@@ -23,11 +23,12 @@ import pyarrow.compute as pc
 
 from ..context import read_context
 from ..errors import ContextError, ContextProblem, RosterError
-from ..fields import Date, Diagnoses, Flag, Statuses, WholeYears, describe_type
+from ..fields import Date, Diagnoses, Flag, RecordId, Statuses, WholeYears
+from ..jsonlines import error_object, errors_of, json_error_object, read_id, read_lines
 from ..suggest import closest
 from ..vocabulary import CONTEXT_FIELDS, STATUS_IMPLIES
 
-__all__ = ["BATCH_ROWS", "FIELDS", "Batch", "batches_of", "error_object"]
+__all__ = ["BATCH_ROWS", "FIELDS", "Batch", "batches_of", "distinct"]
 
 #: Rows per record batch: memory stays bounded whatever the roster's size.
 BATCH_ROWS = 65_536
@@ -50,11 +51,6 @@ def _arrow_type(field: str) -> pa.DataType:
     if isinstance(kind, (Statuses, Diagnoses)):
         return pa.list_(pa.string())
     return pa.string()
-
-
-def error_object(problem: ContextProblem) -> dict[str, Any]:
-    """The CONTRACT's error object of one problem."""
-    return {"field": problem.field, "message": problem.message, "suggestion": problem.suggestion}
 
 
 def _canonical(field: str, value: Any) -> Any:
@@ -196,8 +192,9 @@ def _check_ids(array: pa.Array, errors: dict[int, list[dict[str, Any]]]) -> pa.A
 
 
 def _id_problem(value: Any) -> dict[str, Any]:
-    return error_object(ContextProblem(
-        "id", f"must be a non-empty string of at most 128 characters or an integer, not {value!r}"))
+    problems: list[ContextProblem] = []
+    RecordId().careful("id", value, problems)
+    return error_object(problems[0])
 
 
 def _ages(columns: dict[str, pa.Array], birth: pa.Array, today: dt.date,
@@ -277,23 +274,19 @@ def _contexts(items: Iterable[tuple[int, Any, list[dict[str, Any]]]], today: dt.
     for row, context, problems in items:
         position = len(rows)
         rows.append(row)
-        found: dict[str, list[dict[str, Any]]] = {"errors": list(problems)}
+        found: list[dict[str, Any]] = list(problems)
         the_id = None
         facts_values: Mapping[str, Any] = {}
         if context is not None and not problems:
-            if isinstance(context, Mapping) and "id" in context:
-                context = dict(context)
-                the_id = context.pop("id")
-                if not (type(the_id) is int or (type(the_id) is str and 0 < len(the_id) <= 128)):
-                    found["errors"].append(_id_problem(the_id))
-                    the_id = None
             try:
-                facts_values = read_context(context, today).values
+                facts = read_context(context, today)
+                facts_values, the_id = facts.values, facts.id
             except ContextError as error:
-                found["errors"].extend(error_object(p) for p in error.problems)
+                found.extend(errors_of(error))
+                the_id = read_id(context)
         ids.append(the_id)
-        if found["errors"]:
-            errors[position] = found["errors"]
+        if found:
+            errors[position] = found
             facts_values = {}
         for field in FIELDS:
             value = facts_values.get(field)
@@ -310,27 +303,17 @@ def _contexts(items: Iterable[tuple[int, Any, list[dict[str, Any]]]], today: dt.
 
 
 def _json_lines(path: Path) -> Iterator[tuple[int, Any, list[dict[str, Any]]]]:
-    with path.open("rb") as stream:
-        for number, raw in enumerate(stream, start=1):
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as error:
-                yield number, None, [{"field": None, "message": f"not UTF-8: {error.reason}",
-                                      "suggestion": "", "column": error.start + 1}]
-                continue
-            if not line.strip():
-                continue
-            try:
-                context = json.loads(line)
-            except json.JSONDecodeError as error:
-                yield number, None, [{"field": None, "message": f"not valid JSON: {error.msg}",
-                                      "suggestion": "", "column": error.colno}]
-                continue
-            if not isinstance(context, dict):
-                yield number, None, [error_object(ContextProblem(
-                    "(context)", f"must be a JSON object, not {describe_type(context)}"))]
-                continue
-            yield number, context, []
+    """The lines of a JSON Lines roster as the JSON Lines path reads them (`read_lines`)."""
+    try:
+        stream = path.open("rb")
+    except OSError as error:
+        raise RosterError(f"{path}: cannot read the roster: {error.strerror}") from error
+    with stream:
+        for line in read_lines(stream):
+            if line.error is not None:
+                yield line.number, None, [json_error_object(line.error)]
+            else:
+                yield line.number, line.value, []
 
 
 def _csv(path: Path, today: dt.date) -> Iterator[Batch]:

@@ -28,7 +28,8 @@ from ..policy import Policy, PolicySet
 from ..vocabulary import LIST_OUTCOMES
 from .answers import NULL_FIELDS, Explainer
 from .compiler import NAME_COLUMN, SqlCompiler, catalog_column, choice_expression, column, match_column
-from .reading import Batch, distinct, error_object
+from ..jsonlines import error_object
+from .reading import Batch, distinct
 
 __all__ = ["INTERNAL_COLUMNS", "RosterRun"]
 

@@ -1,0 +1,209 @@
+"""JSON as hospital systems send it, and the shapes every path answers with (CONTRACT "Shapes").
+
+- `loads_strict`: the one way policyrules reads JSON. A UTF-8 byte-order mark is skipped, text
+  that is not UTF-8 is refused in plain words ("looks like GBK"), and a key given twice in one
+  object is refused naming the key, its line and column (`JsonInputError`).
+- `read_lines`: a JSON Lines stream read line by line in bounded memory: lines split on
+  ``\\n`` only (a trailing ``\\r`` stripped; U+2028 or U+0085 inside a string are just
+  characters), each line decoded on its own, so an undecodable or invalid line is that line's
+  error and the others are read.
+- `error_object`, `json_error_object`, `unanswered`, `values_line`: the error object, an
+  unanswered input and a values line, built here once for the JSON Lines path, the roster
+  engine and the HTTP service.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Sequence
+from typing import IO, Any
+
+import attrs
+
+from .determination import Determination
+from .errors import ContextError, ContextProblem, JsonInputError
+from .fields import BAD, RecordId
+from .loading.reader import not_utf8
+
+__all__ = [
+    "MAX_LINE_BYTES",
+    "Line",
+    "error_object",
+    "errors_of",
+    "json_error_object",
+    "loads_strict",
+    "read_id",
+    "read_lines",
+    "unanswered",
+    "values_line",
+]
+
+#: The longest JSON Lines line read (a longer one is that line's error; the next is read).
+MAX_LINE_BYTES = 1024 * 1024
+_BOM = b"\xef\xbb\xbf"
+_RECORD_ID = RecordId()
+
+
+# ---------------------------------------------------------------- strict JSON
+
+
+class _Duplicate(Exception):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _Duplicate(key)
+            seen.add(key)
+    return out
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates)
+
+
+def loads_strict(data: str | bytes) -> Any:
+    """``data`` as JSON, or `JsonInputError` (line and column 1-based, within ``data``)."""
+    if isinstance(data, bytes):
+        if data.startswith(_BOM):
+            data = data[len(_BOM):]
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            line = data.count(b"\n", 0, error.start) + 1
+            column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+            message, suggestion = not_utf8(data)
+            raise JsonInputError(" / ".join(message.splitlines()), line, column, suggestion) from None
+    else:
+        text = data[1:] if data.startswith("\ufeff") else data
+    try:
+        return _DECODER.decode(text)
+    except json.JSONDecodeError as error:
+        raise JsonInputError(f"not valid JSON: {error.msg}", error.lineno, error.colno) from None
+    except _Duplicate as duplicate:
+        line, column = _duplicate_at(text, duplicate.key)
+        raise JsonInputError(f"the key {json.dumps(duplicate.key, ensure_ascii=False)} is given twice "
+                             "in one object", line, column, "give each key once") from None
+
+
+_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]]')
+_COLON = re.compile(r"\s*:")
+
+
+def _duplicate_at(text: str, key: str) -> tuple[int, int]:
+    """Where ``key`` is given the second time in one object of ``text`` (the first such place)."""
+    stack: list[set[str] | None] = []
+    for token in _TOKEN.finditer(text):
+        mark = token.group()
+        if mark in "{[":
+            stack.append(set() if mark == "{" else None)
+        elif mark in "}]":
+            if stack:
+                stack.pop()
+        elif stack and stack[-1] is not None and _COLON.match(text, token.end()):
+            name = json.loads(mark)
+            if name == key and name in stack[-1]:
+                start = token.start()
+                return text.count("\n", 0, start) + 1, start - (text.rfind("\n", 0, start) + 1) + 1
+            stack[-1].add(name)
+    return 1, 1  # pragma: no cover - the decoder found the duplicate, so the scan does
+
+
+# ---------------------------------------------------------------- JSON Lines
+
+
+@attrs.frozen
+class Line:
+    """One non-blank line of a JSON Lines stream: its 1-based ``number`` and either the value it
+    holds (``error`` None) or the `JsonInputError` that stopped reading it."""
+
+    number: int
+    value: Any = None
+    error: JsonInputError | None = None
+
+
+def read_lines(stream: IO[bytes], max_bytes: int = MAX_LINE_BYTES) -> Iterator[Line]:
+    """The lines of a binary JSON Lines stream, read one at a time (blank lines skipped, their
+    numbers counted). A BOM at the very start is skipped."""
+    number = 0
+    while True:
+        raw = stream.readline(max_bytes + 1)
+        if not raw:
+            return
+        number += 1
+        if number == 1 and raw.startswith(_BOM):
+            raw = raw[len(_BOM):]
+        if len(raw) > max_bytes and not raw.endswith(b"\n"):
+            while raw and not raw.endswith(b"\n"):  # skip the rest of the long line
+                raw = stream.readline(max_bytes)
+            yield Line(number, error=JsonInputError(
+                f"the line is longer than {max_bytes} bytes", 1, max_bytes + 1,
+                "one context per line; is this file JSON Lines?"))
+            continue
+        if raw.endswith(b"\n"):
+            raw = raw[:-1]
+        if raw.endswith(b"\r"):
+            raw = raw[:-1]
+        if not raw.strip():
+            continue
+        try:
+            yield Line(number, loads_strict(raw))
+        except JsonInputError as error:
+            yield Line(number, error=error)
+
+
+# ---------------------------------------------------------------- the shapes
+
+
+def error_object(problem: ContextProblem) -> dict[str, Any]:
+    """The error object of one problem of a context: ``{"field", "message", "suggestion"}``."""
+    return {"field": problem.field, "message": problem.message, "suggestion": problem.suggestion}
+
+
+def json_error_object(error: JsonInputError) -> dict[str, Any]:
+    """The error object of an input that is not JSON or not decodable: ``field`` null, a ``column``."""
+    return {"field": None, "message": error.message, "suggestion": error.suggestion, "column": error.column}
+
+
+def errors_of(error: ContextError | JsonInputError) -> list[dict[str, Any]]:
+    """The error objects of what stopped an input from being answered."""
+    if isinstance(error, JsonInputError):
+        return [json_error_object(error)]
+    return [error_object(problem) for problem in error.problems]
+
+
+def read_id(context: Any) -> str | int | None:
+    """The record id of ``context`` where it can be read (a valid ``id``), else None."""
+    if isinstance(context, dict):
+        found = _RECORD_ID.fast(context.get("id"))
+        return None if found is BAD else found
+    return None
+
+
+def unanswered(number: int, record_id: str | int | None, errors: Sequence[dict[str, Any]],
+               place: str = "line") -> dict[str, Any]:
+    """An unanswered input: ``{"line": N, "id": ID, "errors": […]}`` (``place`` "row" for a roster
+    row), ``id`` only where it could be read."""
+    out: dict[str, Any] = {place: number}
+    if record_id is not None:
+        out["id"] = record_id
+    out["errors"] = list(errors)
+    return out
+
+
+def values_line(number: int | None, answer: Determination, place: str = "line") -> dict[str, Any]:
+    """A values line: ``{"line": N, "id": ID, "policy": P, "date_used": D, "values": {…}}``
+    (``line`` left out when ``number`` is None: a single context)."""
+    out: dict[str, Any] = {} if number is None else {place: number}
+    if answer.id is not None:
+        out["id"] = answer.id
+    out["policy"] = answer.policy.id
+    out["date_used"] = answer.date_used.isoformat()
+    out["values"] = answer.values()
+    return out
