@@ -1,4 +1,4 @@
-"""The command line: ``policyrules check``, ``evaluate``, ``explain``, ``test`` and ``render``.
+"""The command line: ``policyrules check``, ``evaluate``, ``explain``, ``test``, ``render``, ``roster`` and ``sql``.
 
 Exit codes: 0 with an answer (or a check with no error: warnings are printed; for JSON Lines,
 every line answered), 1 when some JSON Lines are not answered (each written in place as an
@@ -135,6 +135,19 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("-o", "--output", required=True,
                         help="the page to write (for a file), or the folder to write the site into (for a folder)")
     render.set_defaults(run=_render)
+
+    roster = commands.add_parser(
+        "roster", help="answer a whole roster (.parquet, .csv, .jsonl) on embedded DuckDB (docs/roster.md)")
+    roster.add_argument("roster", help="the roster: .parquet, .csv (one column per dotted field) or .jsonl")
+    roster.add_argument("-o", "--output", required=True, help="the answers: .parquet, .csv or .jsonl")
+    roster.add_argument("--policies", help="a directory of policies (default: the shipped ones)")
+    roster.add_argument("--values", action="store_true", help="only the values, not rules, missing, not_given")
+    roster.set_defaults(run=_roster)
+
+    sql = commands.add_parser("sql", help="print a policy compiled to SQL")
+    sql.add_argument("policy", help="one policy file (.yaml)")
+    sql.add_argument("--dialect", default="duckdb", help="any dialect sqlglot knows (default: duckdb; spark, ...)")
+    sql.set_defaults(run=_sql)
     return parser
 
 
@@ -171,6 +184,48 @@ def _render(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     for page in written:
         print(f"wrote {page}")
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- roster and sql
+
+
+def _roster(args: argparse.Namespace) -> int:
+    try:
+        from .sql.run import run_roster
+    except ImportError:
+        from .sql import MISSING_EXTRA
+
+        print(MISSING_EXTRA, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    from .errors import RosterError
+
+    policies = load_policies(args.policies)
+    try:
+        summary = run_roster(policies, Path(args.roster), Path(args.output), values=args.values)
+    except RosterError as error:
+        print(str(error), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(summary.render())
+    return 1 if summary.skipped else EXIT_OK
+
+
+def _sql(args: argparse.Namespace) -> int:
+    try:
+        from sqlglot.dialects import Dialect
+
+        from .sql.compiler import policy_sql
+    except ImportError:
+        from .sql import MISSING_EXTRA
+
+        print(MISSING_EXTRA, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        Dialect.get_or_raise(args.dialect)
+    except ValueError as error:
+        print(f"--dialect: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(policy_sql(load_policy(args.policy).model, args.dialect))
     return EXIT_OK
 
 

@@ -61,7 +61,7 @@ def read_context(context: Mapping[str, Any], today: dt.date | None = None) -> Fa
             )
         if "person.age" not in values:
             values["person.age"] = date.year - birth.year - ((date.month, date.day) < (birth.month, birth.day))
-    if context.get("household") is not None:
+    if "household.id" in values or "household.statuses" in values:  # a household was sent
         values[HOUSEHOLD_GIVEN] = True
     household = values.get("household.statuses")
     if household is not None:

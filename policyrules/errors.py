@@ -28,6 +28,8 @@ __all__ = [
     "PolicyRulesError",
     "Problem",
     "ReteError",
+    "RosterError",
+    "RosterRowsError",
     "SourceSpan",
     "UnknownEngineError",
     "UnsupportedConstructError",
@@ -176,3 +178,18 @@ class EngineDisagreement(PolicyRulesError, RuntimeError):
 class UnsupportedConstructError(PolicyRulesError, ValueError):
     """A model construct a target cannot express (named, at load time); the loader turns it into
     a positioned `PolicyLoadError`."""
+
+
+class RosterError(PolicyRulesError, ValueError):
+    """A roster cannot be read at all (not a file, an unknown column, an unknown format): nothing is
+    answered. A bad row is not this: it is skipped and named (`RosterRowsError`, OUT.errors.jsonl)."""
+
+
+class RosterRowsError(PolicyRulesError, ValueError):
+    """Rows of a roster given to `PolicySet.evaluate_roster` were not answered; ``rows`` lists each
+    as the CONTRACT's unanswered input ``{"row": N, "id": ID, "errors": [...]}``."""
+
+    def __init__(self, rows: list[dict[str, object]]) -> None:
+        self.rows = rows
+        first = rows[0] if rows else {}
+        super().__init__(f"{len(rows)} rows not answered; the first: {first}")

@@ -183,10 +183,24 @@ class PolicySet:
         """Each member of a household context answered, with the household's own outcomes
         (`policyrules.households`); a member no policy covers is a `ContextError` naming it."""
         return evaluate_household(self.evaluate, context, engine)
+
     def explain(self, context: Mapping[str, Any], engine: str = DEFAULT_ENGINE) -> Explanation:
         """The answer of the policy in force for ``context``, explained (`Policy.explain`)."""
         facts = read_context(context)
         return self.select(facts)._explain(facts, engine)
+
+    def evaluate_roster(self, data: Any, values: bool = False, errors: list[dict[str, Any]] | None = None,
+                        today: dt.date | None = None) -> Any:
+        """Answer a whole roster on embedded DuckDB (the ``roster`` extra): ``data`` is a pyarrow
+        Table, a pandas or polars DataFrame, a path (.parquet, .csv, .jsonl) or an iterable of
+        context dicts. Returns a pyarrow Table shaped as ``policyrules roster``'s Parquet output
+        (``id``, ``policy``, a struct per outcome; ``values=True`` keeps only the values).
+
+        Rows that are not answered (a bad context, no policy in force) are appended to ``errors``
+        as ``{"row", "id", "errors"}``; without that list they raise `RosterRowsError`."""
+        from .sql.run import answer_roster  # the roster extra, imported only here
+
+        return answer_roster(self, data, values=values, errors=errors, today=today)
 
     def describe(self) -> str:
         return "; ".join(

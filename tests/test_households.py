@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import policyrules
@@ -159,3 +159,34 @@ def test_a_member_is_explained_with_its_households_statuses() -> None:
     for name, outcome in answer.outcomes.items():
         assert explanation[name].value == outcome.value, name
     assert explanation["household_signing_target"].value is True
+
+
+@pytest.mark.parametrize("name", ["beita_2021.yaml", "guyang_2020.yaml", "xixian_2017.yaml"])
+def test_the_roster_engine_answers_members_as_evaluate_does(name: str) -> None:
+    """A roster of member contexts (each with its household) on DuckDB equals evaluate row by row."""
+    pytest.importorskip("duckdb")
+    policy = LOADED[name]
+    policies = policyrules.PolicySet([policy])
+
+    @settings(max_examples=10)
+    @given(st.lists(households(policy, max_members=3), min_size=1, max_size=4))
+    def check(contexts: list[dict[str, Any]]) -> None:
+        from policyrules.households import member_contexts
+
+        rows = [member for context in contexts for member in member_contexts(context)]
+        for n, row in enumerate(rows):
+            row["id"] = n
+        errors: list[dict[str, Any]] = []
+        table = policies.evaluate_roster(rows, errors=errors).to_pylist()
+        skipped = {error["id"] for error in errors}
+        answered = [row for row in rows if row["id"] not in skipped]
+        for row in rows:  # a row is skipped only where no policy can be chosen for it
+            if row["id"] in skipped:
+                with pytest.raises(policyrules.NoPolicyError):
+                    policies.evaluate(row)
+        for row, got in zip(answered, table, strict=True):
+            expected = policies.evaluate(row).to_dict()["outcomes"]
+            for outcome, answer in expected.items():
+                assert got[outcome] == {k: v for k, v in answer.items() if k != "citations"}, (outcome, row)
+
+    check()

@@ -16,7 +16,7 @@ def test_public_names() -> None:
     public = {name for name in dir(policyrules) if name.isidentifier() and not name.startswith("_")} - {
         # submodules, importable by name but not re-exported API
         "cases", "cli", "context", "coverage", "determination", "engines", "errors", "fields", "icd10", "jsonlines", "loading", "model",
-        "policy", "regions", "schema", "shipped", "suggest", "testing", "vocabulary", "pytest_plugin",
+        "policy", "regions", "schema", "shipped", "sql", "suggest", "testing", "vocabulary", "pytest_plugin",
         "review", "words", "households",
         "space", "explain", "explain_text",
     }

@@ -30,7 +30,9 @@ ENGINES: tuple[str, ...] = tuple(_REGISTRY)
 #: The engine used when none is named.
 DEFAULT_ENGINE = "reference"
 #: Batch-only targets (they answer whole rosters, never one call): name -> "module:object".
-BATCH_TARGETS: dict[str, str] = {}
+BATCH_TARGETS: dict[str, str] = {
+    "sql": "policyrules.sql.run:answer_roster",
+}
 
 
 def engine_class(name: str) -> type[Engine]:

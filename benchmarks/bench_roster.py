@@ -1,0 +1,112 @@
+"""Benchmark: `policyrules roster` (SQL on DuckDB) against a per-row loop, on one big Parquet roster.
+
+    python benchmarks/bench_roster.py [--rows 1000000] [--sample 20000]
+
+Generates a 北塔 roster of ``--rows`` rows as Parquet (drawn from the pool of
+bench_evaluate.py, with an id per row), then in one run times:
+
+- ``policyrules roster IN.parquet -o OUT.parquet --values`` and the full answers (rules,
+  missing, not_given), each in a fresh process: Parquet in, validation, DuckDB, Parquet out,
+  with the process's peak memory (max RSS);
+- the compiled engine's loop (`PolicySet.evaluate` per row, the reference engine) and the
+  lean hand-written function per row (`beita_by_hand`), timed over ``--sample`` rows and given
+  as rows per second (their cost per row does not depend on the roster's size).
+
+Goals (issue 16): ``--values`` >= 10x the hand-written function per row, full answers >= 5x,
+peak memory < 1 GB. Not a test: nothing here asserts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import pyarrow as pa  # noqa: E402
+import pyarrow.parquet as pq  # noqa: E402
+from bench_evaluate import beita_by_hand, make_pool  # noqa: E402
+
+import policyrules  # noqa: E402
+
+
+def make_roster(path: Path, rows: int, pool_size: int = 20_000) -> None:
+    """``rows`` rows drawn from a pool of generated contexts (Arrow-side, so memory stays small)."""
+    import random
+
+    pool = make_pool(pool_size)
+    table = pa.Table.from_struct_array(pa.array(pool))
+    rnd = random.Random(16)
+    writer = pq.ParquetWriter(path, table.schema.insert(0, pa.field("id", pa.string())))
+    done = 0
+    while done < rows:
+        n = min(100_000, rows - done)
+        picked = table.take(pa.array([rnd.randrange(pool_size) for _ in range(n)]))
+        ids = pa.array([f"P{done + i + 1:08d}" for i in range(n)], pa.string())
+        writer.write_table(picked.add_column(0, "id", ids))
+        done += n
+    writer.close()
+
+
+def run_cli(roster: Path, out: Path, values: bool) -> tuple[float, float]:
+    """Seconds and peak RSS (MB) of one ``policyrules roster`` process."""
+    command = [sys.executable, "-m", "policyrules.cli", "roster", str(roster), "-o", str(out),
+               "--policies", str(ROOT / "policies")] + (["--values"] if values else [])
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    seconds = time.perf_counter() - start
+    if result.returncode not in (0, 1):
+        raise SystemExit(f"policyrules roster failed: {result.stderr}")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return seconds, max(peak, before) / 1024
+
+
+def per_row(function: Any, contexts: list[dict[str, Any]]) -> float:
+    start = time.perf_counter()
+    for context in contexts:
+        function(context)
+    return len(contexts) / (time.perf_counter() - start)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--sample", type=int, default=20_000)
+    args = parser.parse_args()
+    policies = policyrules.load_policies(ROOT / "policies")
+    beita = policies["beita_2021"].model
+    catalogs = beita.catalogs
+    major, chronic, tb = catalogs["hunan_33_major_diseases"], catalogs["chronic_4"], catalogs["pulmonary_tb"]
+    with tempfile.TemporaryDirectory() as folder:
+        roster = Path(folder) / "roster.parquet"
+        start = time.perf_counter()
+        make_roster(roster, args.rows)
+        print(f"roster: {args.rows} rows, {roster.stat().st_size / 1e6:.1f} MB Parquet "
+              f"(made in {time.perf_counter() - start:.1f} s)")
+        results = {}
+        for label, values in (("--values", True), ("full", False)):
+            seconds, peak = run_cli(roster, Path(folder) / f"out{label}.parquet", values)
+            results[label] = args.rows / seconds
+            print(f"policyrules roster {label:8}: {seconds:6.1f} s, {args.rows / seconds:>10,.0f} rows/s, "
+                  f"peak memory (max RSS of the process, as measured) {peak:,.0f} MB")
+    sample = make_pool(args.sample, seed=7)
+    loop = per_row(policies.evaluate, sample)
+    by_hand = per_row(lambda c: beita_by_hand(c, major, chronic, tb), sample)
+    print(f"compiled engine loop (evaluate per row): {loop:>10,.0f} rows/s")
+    print(f"hand-written function per row:           {by_hand:>10,.0f} rows/s")
+    for label, rate in results.items():
+        print(f"{label:8} ÷ hand-written: {rate / by_hand:5.1f}x   ÷ evaluate loop: {rate / loop:5.1f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
