@@ -10,7 +10,8 @@ from typing import Any
 
 import threading
 
-from .context import Facts, read_context
+from .context import Facts
+from .context_fast import read_context_fast
 from .determination import Determination
 from .engines import DEFAULT_ENGINE, ENGINES, Engine, PreparedPolicy, engine_class
 from .errors import NoPolicyError, PolicyLoadError, Problem, UnsupportedConstructError
@@ -22,14 +23,18 @@ from .shipped import shipped_policies_dir
 __all__ = ["DEFAULT_ENGINE", "ENGINES", "Policy", "PolicySet", "load_policies", "load_policy", "shipped_policies_dir"]
 
 #: The engine whose answers check the others' (Rete's every value).
-CHECKING_ENGINE = "reference"
+CHECKING_ENGINE = "compiled"
+#: The policy-choice memo of a `PolicySet` is emptied when it holds this many (region, date) keys.
+SELECT_MEMO_LIMIT = 50_000
 
 
 class Policy:
     """One loaded policy: its model (``.model``) and its engines, each built once.
 
     Engines are built on first use (the default one at load); every registered engine
-    validates the model at load, so a policy one of them cannot express is a load problem."""
+    validates the model at load, so a policy one of them cannot express is a load problem.
+    A policy pickles as its model: unpickling builds its engines again (the compiled engine's
+    generated code included), so a `multiprocessing` pool can be handed loaded policies."""
 
     def __init__(self, model: PolicyModel) -> None:
         self.model = model
@@ -44,6 +49,12 @@ class Policy:
         self.counties: frozenset[str] = frozenset().union(
             *(table.covered_counties(code) for code in model.meta.regions)
         )
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"model": self.model}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["model"])  # type: ignore[misc]
 
     @property
     def id(self) -> str:
@@ -67,7 +78,7 @@ class Policy:
         Raises `ContextError` for a bad context, and `NoPolicyError` when the context's
         date or insured region lies outside what this policy covers.
         """
-        facts = read_context(context)
+        facts = read_context_fast(context)
         self._check_applies(facts)
         return self._evaluate(facts, engine)
 
@@ -108,6 +119,14 @@ class PolicySet:
 
     def __init__(self, policies: Iterable[Policy]) -> None:
         self.policies: tuple[Policy, ...] = tuple(policies)
+        #: (region, date) -> the policy in force there and then (only found ones are kept)
+        self._chosen: dict[tuple[str, dt.date], Policy] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"policies": self.policies}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["policies"])  # type: ignore[misc]
 
     def __iter__(self) -> Iterator[Policy]:
         return iter(self.policies)
@@ -126,6 +145,9 @@ class PolicySet:
         region = facts.values.get("person.insured_region") or facts.values.get(
             "encounter.institution.region"
         )
+        found = self._chosen.get((region, facts.date)) if region is not None else None
+        if found is not None:
+            return found
         if region is None:
             raise NoPolicyError(
                 "the context names no region (person.insured_region or "
@@ -133,6 +155,9 @@ class PolicySet:
             )
         for policy in self.policies:
             if policy.covers(region) and policy.in_force(facts.date):
+                if len(self._chosen) >= SELECT_MEMO_LIMIT:
+                    self._chosen.clear()
+                self._chosen[(region, facts.date)] = policy
                 return policy
         when = f"on {facts.date}" + ("" if facts.date_given else " (the evaluation day)")
         raise NoPolicyError(
@@ -141,7 +166,7 @@ class PolicySet:
         )
 
     def evaluate(self, context: Mapping[str, Any], engine: str = DEFAULT_ENGINE) -> Determination:
-        facts = read_context(context)
+        facts = read_context_fast(context)
         return self.select(facts)._evaluate(facts, engine)
 
     def describe(self) -> str:

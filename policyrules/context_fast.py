@@ -1,0 +1,183 @@
+"""The straight-line reader of the CONTRACT context: the usual context read in one pass of
+plain code, everything else handed to the careful reader (`policyrules.context.read_context`).
+
+`read_context_fast(context)` gives the same `Facts` as ``read_context(context)`` for every
+context (a property test checks it), and raises the same `ContextError`s, because it never
+judges a context itself: a key it does not know, a ``null``, a type or value it does not take
+at a glance, a birth date, a context without ``encounter.date``: each is read again, and
+judged, by `read_context`. What it takes at a glance are the values the fields' fast checks
+(`policyrules.fields`) accept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .context import Facts, read_context
+from .fields import BAD
+from .vocabulary import CONTEXT_FIELDS, STATUS_IMPLIES, STATUSES
+
+__all__ = ["FAST_FIELDS", "read_context_fast"]
+
+#: The fields this reader takes itself (any other field present goes to the careful reader).
+FAST_FIELDS: frozenset[str] = frozenset(CONTEXT_FIELDS) - {"person.birth_date"}
+
+_STATUSES = frozenset(STATUSES)
+_IMPLYING = frozenset(STATUS_IMPLIES)
+_SEX = frozenset(CONTEXT_FIELDS["person.sex"].vocabulary)
+_RESIDENCE = frozenset(CONTEXT_FIELDS["person.residence"].vocabulary)
+_INSURANCE = frozenset(CONTEXT_FIELDS["person.insurance"].vocabulary)
+_KIND = frozenset(CONTEXT_FIELDS["encounter.kind"].vocabulary)
+_LEVEL = frozenset(CONTEXT_FIELDS["encounter.institution.level"].vocabulary)
+_date = CONTEXT_FIELDS["encounter.date"].kind.fast
+_diagnoses = CONTEXT_FIELDS["encounter.diagnoses"].kind.fast
+
+
+def _region(raw: Any) -> bool:
+    return type(raw) is str and len(raw) == 6 and raw.isascii() and raw.isdigit()
+
+
+def read_context_fast(context: Mapping[str, Any]) -> Facts:
+    """The facts of ``context``, as `read_context` gives them; `ContextError` as it raises it."""
+    facts = _read(context) if type(context) is dict else None
+    return read_context(context) if facts is None else facts
+
+
+def _read(context: dict[str, Any]) -> Facts | None:
+    values: dict[str, Any] = {}
+    groups = 0
+    person = context.get("person")
+    if person is not None:
+        if type(person) is not dict:
+            return None
+        groups += 1
+        seen = 0
+        x = person.get("age")
+        if x is not None:
+            if type(x) is not int or not 0 <= x <= 150:
+                return None
+            values["person.age"] = x
+            seen += 1
+        x = person.get("sex")
+        if x is not None:
+            if type(x) is not str or x not in _SEX:
+                return None
+            values["person.sex"] = x
+            seen += 1
+        x = person.get("residence")
+        if x is not None:
+            if type(x) is not str or x not in _RESIDENCE:
+                return None
+            values["person.residence"] = x
+            seen += 1
+        x = person.get("statuses")
+        if x is not None:
+            if type(x) is not list:
+                return None
+            for item in x:
+                if type(item) is not str:
+                    return None
+            statuses = frozenset(x)
+            if not statuses <= _STATUSES:
+                return None
+            if not _IMPLYING.isdisjoint(statuses):
+                for status in statuses & _IMPLYING:
+                    statuses = statuses | STATUS_IMPLIES[status]
+            values["person.statuses"] = statuses
+            seen += 1
+        x = person.get("insurance")
+        if x is not None:
+            if type(x) is not str or x not in _INSURANCE:
+                return None
+            values["person.insurance"] = x
+            seen += 1
+        x = person.get("insured_region")
+        if x is not None:
+            if not _region(x):
+                return None
+            values["person.insured_region"] = x
+            seen += 1
+        if seen != len(person):
+            return None
+    encounter = context.get("encounter")
+    if type(encounter) is not dict:  # absent (no date: the evaluation day), null or wrong
+        return None
+    groups += 1
+    seen = 0
+    x = encounter.get("kind")
+    if x is not None:
+        if type(x) is not str or x not in _KIND:
+            return None
+        values["encounter.kind"] = x
+        seen += 1
+    x = encounter.get("date")
+    if x is None:
+        return None
+    date = _date(x)
+    if date is BAD:
+        return None
+    values["encounter.date"] = date
+    seen += 1
+    x = encounter.get("diagnoses")
+    if x is not None:
+        codes = _diagnoses(x)
+        if codes is BAD:
+            return None
+        values["encounter.diagnoses"] = codes
+        seen += 1
+    institution = encounter.get("institution")
+    if institution is not None:
+        if type(institution) is not dict:
+            return None
+        seen += 1
+        inside = 0
+        x = institution.get("name")
+        if x is not None:
+            if type(x) is not str or not x.strip():
+                return None
+            values["encounter.institution.name"] = x
+            inside += 1
+        x = institution.get("code")
+        if x is not None:
+            if type(x) is not str or not x.strip():
+                return None
+            values["encounter.institution.code"] = x
+            inside += 1
+        x = institution.get("region")
+        if x is not None:
+            if not _region(x):
+                return None
+            values["encounter.institution.region"] = x
+            inside += 1
+        x = institution.get("level")
+        if x is not None:
+            if type(x) is not str or x not in _LEVEL:
+                return None
+            values["encounter.institution.level"] = x
+            inside += 1
+        x = institution.get("designated")
+        if x is not None:
+            if type(x) is not bool:
+                return None
+            values["encounter.institution.designated"] = x
+            inside += 1
+        if inside != len(institution):
+            return None
+    if seen != len(encounter):
+        return None
+    history = context.get("history")
+    if history is not None:
+        if type(history) is not dict:
+            return None
+        groups += 1
+        x = history.get("pay_later_default")
+        if x is not None:
+            if type(x) is not bool:
+                return None
+            values["history.pay_later_default"] = x
+        if len(history) != (x is not None):
+            return None
+    if groups != len(context):
+        return None
+    return Facts(values, date, True)

@@ -1,0 +1,283 @@
+"""The source generator of the compiled engine: one policy model -> one Python function.
+
+`generate(prepared)` writes the source of ``evaluate(v)``, a function of a context's flat values
+(`policyrules.context.Facts.values`) to every outcome's answer, and the table of constants it
+reads. The function is straight-line code:
+
+1. each context field a rule reads is fetched once into a local (``person_age = get('person.age')``);
+2. each *distinct* condition node is computed once, into a local ``c<i>`` holding a truth value
+   (`Truth`: 0 false, 1 true, 2 unknown); equal nodes (attrs equality, which ignores where a node
+   was written) share one local, children before parents. Kleene's logic is written out on the
+   locals: ``a and b and (1 if a == b == 1 else 2)`` for *all of*, ``1 if a == 1 or b == 1 else
+   (2 if a or b else 0)`` for *any of*, ``(1, 0, 2)[a]`` for *not*;
+3. each outcome's answer is picked from a table ``D<j>`` of the prebuilt `Outcome` objects of its
+   `OutcomePlan`, indexed by the truths of its rules (``c3 + 3 * c5``): a decided answer is one
+   index away. Where the table holds None the answer is unknown, and ``explain(j, key, v)`` gives
+   it, memoised by ``key``: every truth the outcome's rules compute plus what their explanation
+   reads besides (which regions are absent, the catalog match), so each distinct explanation is
+   worked out once.
+
+Nothing of the policy file becomes code. Field names are CONTRACT names (checked against
+`CONTEXT_FIELDS` and a strict pattern before they are written with ``repr``); every other value
+of the model (accepted values, statuses, catalogs, names of lists and outcomes, the answers) is a
+constant the source names ``K<i>`` / ``D<j>`` and the namespace holds; a comment shows the
+``repr`` of each (a repr is one line, so it cannot end the comment). Integers are written after a
+type check. A reviewer reads the whole of it with ``policyrules compile POLICY``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable
+from typing import Any
+
+from ..model import (
+    AgeRange,
+    AllOf,
+    AnyOf,
+    Condition,
+    DiagnosisIn,
+    FieldIs,
+    InCounty,
+    InstitutionIn,
+    Not,
+    NotGiven,
+    Rule,
+    StatusAny,
+)
+from ..vocabulary import CONTEXT_FIELDS, HISTORY_FIELDS
+from .base import PreparedPolicy
+from .matching import FALSE, TRUE, UNKNOWN, Truth, normalise_name
+from .outcomes import OutcomePlan
+
+__all__ = ["Generated", "MAX_TABLE_RULES", "decide", "generate"]
+
+#: An outcome with more rules than this has no prebuilt table (3**n entries): every answer of
+#: it goes through the memo of ``explain``.
+MAX_TABLE_RULES = 7
+
+_SAFE_FIELD = re.compile(r"^[a-z_]+(\.[a-z_]+)*$")
+_AGE, _DIAGNOSES, _NAME = "person.age", "encounter.diagnoses", "encounter.institution.name"
+_REGION, _INSURED, _STATUSES = "encounter.institution.region", "person.insured_region", "person.statuses"
+
+
+class Generated:
+    """The generated source of one policy, the constants it reads, and per outcome what
+    ``explain`` needs: its plan and the rules its table is indexed by."""
+
+    def __init__(self, source: str, constants: dict[str, Any], plans: list[OutcomePlan]) -> None:
+        self.source = source
+        self.constants = constants
+        self.plans = plans
+
+    def build(self, explain: Callable[[int, tuple[Any, ...], dict[str, Any]], Any]) -> Callable[..., Any]:
+        """The compiled ``evaluate`` function, with ``explain`` as the memoised unknown path."""
+        namespace: dict[str, Any] = {"__builtins__": {}, **self.constants, "explain": explain}
+        exec(compile(self.source, f"<policyrules compiled {self.plans[0].document if self.plans else ''}>",
+                     "exec"), namespace)
+        function: Callable[..., Any] = namespace["evaluate"]
+        return function
+
+
+def decide(plan: OutcomePlan, truths: tuple[Truth, ...]) -> Any:
+    """The answer of ``plan`` when its rules (exceptions, then grants) have ``truths``, or None
+    when it is unknown (then it needs an explanation). Mirrors the reference engine."""
+    if plan.is_list:
+        undecided = False
+        for rule, truth in zip(plan.grants, truths, strict=True):
+            if truth == TRUE and not undecided:
+                return plan.decided(rule.value, [rule], rule.target_ratio)
+            if truth != FALSE:
+                undecided = True
+        return None if undecided else plan.none_applies()
+    n = len(plan.exceptions)
+    exceptions, grants = truths[:n], truths[n:]
+    taken = [r for r, t in zip(plan.exceptions, exceptions, strict=True) if t == TRUE]
+    if taken:
+        return plan.decided(False, taken)
+    granted = [r for r, t in zip(plan.grants, grants, strict=True) if t == TRUE]
+    grant_open = any(t == UNKNOWN for t in grants)
+    if not granted and not grant_open:
+        return plan.decided(False, plan.grants)
+    if granted and UNKNOWN not in exceptions:
+        return plan.decided(True, granted)
+    return None
+
+
+class _Writer:
+    def __init__(self, prepared: PreparedPolicy) -> None:
+        self.prepared = prepared
+        self.constants: dict[str, Any] = {}
+        self.notes: list[str] = []
+        self._by_key: dict[tuple[type, Any], str] = {}
+        self.fields: dict[str, str] = {}  # field -> local
+        self.nodes: dict[Condition, str] = {}  # node -> local
+        self.body: list[str] = []
+        self.matches: dict[str, str] = {}  # catalog -> local of its match
+        self.normalised = ""
+
+    def const(self, value: Any, note: str | None = None) -> str:
+        # plain values are shared; objects (tables of answers, indexes) never are
+        shared = type(value) in (str, int, bool, frozenset)
+        key: tuple[type, Any] = (type(value), value) if shared else (object, object())
+        found = self._by_key.get(key)
+        if found is not None:
+            return found
+        name = f"K{len(self.constants)}"
+        self.constants[name] = value
+        self._by_key[key] = name
+        shown = repr(value) if note is None else note
+        if len(shown) > 100:
+            shown = shown[:97] + "..."
+        self.notes.append(f"# {name} = {shown}")
+        return name
+
+    def field(self, path: str) -> str:
+        local = self.fields.get(path)
+        if local is None:
+            if path not in CONTEXT_FIELDS or not _SAFE_FIELD.match(path):
+                raise ValueError(f"not a CONTRACT field: {path!r}")
+            local = self.fields[path] = path.replace(".", "_")
+            self.body.append(f"    {local} = get({path!r})")
+        return local
+
+    def integer(self, value: int) -> str:
+        if type(value) is not int:
+            raise ValueError(f"not an integer: {value!r}")
+        return repr(value)
+
+    def node(self, node: Condition) -> str:
+        found = self.nodes.get(node)
+        if found is not None:
+            return found
+        children = [self.node(child) for child in node.children]
+        expression = self.expression(node, children)
+        local = self.nodes[node] = f"c{len(self.nodes)}"
+        self.body.append(f"    {local} = {expression}")
+        return local
+
+    def expression(self, node: Condition, children: list[str]) -> str:
+        if isinstance(node, FieldIs):
+            x = self.field(node.field)
+            if len(node.values) == 1:
+                test = f"{x} == {self.const(next(iter(node.values)))}"
+            else:
+                test = f"{x} in {self.const(node.values)}"
+            if node.field in HISTORY_FIELDS:  # absent: nothing on file
+                absent = 1 if False in node.values else 0
+                return f"{absent} if {x} is None else (1 if {test} else 0)"
+            return f"2 if {x} is None else (1 if {test} else 0)"
+        if isinstance(node, StatusAny):
+            x = self.field(_STATUSES)
+            if len(node.statuses) == 1:
+                test = f"1 if {self.const(next(iter(node.statuses)))} in {x} else 0"
+            else:
+                test = f"0 if {self.const(node.statuses)}.isdisjoint({x}) else 1"
+            return f"2 if {x} is None else ({test})"
+        if isinstance(node, AgeRange):
+            x = self.field(_AGE)
+            low = "" if node.at_least is None else f"{self.integer(node.at_least)} <= "
+            high = "" if node.at_most is None else f" <= {self.integer(node.at_most)}"
+            if not low and not high:
+                return f"2 if {x} is None else 1"
+            return f"2 if {x} is None else (1 if {low}{x}{high} else 0)"
+        if isinstance(node, DiagnosisIn):
+            match = self.match(node.catalog)
+            return f"2 if {match} is None else {match}[0]"
+        if isinstance(node, InstitutionIn):
+            if not self.normalised:
+                x = self.field(_NAME)
+                self.normalised = "institution_normalised"
+                self.body.append(f"    {self.normalised} = None if {x} is None else "
+                                 f"{self.const(normalise_name, 'normalise_name')}({x})")
+            names = self.prepared.matcher.lists[node.list_name]
+            listed = self.const(names, f"the normalised names of list {node.list_name!r}")
+            return f"2 if {self.normalised} is None else (1 if {self.normalised} in {listed} else 0)"
+        if isinstance(node, InCounty):
+            a, b = self.field(_REGION), self.field(_INSURED)
+            same, other = (1, 0) if node.expected else (0, 1)
+            return f"2 if {a} is None or {b} is None else ({same} if {a} == {b} else {other})"
+        if isinstance(node, NotGiven):
+            return "2"
+        if isinstance(node, AllOf):
+            if not children:
+                return "1"
+            if len(children) == 1:
+                return children[0]
+            return f"{' and '.join(children)} and (1 if {' == '.join(children)} == 1 else 2)"
+        if isinstance(node, AnyOf):
+            if not children:
+                return "0"
+            if len(children) == 1:
+                return children[0]
+            return (f"1 if {' or '.join(f'{c} == 1' for c in children)} else "
+                    f"(2 if {' or '.join(children)} else 0)")
+        if isinstance(node, Not):
+            return f"(1, 0, 2)[{children[0]}]"
+        raise TypeError(f"the compiled engine has no rule for {type(node).__name__}")
+
+    def match(self, catalog: str) -> str:
+        local = self.matches.get(catalog)
+        if local is None:
+            x, age = self.field(_DIAGNOSES), self.field(_AGE)
+            index = self.prepared.matcher.catalogs[catalog]
+            local = self.matches[catalog] = f"m{len(self.matches)}"
+            self.body.append(f"    {local} = None if {x} is None else "
+                             f"{self.const(index, f'the index of catalog {catalog!r}')}.match({x}, {age})")
+        return local
+
+    def explain_key(self, rules: tuple[Rule, ...]) -> list[str]:
+        """What an unknown answer of ``rules`` depends on: every truth under them, and what
+        their explainers read besides the truths (absent regions, catalog matches, the age)."""
+        parts: dict[str, None] = {}
+        for rule in rules:
+            for node in rule.when.walk():
+                parts[self.nodes[node]] = None
+                if isinstance(node, InCounty):
+                    parts[f"{self.fields[_REGION]} is None"] = None
+                    parts[f"{self.fields[_INSURED]} is None"] = None
+                elif isinstance(node, DiagnosisIn):
+                    parts[self.matches[node.catalog]] = None
+                    parts[f"{self.fields[_AGE]} is None"] = None
+        return list(parts)
+
+
+def generate(prepared: PreparedPolicy) -> Generated:
+    """The source of ``evaluate(v)`` for ``prepared`` and the constants it reads."""
+    writer = _Writer(prepared)
+    plans = list(prepared.plans.values())
+    for plan in plans:
+        for rule in (*plan.exceptions, *plan.grants):
+            writer.node(rule.when)
+    answers: list[str] = []
+    for number, plan in enumerate(plans):
+        rules = (*plan.exceptions, *plan.grants)
+        truths = [writer.nodes[rule.when] for rule in rules]
+        key = ", ".join(writer.explain_key(rules)) + ","
+        local = f"o{number}"
+        if len(rules) <= MAX_TABLE_RULES:
+            table = tuple(
+                decide(plan, tuple(Truth(t) for t in reversed(combo)))
+                for combo in itertools.product((0, 1, 2), repeat=len(rules))
+            )
+            index = " + ".join(t if i == 0 else f"{3 ** i} * {t}" for i, t in enumerate(truths))
+            name = writer.const(table, f"the answers of {plan.name!r}, by the truths of its rules")
+            writer.body.append(f"    {local} = {name}[{index or 0}]")
+            writer.body.append(f"    if {local} is None:")
+            writer.body.append(f"        {local} = explain({number}, ({key}), v)")
+        else:
+            writer.body.append(f"    {local} = explain({number}, ({key}), v)")
+        answers.append(f"{writer.const(plan.name)}: {local}")
+    lines = [
+        f"# compiled from {prepared.model.meta.id!r} (sha256 {prepared.model.sha256!r})",
+        "# constants (the namespace holds them; shown by repr):",
+        *writer.notes,
+        "",
+        "def evaluate(v):",
+        "    get = v.get",
+        *writer.body,
+        f"    return {{{', '.join(answers)}}}",
+        "",
+    ]
+    return Generated("\n".join(lines), writer.constants, plans)
