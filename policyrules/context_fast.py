@@ -30,8 +30,61 @@ _RESIDENCE = frozenset(CONTEXT_FIELDS["person.residence"].vocabulary)
 _INSURANCE = frozenset(CONTEXT_FIELDS["person.insurance"].vocabulary)
 _KIND = frozenset(CONTEXT_FIELDS["encounter.kind"].vocabulary)
 _LEVEL = frozenset(CONTEXT_FIELDS["encounter.institution.level"].vocabulary)
-_date = CONTEXT_FIELDS["encounter.date"].kind.fast
-_diagnoses = CONTEXT_FIELDS["encounter.diagnoses"].kind.fast
+_date_kind = CONTEXT_FIELDS["encounter.date"].kind.fast
+_diagnoses_kind = CONTEXT_FIELDS["encounter.diagnoses"].kind.fast
+#: Memos of what was read before: text -> date; tuple of codes -> diagnoses; tuple of statuses ->
+#: statuses with those implied (only values the fields' checks accepted are kept).
+_MEMO_LIMIT = 20_000
+_DATES: dict[str, Any] = {}
+_DIAGNOSES: dict[tuple[Any, ...], tuple[str, ...]] = {}
+_STATUS_SETS: dict[tuple[Any, ...], frozenset[str]] = {}
+
+
+def _date(raw: str) -> Any:
+    found = _DATES.get(raw)
+    if found is None:
+        found = _date_kind(raw)
+        if found is not BAD:
+            if len(_DATES) >= _MEMO_LIMIT:
+                _DATES.clear()
+            _DATES[raw] = found
+    return found
+
+
+def _diagnoses(raw: list[Any]) -> Any:
+    try:
+        key = tuple(raw)
+        found = _DIAGNOSES.get(key)
+    except TypeError:  # an item that is not hashable: not a code
+        return BAD
+    if found is None:
+        found = _diagnoses_kind(raw)
+        if found is not BAD:
+            if len(_DIAGNOSES) >= _MEMO_LIMIT:
+                _DIAGNOSES.clear()
+            _DIAGNOSES[key] = found
+    return found
+
+
+def _statuses(raw: list[Any]) -> Any:
+    try:
+        key = tuple(raw)
+        found = _STATUS_SETS.get(key)
+    except TypeError:
+        return BAD
+    if found is None:
+        for item in raw:
+            if type(item) is not str:
+                return BAD
+        found = frozenset(raw)
+        if not found <= _STATUSES:
+            return BAD
+        for status in found & _IMPLYING:
+            found = found | STATUS_IMPLIES[status]
+        if len(_STATUS_SETS) >= _MEMO_LIMIT:
+            _STATUS_SETS.clear()
+        _STATUS_SETS[key] = found
+    return found
 
 
 def _region(raw: Any) -> bool:
@@ -75,15 +128,9 @@ def _read(context: dict[str, Any]) -> Facts | None:
         if x is not None:
             if type(x) is not list:
                 return None
-            for item in x:
-                if type(item) is not str:
-                    return None
-            statuses = frozenset(x)
-            if not statuses <= _STATUSES:
+            statuses = _statuses(x)
+            if statuses is BAD:
                 return None
-            if not _IMPLYING.isdisjoint(statuses):
-                for status in statuses & _IMPLYING:
-                    statuses = statuses | STATUS_IMPLIES[status]
             values["person.statuses"] = statuses
             seen += 1
         x = person.get("insurance")
@@ -112,7 +159,7 @@ def _read(context: dict[str, Any]) -> Facts | None:
         values["encounter.kind"] = x
         seen += 1
     x = encounter.get("date")
-    if x is None:
+    if type(x) is not str:
         return None
     date = _date(x)
     if date is BAD:
@@ -121,6 +168,8 @@ def _read(context: dict[str, Any]) -> Facts | None:
     seen += 1
     x = encounter.get("diagnoses")
     if x is not None:
+        if type(x) is not list:
+            return None
         codes = _diagnoses(x)
         if codes is BAD:
             return None

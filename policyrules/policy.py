@@ -108,7 +108,7 @@ class Policy:
         return found
 
     def _evaluate(self, facts: Facts, engine: str) -> Determination:
-        outcomes = self.engine(engine).evaluate(facts)
+        outcomes = (self._engines.get(engine) or self.engine(engine)).evaluate(facts)
         return Determination(
             self.model.meta, self.model.sha256, outcomes, facts.date, facts.date_given, engine
         )
@@ -167,7 +167,10 @@ class PolicySet:
 
     def evaluate(self, context: Mapping[str, Any], engine: str = DEFAULT_ENGINE) -> Determination:
         facts = read_context_fast(context)
-        return self.select(facts)._evaluate(facts, engine)
+        values = facts.values
+        region = values.get("person.insured_region") or values.get("encounter.institution.region")
+        policy = self._chosen.get((region, facts.date)) if region is not None else None
+        return (policy or self.select(facts))._evaluate(facts, engine)
 
     def describe(self) -> str:
         return "; ".join(

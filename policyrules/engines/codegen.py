@@ -60,6 +60,7 @@ MAX_TABLE_RULES = 7
 _SAFE_FIELD = re.compile(r"^[a-z_]+(\.[a-z_]+)*$")
 _AGE, _DIAGNOSES, _NAME = "person.age", "encounter.diagnoses", "encounter.institution.name"
 _REGION, _INSURED, _STATUSES = "encounter.institution.region", "person.insured_region", "person.statuses"
+_MATCHES = "<matches>"  # where the block of catalog matches goes (its first use)
 
 
 class Generated:
@@ -218,14 +219,45 @@ class _Writer:
         raise TypeError(f"the compiled engine has no rule for {type(node).__name__}")
 
     def match(self, catalog: str) -> str:
+        """The local holding the match of ``catalog`` (written later, by `matches_block`)."""
         local = self.matches.get(catalog)
         if local is None:
-            x, age = self.field(_DIAGNOSES), self.field(_AGE)
-            index = self.prepared.matcher.catalogs[catalog]
+            self.field(_DIAGNOSES)
+            self.field(_AGE)
             local = self.matches[catalog] = f"m{len(self.matches)}"
-            self.body.append(f"    {local} = None if {x} is None else "
-                             f"{self.const(index, f'the index of catalog {catalog!r}')}.match({x}, {age})")
+            self.body.append(_MATCHES)
         return local
+
+    def matches_block(self) -> list[str]:
+        """Every catalog's match at once, from one memo keyed by the diagnoses (and the age,
+        where a catalog reads it): one lookup for all of them."""
+        catalogs = list(self.matches)
+        indexes = [self.prepared.matcher.catalogs[name] for name in catalogs]
+        reads_age = any(index.reads_age for index in indexes)
+        memo: dict[Any, tuple[Any, ...]] = {}
+
+        def match_all(diagnoses: tuple[str, ...], age: int | None) -> tuple[Any, ...]:
+            if len(memo) >= 50_000:
+                memo.clear()
+            found = memo[(diagnoses, age) if reads_age else diagnoses] = tuple(
+                index.match(diagnoses, age) for index in indexes)
+            return found
+
+        dx, age = self.fields[_DIAGNOSES], self.fields[_AGE]
+        names = ", ".join(self.matches[name] for name in catalogs) + ","
+        memo_name = self.const(memo, "the memo of the catalog matches: "
+                               + ", ".join(repr(name) for name in catalogs))
+        function = self.const(match_all, "match_all: each catalog's CatalogIndex.match, memoised")
+        key = f"({dx}, {age})" if reads_age else dx
+        return [
+            f"    if {dx} is None:",
+            f"        {' = '.join(self.matches[name] for name in catalogs)} = None",
+            "    else:",
+            f"        matched = {memo_name}.get({key})",
+            "        if matched is None:",
+            f"            matched = {function}({dx}, {age})",
+            f"        {names} = matched",
+        ]
 
     def explain_key(self, rules: tuple[Rule, ...]) -> list[str]:
         """What an unknown answer of ``rules`` depends on: every truth under them, and what
@@ -269,6 +301,11 @@ def generate(prepared: PreparedPolicy) -> Generated:
         else:
             writer.body.append(f"    {local} = explain({number}, ({key}), v)")
         answers.append(f"{writer.const(plan.name)}: {local}")
+    if writer.matches:
+        block = writer.matches_block()
+        first = writer.body.index(_MATCHES)
+        writer.body[first:first + 1] = block
+        writer.body = [line for line in writer.body if line != _MATCHES]
     lines = [
         f"# compiled from {prepared.model.meta.id!r} (sha256 {prepared.model.sha256!r})",
         "# constants (the namespace holds them; shown by repr):",
