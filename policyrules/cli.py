@@ -1,4 +1,4 @@
-"""The command line: ``policyrules check`` and ``policyrules evaluate``.
+"""The command line: ``policyrules check``, ``evaluate``, ``test`` and ``compile``.
 
 Exit codes: 0 with an answer (or a clean check), 2 on bad input, with a message that
 names the file:line:column or the field; never a traceback.
@@ -66,8 +66,13 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("--policies", help="a directory of policies (default: the shipped ones)")
     evaluate.add_argument("--json", action="store_true", help="print the CONTRACT's JSON answer")
     evaluate.add_argument("--engine", choices=ENGINES, default=DEFAULT_ENGINE,
-                          help="reference (pure Python, the default) or rete (durable_rules)")
+                          help="compiled (generated Python, the default), reference (the readable oracle) "
+                               "or rete (durable_rules)")
     evaluate.set_defaults(run=_evaluate)
+
+    compiled = commands.add_parser("compile", help="print the Python source a policy is compiled to")
+    compiled.add_argument("policy", help="a policy file (.yaml)")
+    compiled.set_defaults(run=_compile)
 
     test = commands.add_parser("test", help="run YAML test cases (default: the shipped policies' cases)")
     test.add_argument("paths", nargs="*", help="case files or folders (default: policies/cases)")
@@ -118,6 +123,16 @@ def _test(args: argparse.Namespace) -> int:
                 where = f"{rule.span}: " if rule.span else ""
                 print(f"    not exercised: {where}{rule.id}")
     return 1 if failed or uncovered_count else 0
+
+
+# ---------------------------------------------------------------- compile
+
+
+def _compile(args: argparse.Namespace) -> int:
+    if not Path(args.policy).is_file():
+        raise PolicyLoadError([Problem(args.policy, 1, 1, "找不到这个文件。\nNo such file.")])
+    print(load_policy(args.policy).engine("compiled").source)  # type: ignore[attr-defined]
+    return EXIT_OK
 
 
 # ---------------------------------------------------------------- check

@@ -18,7 +18,7 @@ from .context import Facts, read_context
 from .fields import BAD
 from .vocabulary import CONTEXT_FIELDS, STATUS_IMPLIES, STATUSES
 
-__all__ = ["FAST_FIELDS", "read_context_fast"]
+__all__ = ["FAST_FIELDS", "date_or_bad", "diagnoses_or_bad", "read_context_fast", "statuses_or_bad"]
 
 #: The fields this reader takes itself (any other field present goes to the careful reader).
 FAST_FIELDS: frozenset[str] = frozenset(CONTEXT_FIELDS) - {"person.birth_date"}
@@ -40,7 +40,8 @@ _DIAGNOSES: dict[tuple[Any, ...], tuple[str, ...]] = {}
 _STATUS_SETS: dict[tuple[Any, ...], frozenset[str]] = {}
 
 
-def _date(raw: str) -> Any:
+def date_or_bad(raw: str) -> Any:
+    """The date of ``raw`` text, or `BAD` (memoised)."""
     found = _DATES.get(raw)
     if found is None:
         found = _date_kind(raw)
@@ -51,7 +52,8 @@ def _date(raw: str) -> Any:
     return found
 
 
-def _diagnoses(raw: list[Any]) -> Any:
+def diagnoses_or_bad(raw: list[Any]) -> Any:
+    """The diagnoses of a list of codes, or `BAD` (memoised by the codes)."""
     try:
         key = tuple(raw)
         found = _DIAGNOSES.get(key)
@@ -66,7 +68,8 @@ def _diagnoses(raw: list[Any]) -> Any:
     return found
 
 
-def _statuses(raw: list[Any]) -> Any:
+def statuses_or_bad(raw: list[Any]) -> Any:
+    """The statuses of a list, implied ones added, or `BAD` (memoised by the list's items)."""
     try:
         key = tuple(raw)
         found = _STATUS_SETS.get(key)
@@ -128,7 +131,7 @@ def _read(context: dict[str, Any]) -> Facts | None:
         if x is not None:
             if type(x) is not list:
                 return None
-            statuses = _statuses(x)
+            statuses = statuses_or_bad(x)
             if statuses is BAD:
                 return None
             values["person.statuses"] = statuses
@@ -161,7 +164,7 @@ def _read(context: dict[str, Any]) -> Facts | None:
     x = encounter.get("date")
     if type(x) is not str:
         return None
-    date = _date(x)
+    date = date_or_bad(x)
     if date is BAD:
         return None
     values["encounter.date"] = date
@@ -170,7 +173,7 @@ def _read(context: dict[str, Any]) -> Facts | None:
     if x is not None:
         if type(x) is not list:
             return None
-        codes = _diagnoses(x)
+        codes = diagnoses_or_bad(x)
         if codes is BAD:
             return None
         values["encounter.diagnoses"] = codes

@@ -45,6 +45,10 @@ class Policy:
         self._lock = threading.Lock()
         self.prepared.checker = self.engine(CHECKING_ENGINE).evaluate
         self.engine(DEFAULT_ENGINE)
+        #: the compiled engine's answer straight from a context (None: the usual path)
+        self._answer = self.engine("compiled").answer_context  # type: ignore[attr-defined]
+        #: (insured region, date) as written in contexts this policy was found to apply to
+        self._applies: set[tuple[Any, Any]] = set()
         table = region_table()
         self.counties: frozenset[str] = frozenset().union(
             *(table.covered_counties(code) for code in model.meta.regions)
@@ -78,8 +82,18 @@ class Policy:
         Raises `ContextError` for a bad context, and `NoPolicyError` when the context's
         date or insured region lies outside what this policy covers.
         """
+        if engine == "compiled" and type(context) is dict:
+            key = _raw_key(context, "person.insured_region")
+            if key is not None and key in self._applies:
+                answer: Determination | None = self._answer(context)
+                if answer is not None:
+                    return answer
         facts = read_context_fast(context)
         self._check_applies(facts)
+        if type(context) is dict and facts.date_given and len(self._applies) < SELECT_MEMO_LIMIT:
+            key = _raw_key(context, "person.insured_region")
+            if key is not None and key[1] is not None:
+                self._applies.add(key)
         return self._evaluate(facts, engine)
 
     def _check_applies(self, facts: Facts) -> None:
@@ -121,6 +135,8 @@ class PolicySet:
         self.policies: tuple[Policy, ...] = tuple(policies)
         #: (region, date) -> the policy in force there and then (only found ones are kept)
         self._chosen: dict[tuple[str, dt.date], Policy] = {}
+        #: the same, by the region and date as written in the context (text)
+        self._chosen_raw: dict[tuple[Any, Any], Policy] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         return {"policies": self.policies}
@@ -166,16 +182,47 @@ class PolicySet:
         )
 
     def evaluate(self, context: Mapping[str, Any], engine: str = DEFAULT_ENGINE) -> Determination:
+        raw = _raw_key(context, None) if type(context) is dict else None
+        if raw is not None and engine == "compiled":
+            chosen = self._chosen_raw.get(raw)
+            if chosen is not None:
+                answer: Determination | None = chosen._answer(context)
+                if answer is not None:
+                    return answer
         facts = read_context_fast(context)
         values = facts.values
         region = values.get("person.insured_region") or values.get("encounter.institution.region")
         policy = self._chosen.get((region, facts.date)) if region is not None else None
-        return (policy or self.select(facts))._evaluate(facts, engine)
+        if policy is None:
+            policy = self.select(facts)
+        if raw is not None and raw[0] == region and facts.date_given:
+            if len(self._chosen_raw) >= SELECT_MEMO_LIMIT:
+                self._chosen_raw.clear()
+            self._chosen_raw[raw] = policy
+        return policy._evaluate(facts, engine)
 
     def describe(self) -> str:
         return "; ".join(
             f"{p.id}: {_regions(p.model)} {_period(p.model)}" for p in self.policies
         ) or "none"
+
+
+def _raw_key(context: dict[str, Any], only: str | None) -> tuple[Any, Any] | None:
+    """The region a policy is chosen by (the insured region, else the institution's; only the
+    insured one with ``only``) and the encounter date, as the context writes them: text, or
+    None where absent; None when either is of another type (the usual path judges those)."""
+    person = context.get("person")
+    encounter = context.get("encounter")
+    if type(encounter) is not dict:
+        return None
+    date = encounter.get("date")
+    region = person.get("insured_region") if type(person) is dict else None
+    if region is None and only is None:
+        institution = encounter.get("institution")
+        region = institution.get("region") if type(institution) is dict else None
+    if type(date) is not str or (region is not None and type(region) is not str):
+        return None
+    return region, date
 
 
 def _regions(model: PolicyModel) -> str:

@@ -32,6 +32,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from ..determination import Determination
 from ..model import (
     AgeRange,
     AllOf,
@@ -50,6 +51,7 @@ from ..vocabulary import CONTEXT_FIELDS, HISTORY_FIELDS
 from .base import PreparedPolicy
 from .matching import FALSE, TRUE, UNKNOWN, Truth, normalise_name
 from .outcomes import OutcomePlan
+from .reader_gen import local_of, reader_lines
 
 __all__ = ["Generated", "MAX_TABLE_RULES", "decide", "generate"]
 
@@ -63,6 +65,9 @@ _REGION, _INSURED, _STATUSES = "encounter.institution.region", "person.insured_r
 _MATCHES = "<matches>"  # where the block of catalog matches goes (its first use)
 
 
+Explain = Callable[[int, tuple[Any, ...], Any], Any]
+
+
 class Generated:
     """The generated source of one policy, the constants it reads, and per outcome what
     ``explain`` needs: its plan and the rules its table is indexed by."""
@@ -72,13 +77,13 @@ class Generated:
         self.constants = constants
         self.plans = plans
 
-    def build(self, explain: Callable[[int, tuple[Any, ...], dict[str, Any]], Any]) -> Callable[..., Any]:
-        """The compiled ``evaluate`` function, with ``explain`` as the memoised unknown path."""
-        namespace: dict[str, Any] = {"__builtins__": {}, **self.constants, "explain": explain}
-        exec(compile(self.source, f"<policyrules compiled {self.plans[0].document if self.plans else ''}>",
-                     "exec"), namespace)
-        function: Callable[..., Any] = namespace["evaluate"]
-        return function
+    def build(self, explain: Explain, explain_context: Explain) -> tuple[Callable[..., Any], Callable[..., Any]]:
+        """The compiled ``evaluate`` and ``answer`` functions, with ``explain`` and
+        ``explain_context`` as their memoised unknown paths (given the flat values or the context)."""
+        namespace: dict[str, Any] = {"__builtins__": {"type": type, "len": len, "dict": dict, "int": int, "str": str, "list": list, "bool": bool}, **self.constants, "explain": explain,
+                                     "explain_context": explain_context}
+        exec(compile(self.source, "<policyrules compiled policy>", "exec"), namespace)
+        return namespace["evaluate"], namespace["answer"]
 
 
 def decide(plan: OutcomePlan, truths: tuple[Truth, ...]) -> Any:
@@ -139,8 +144,7 @@ class _Writer:
         if local is None:
             if path not in CONTEXT_FIELDS or not _SAFE_FIELD.match(path):
                 raise ValueError(f"not a CONTRACT field: {path!r}")
-            local = self.fields[path] = path.replace(".", "_")
-            self.body.append(f"    {local} = get({path!r})")
+            local = self.fields[path] = local_of(path)
         return local
 
     def integer(self, value: int) -> str:
@@ -275,46 +279,79 @@ class _Writer:
         return list(parts)
 
 
-def generate(prepared: PreparedPolicy) -> Generated:
-    """The source of ``evaluate(v)`` for ``prepared`` and the constants it reads."""
+def generate(prepared: PreparedPolicy, memo_list: list[dict[tuple[Any, ...], Any]]) -> Generated:
+    """The source of ``evaluate(v)`` and ``answer(context)`` for ``prepared``, and the constants
+    they read; ``memo_list`` holds a memo of unknown answers per outcome (filled by ``explain``)."""
     writer = _Writer(prepared)
     plans = list(prepared.plans.values())
     for plan in plans:
         for rule in (*plan.exceptions, *plan.grants):
             writer.node(rule.when)
-    answers: list[str] = []
-    for number, plan in enumerate(plans):
-        rules = (*plan.exceptions, *plan.grants)
-        truths = [writer.nodes[rule.when] for rule in rules]
-        key = ", ".join(writer.explain_key(rules)) + ","
-        local = f"o{number}"
-        if len(rules) <= MAX_TABLE_RULES:
-            table = tuple(
-                decide(plan, tuple(Truth(t) for t in reversed(combo)))
-                for combo in itertools.product((0, 1, 2), repeat=len(rules))
-            )
-            index = " + ".join(t if i == 0 else f"{3 ** i} * {t}" for i, t in enumerate(truths))
-            name = writer.const(table, f"the answers of {plan.name!r}, by the truths of its rules")
-            writer.body.append(f"    {local} = {name}[{index or 0}]")
-            writer.body.append(f"    if {local} is None:")
-            writer.body.append(f"        {local} = explain({number}, ({key}), v)")
-        else:
-            writer.body.append(f"    {local} = explain({number}, ({key}), v)")
-        answers.append(f"{writer.const(plan.name)}: {local}")
     if writer.matches:
         block = writer.matches_block()
         first = writer.body.index(_MATCHES)
         writer.body[first:first + 1] = block
         writer.body = [line for line in writer.body if line != _MATCHES]
+    picks: list[tuple[str, str, str, str | None]] = []  # local, table index, key, table
+    answers: list[str] = []
+    for number, plan in enumerate(plans):
+        rules = (*plan.exceptions, *plan.grants)
+        truths = [writer.nodes[rule.when] for rule in rules]
+        key = ", ".join(writer.explain_key(rules)) + ","
+        table_name = None
+        index = ""
+        if len(rules) <= MAX_TABLE_RULES:
+            table = tuple(
+                decide(plan, tuple(Truth(t) for t in reversed(combo)))
+                for combo in itertools.product((0, 1, 2), repeat=len(rules))
+            )
+            index = " + ".join(t if i == 0 else f"{3 ** i} * {t}" for i, t in enumerate(truths)) or "0"
+            table_name = writer.const(table, f"the answers of {plan.name!r}, by the truths of its rules")
+        picks.append((f"o{number}", index, key, table_name))
+        answers.append(f"{writer.const(plan.name)}: o{number}")
+
+    memos = [writer.const(memo, f"the memo of the unknown answers of {plan.name!r}")
+             for memo, plan in zip(memo_list, plans, strict=True)]
+
+    def pick(explain: str, source: str) -> list[str]:
+        lines = []
+        for number, (local, index, key, table) in enumerate(picks):
+            lookup = [f"key = ({key})", f"{local} = {memos[number]}.get(key)", f"if {local} is None:",
+                      f"    {local} = {explain}({number}, key, {source})"]
+            if table is None:
+                lines += [f"    {line}" for line in lookup]
+            else:
+                lines += [f"    {local} = {table}[{index}]", f"    if {local} is None:",
+                          *(f"        {line}" for line in lookup)]
+        return lines
+
+    meta = writer.const(prepared.model.meta, "the policy's meta (PolicyMeta)")
+    sha = writer.const(prepared.model.sha256)
+    determination = writer.const(Determination, "Determination")
+    engine = writer.const("compiled")
+    reader = reader_lines(lambda value, note: writer.const(value, note))
+    outcomes = f"{{{', '.join(answers)}}}"
     lines = [
         f"# compiled from {prepared.model.meta.id!r} (sha256 {prepared.model.sha256!r})",
         "# constants (the namespace holds them; shown by repr):",
         *writer.notes,
         "",
+        "",
         "def evaluate(v):",
+        '    """Every outcome\'s answer for the flat values of validated facts."""',
         "    get = v.get",
+        *(f"    {local} = get({path!r})" for path, local in writer.fields.items()),
         *writer.body,
-        f"    return {{{', '.join(answers)}}}",
+        *pick("explain", "v"),
+        f"    return {outcomes}",
+        "",
+        "",
+        "def answer(context):",
+        '    """The Determination for a CONTRACT context, or None for the careful reader to read it."""',
+        *reader,
+        *writer.body,
+        *pick("explain_context", "context"),
+        f"    return {determination}({meta}, {sha}, {outcomes}, encounter_date, True, {engine})",
         "",
     ]
     return Generated("\n".join(lines), writer.constants, plans)

@@ -12,10 +12,11 @@ besides), and remembered.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from ..context import Facts
-from ..determination import Outcome
+from ..context import Facts, read_context
+from ..determination import Determination, Outcome
 from .base import Answers, Engine, PreparedPolicy
 from .codegen import Generated, generate
 from .reference import ReferenceEngine
@@ -33,11 +34,17 @@ class CompiledEngine(Engine):
 
     def __init__(self, prepared: PreparedPolicy) -> None:
         super().__init__(prepared)
-        self.generated: Generated = generate(prepared)
+        self._memos: list[dict[tuple[Any, ...], Outcome]] = [{} for _ in prepared.plans]
+        self.generated: Generated = generate(prepared, self._memos)
         self._oracle = ReferenceEngine(prepared)
         self._names = [plan.name for plan in self.generated.plans]
-        self._memos: list[dict[tuple[Any, ...], Outcome]] = [{} for _ in self._names]
-        self._function = self.generated.build(self._explain)
+        self._function, self.answer_context = self.generated.build(self._explain, self._explain_context)
+
+    #: ``answer_context(context)``: the `Determination` for a CONTRACT context read by the
+    #: generated straight-line reader, or None when that reader leaves it to the careful one
+    #: (then `policyrules.context.read_context` reads it, and evaluate is called on its facts).
+    #: It does not check that the policy applies to the context (`Policy` does that).
+    answer_context: Callable[[dict[str, Any]], Determination | None]
 
     @property
     def source(self) -> str:
@@ -52,6 +59,9 @@ class CompiledEngine(Engine):
         """`evaluate` for flat values (`Facts.values`) directly."""
         answers: Answers = self._function(values)
         return answers
+
+    def _explain_context(self, number: int, key: tuple[Any, ...], context: dict[str, Any]) -> Outcome:
+        return self._explain(number, key, read_context(context).values)
 
     def _explain(self, number: int, key: tuple[Any, ...], values: dict[str, Any]) -> Outcome:
         memo = self._memos[number]

@@ -1,0 +1,135 @@
+"""The straight-line context reader of a compiled policy, written from the CONTRACT's fields.
+
+`reader_lines(const)` writes the first part of a compiled policy's ``answer(context)``: every
+field of `CONTEXT_FIELDS` is fetched from its group and checked at a glance as its kind's fast
+check (`policyrules.fields`) would check it, into a local named after the field
+(``person_age``). Whatever it does not take at a glance (a key it does not know, a ``null``, a
+wrong type, a value outside the vocabulary, a birth date, a context without
+``encounter.date``) makes ``answer`` return None, and the caller reads the context again with
+the careful reader (`policyrules.context.read_context`), which names the problem: so
+`ContextError` is the careful reader's, unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..context_fast import date_or_bad, diagnoses_or_bad, statuses_or_bad
+from ..fields import (
+    BAD,
+    Choice,
+    Date,
+    Diagnoses,
+    FieldKind,
+    Flag,
+    Region,
+    Statuses,
+    Text,
+    WholeYears,
+    nest,
+)
+from ..vocabulary import CONTEXT_FIELDS
+
+__all__ = ["local_of", "reader_lines"]
+
+Const = Callable[[Any, str | None], str]
+
+#: Fields read only by the careful reader (present: the context goes there).
+_CAREFUL_ONLY = frozenset({"person.birth_date"})
+#: The fields the fast reader needs (absent: the careful reader decides the evaluation day).
+_REQUIRED = frozenset({"encounter.date"})
+
+
+def local_of(path: str) -> str:
+    """The local a field is read into."""
+    return path.replace(".", "_")
+
+
+def reader_lines(const: Const) -> list[str]:
+    """Lines (indented for a function body) reading ``context`` into a local per field, or
+    returning None for anything unusual."""
+    lines: list[str] = ["    if type(context) is not dict:", "        return None"]
+    tree = nest({path: path for path in CONTEXT_FIELDS})
+    _group(tree, "context", "    ", lines, const, top=True)
+    return lines
+
+
+def _group(tree: dict[str, Any], name: str, indent: str, lines: list[str], const: Const, top: bool = False) -> None:
+    counter = f"seen_{name}"
+    lines.append(f"{indent}{counter} = 0")
+    for key, sub in tree.items():
+        if isinstance(sub, dict):
+            child = f"{name}_{key}" if not top else key
+            lines.append(f"{indent}{child} = {name}.get({key!r})")
+            required = any(leaf in _REQUIRED for leaf in _leaves(sub))
+            if required:
+                lines.append(f"{indent}if type({child}) is not dict:")
+                lines.append(f"{indent}    return None")
+                lines.append(f"{indent}{counter} += 1")
+                _group(sub, child, indent, lines, const)
+            else:
+                for leaf in _leaves(sub):
+                    lines.append(f"{indent}{local_of(leaf)} = None")
+                lines.append(f"{indent}if {child} is not None:")
+                lines.append(f"{indent}    if type({child}) is not dict:")
+                lines.append(f"{indent}        return None")
+                lines.append(f"{indent}    {counter} += 1")
+                _group(sub, child, indent + "    ", lines, const)
+            continue
+        path: str = sub
+        local = local_of(path)
+        lines.append(f"{indent}{local} = {name}.get({key!r})")
+        if path in _CAREFUL_ONLY:
+            lines.append(f"{indent}if {local} is not None:")
+            lines.append(f"{indent}    return None")
+            continue
+        check = _check(CONTEXT_FIELDS[path].kind, local, const)
+        if path in _REQUIRED:
+            lines.append(f"{indent}if {local} is None:")
+            lines.append(f"{indent}    return None")
+            lines.extend(f"{indent}{line}" for line in check)
+            lines.append(f"{indent}{counter} += 1")
+        else:
+            lines.append(f"{indent}if {local} is not None:")
+            lines.extend(f"{indent}    {line}" for line in check)
+            lines.append(f"{indent}    {counter} += 1")
+    lines.append(f"{indent}if {counter} != len({name}):")
+    lines.append(f"{indent}    return None")
+
+
+def _leaves(tree: dict[str, Any]) -> list[str]:
+    out: list[str] = []
+    for sub in tree.values():
+        out.extend(_leaves(sub) if isinstance(sub, dict) else [sub])
+    return out
+
+
+def _check(kind: FieldKind, x: str, const: Const) -> list[str]:
+    """Lines that take ``x`` as ``kind`` takes it at a glance, or return None."""
+    if isinstance(kind, WholeYears):
+        return [f"if type({x}) is not int or not 0 <= {x} <= 150:", "    return None"]
+    if isinstance(kind, Flag):
+        return [f"if type({x}) is not bool:", "    return None"]
+    if isinstance(kind, Choice):
+        allowed = const(frozenset(kind.vocabulary), None)
+        return [f"if type({x}) is not str or {x} not in {allowed}:", "    return None"]
+    if isinstance(kind, Region):
+        return [f"if type({x}) is not str or len({x}) != 6 or not {x}.isascii() or not {x}.isdigit():",
+                "    return None"]
+    if isinstance(kind, Text):  # InstitutionName too
+        return [f"if type({x}) is not str or not {x}.strip():", "    return None"]
+    bad = const(BAD, "BAD (what a fast check returns for a value it will not take)")
+    if isinstance(kind, Date):
+        helper = const(date_or_bad, "date_or_bad")
+        return [f"if type({x}) is not str:", "    return None",
+                f"{x} = {helper}({x})", f"if {x} is {bad}:", "    return None"]
+    if isinstance(kind, Statuses):
+        helper = const(statuses_or_bad, "statuses_or_bad (implied statuses added)")
+        return [f"if type({x}) is not list:", "    return None",
+                f"{x} = {helper}({x})", f"if {x} is {bad}:", "    return None"]
+    if isinstance(kind, Diagnoses):
+        helper = const(diagnoses_or_bad, "diagnoses_or_bad")
+        return [f"if type({x}) is not list:", "    return None",
+                f"{x} = {helper}({x})", f"if {x} is {bad}:", "    return None"]
+    return [f"if {x} is not None:", "    return None"]  # a kind it does not know: careful reader
