@@ -17,6 +17,7 @@ def test_public_names() -> None:
         # submodules, importable by name but not re-exported API
         "cases", "cli", "context", "determination", "engines", "errors", "fields", "icd10", "loading", "model",
         "policy", "regions", "schema", "shipped", "suggest", "testing", "vocabulary", "pytest_plugin",
+        "context_fast", "serialise",
     }
     assert public == set(policyrules.__all__)
     for name in ("load_policy", "load_policies", "Policy", "PolicySet", "Determination", "Outcome",

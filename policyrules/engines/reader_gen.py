@@ -3,8 +3,8 @@
 `reader_lines(const)` writes the first part of a compiled policy's ``answer(context)``: every
 field of `CONTEXT_FIELDS` is fetched from its group and checked at a glance as its kind's fast
 check (`policyrules.fields`) would check it, into a local named after the field
-(``person_age``). Whatever it does not take at a glance (a key it does not know, a ``null``, a
-wrong type, a value outside the vocabulary, a birth date, a context without
+(``person_age``); a ``null`` is absent, as for the careful reader. Whatever it does not take at
+a glance (a key it does not know, a wrong type, a value outside the vocabulary, a birth date, a context without
 ``encounter.date``) makes ``answer`` return None, and the caller reads the context again with
 the careful reader (`policyrules.context.read_context`), which names the problem: so
 `ContextError` is the careful reader's, unchanged.
@@ -56,8 +56,10 @@ def reader_lines(const: Const) -> list[str]:
 
 
 def _group(tree: dict[str, Any], name: str, indent: str, lines: list[str], const: Const, top: bool = False) -> None:
-    counter = f"seen_{name}"
-    lines.append(f"{indent}{counter} = 0")
+    # a key it does not know: the careful reader names it (a null is absent for both readers)
+    known = const(frozenset(tree), None)
+    lines.append(f"{indent}if not {name}.keys() <= {known}:")
+    lines.append(f"{indent}    return None")
     for key, sub in tree.items():
         if isinstance(sub, dict):
             child = f"{name}_{key}" if not top else key
@@ -66,7 +68,6 @@ def _group(tree: dict[str, Any], name: str, indent: str, lines: list[str], const
             if required:
                 lines.append(f"{indent}if type({child}) is not dict:")
                 lines.append(f"{indent}    return None")
-                lines.append(f"{indent}{counter} += 1")
                 _group(sub, child, indent, lines, const)
             else:
                 for leaf in _leaves(sub):
@@ -74,7 +75,6 @@ def _group(tree: dict[str, Any], name: str, indent: str, lines: list[str], const
                 lines.append(f"{indent}if {child} is not None:")
                 lines.append(f"{indent}    if type({child}) is not dict:")
                 lines.append(f"{indent}        return None")
-                lines.append(f"{indent}    {counter} += 1")
                 _group(sub, child, indent + "    ", lines, const)
             continue
         path: str = sub
@@ -89,13 +89,9 @@ def _group(tree: dict[str, Any], name: str, indent: str, lines: list[str], const
             lines.append(f"{indent}if {local} is None:")
             lines.append(f"{indent}    return None")
             lines.extend(f"{indent}{line}" for line in check)
-            lines.append(f"{indent}{counter} += 1")
         else:
             lines.append(f"{indent}if {local} is not None:")
             lines.extend(f"{indent}    {line}" for line in check)
-            lines.append(f"{indent}    {counter} += 1")
-    lines.append(f"{indent}if {counter} != len({name}):")
-    lines.append(f"{indent}    return None")
 
 
 def _leaves(tree: dict[str, Any]) -> list[str]:
