@@ -18,7 +18,8 @@ from .context import Facts, read_context
 from .fields import BAD
 from .vocabulary import CONTEXT_FIELDS, STATUS_IMPLIES, STATUSES
 
-__all__ = ["FAST_FIELDS", "date_or_bad", "diagnoses_or_bad", "read_context_fast", "statuses_or_bad"]
+__all__ = ["DATES", "DIAGNOSES", "FAST_FIELDS", "GOOD_REGIONS", "GOOD_TEXTS", "STATUS_SETS", "date_or_bad",
+           "diagnoses_or_bad", "read_context_fast", "region_ok", "statuses_or_bad", "text_ok"]
 
 #: The fields this reader takes itself (any other field present goes to the careful reader).
 FAST_FIELDS: frozenset[str] = frozenset(CONTEXT_FIELDS) - {"person.birth_date"}
@@ -35,9 +36,33 @@ _diagnoses_kind = CONTEXT_FIELDS["encounter.diagnoses"].kind.fast
 #: Memos of what was read before: text -> date; tuple of codes -> diagnoses; tuple of statuses ->
 #: statuses with those implied (only values the fields' checks accepted are kept).
 _MEMO_LIMIT = 20_000
-_DATES: dict[str, Any] = {}
-_DIAGNOSES: dict[tuple[Any, ...], tuple[str, ...]] = {}
-_STATUS_SETS: dict[tuple[Any, ...], frozenset[str]] = {}
+DATES: dict[str, Any] = {}
+DIAGNOSES: dict[tuple[Any, ...], tuple[str, ...]] = {}
+STATUS_SETS: dict[tuple[Any, ...], frozenset[str]] = {}
+#: Texts and region codes already found good (a compiled policy's reader looks them up first).
+GOOD_REGIONS: set[str] = set()
+GOOD_TEXTS: set[str] = set()
+_DATES, _DIAGNOSES, _STATUS_SETS = DATES, DIAGNOSES, STATUS_SETS
+
+
+def region_ok(raw: Any) -> bool:
+    """Whether ``raw`` is a region code (remembered when it is)."""
+    if type(raw) is str and len(raw) == 6 and raw.isascii() and raw.isdigit():
+        if len(GOOD_REGIONS) >= _MEMO_LIMIT:
+            GOOD_REGIONS.clear()
+        GOOD_REGIONS.add(raw)
+        return True
+    return False
+
+
+def text_ok(raw: Any) -> bool:
+    """Whether ``raw`` is non-empty text (remembered when it is)."""
+    if type(raw) is str and raw.strip():
+        if len(GOOD_TEXTS) >= _MEMO_LIMIT:
+            GOOD_TEXTS.clear()
+        GOOD_TEXTS.add(raw)
+        return True
+    return False
 
 
 def date_or_bad(raw: str) -> Any:

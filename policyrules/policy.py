@@ -182,13 +182,21 @@ class PolicySet:
         )
 
     def evaluate(self, context: Mapping[str, Any], engine: str = DEFAULT_ENGINE) -> Determination:
-        raw = _raw_key(context, None) if type(context) is dict else None
-        if raw is not None and engine == "compiled":
-            chosen = self._chosen_raw.get(raw)
+        if engine == "compiled":  # the policy by the region and date as written, if seen before
+            try:
+                encounter = context["encounter"]
+                person = context.get("person")
+                region = person.get("insured_region") if person else None
+                if region is None:
+                    region = encounter["institution"]["region"]
+                chosen = self._chosen_raw.get((region, encounter["date"]))
+            except (KeyError, TypeError, AttributeError):  # the usual path says what is wrong
+                chosen = None
             if chosen is not None:
                 answer: Determination | None = chosen._answer(context)
                 if answer is not None:
                     return answer
+        raw = _raw_key(context, None) if type(context) is dict else None
         facts = read_context_fast(context)
         values = facts.values
         region = values.get("person.insured_region") or values.get("encounter.institution.region")

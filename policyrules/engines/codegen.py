@@ -80,7 +80,7 @@ class Generated:
     def build(self, explain: Explain, explain_context: Explain) -> tuple[Callable[..., Any], Callable[..., Any]]:
         """The compiled ``evaluate`` and ``answer`` functions, with ``explain`` and
         ``explain_context`` as their memoised unknown paths (given the flat values or the context)."""
-        namespace: dict[str, Any] = {"__builtins__": {"type": type, "len": len, "dict": dict, "int": int, "str": str, "list": list, "bool": bool}, **self.constants, "explain": explain,
+        namespace: dict[str, Any] = {"__builtins__": {"type": type, "len": len, "dict": dict, "int": int, "str": str, "list": list, "bool": bool, "tuple": tuple, "TypeError": TypeError}, **self.constants, "explain": explain,
                                      "explain_context": explain_context}
         exec(compile(self.source, "<policyrules compiled policy>", "exec"), namespace)
         return namespace["evaluate"], namespace["answer"]
@@ -327,7 +327,11 @@ def generate(prepared: PreparedPolicy, memo_list: list[dict[tuple[Any, ...], Any
 
     meta = writer.const(prepared.model.meta, "the policy's meta (PolicyMeta)")
     sha = writer.const(prepared.model.sha256)
+    # a Determination is built as attrs' __init__ builds it, slot by slot, without the call
     determination = writer.const(Determination, "Determination")
+    new = writer.const(object.__new__, "object.__new__")
+    slots = {name: writer.const(getattr(Determination, name).__set__, f"the setter of Determination.{name}")
+             for name in ("policy", "sha256", "outcomes", "date_used", "date_given", "engine")}
     engine = writer.const("compiled")
     reader = reader_lines(lambda value, note: writer.const(value, note))
     outcomes = f"{{{', '.join(answers)}}}"
@@ -351,7 +355,10 @@ def generate(prepared: PreparedPolicy, memo_list: list[dict[tuple[Any, ...], Any
         *reader,
         *writer.body,
         *pick("explain_context", "context"),
-        f"    return {determination}({meta}, {sha}, {outcomes}, encounter_date, True, {engine})",
+        f"    answer = {new}({determination})",
+        *(f"    {setter}(answer, {value})" for setter, value in zip(
+            slots.values(), (meta, sha, outcomes, "encounter_date", "True", engine), strict=True)),
+        "    return answer",
         "",
     ]
     return Generated("\n".join(lines), writer.constants, plans)

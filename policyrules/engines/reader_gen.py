@@ -15,7 +15,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..context_fast import date_or_bad, diagnoses_or_bad, statuses_or_bad
+from ..context_fast import (
+    DATES,
+    DIAGNOSES,
+    GOOD_REGIONS,
+    GOOD_TEXTS,
+    STATUS_SETS,
+    date_or_bad,
+    diagnoses_or_bad,
+    region_ok,
+    statuses_or_bad,
+    text_ok,
+)
 from ..fields import (
     BAD,
     Choice,
@@ -49,9 +60,11 @@ def local_of(path: str) -> str:
 def reader_lines(const: Const) -> list[str]:
     """Lines (indented for a function body) reading ``context`` into a local per field, or
     returning None for anything unusual."""
-    lines: list[str] = ["    if type(context) is not dict:", "        return None"]
+    lines: list[str] = ["    if type(context) is not dict:", "        return None", "    try:"]
     tree = nest({path: path for path in CONTEXT_FIELDS})
-    _group(tree, "context", "    ", lines, const, top=True)
+    _group(tree, "context", "        ", lines, const, top=True)
+    lines += ["    except TypeError:  # an unhashable value where a word or code was looked up",
+              "        return None"]
     return lines
 
 
@@ -102,30 +115,35 @@ def _leaves(tree: dict[str, Any]) -> list[str]:
 
 
 def _check(kind: FieldKind, x: str, const: Const) -> list[str]:
-    """Lines that take ``x`` as ``kind`` takes it at a glance, or return None."""
+    """Lines that take ``x`` as ``kind`` takes it at a glance, or return None (an unhashable
+    value raises TypeError in a lookup: the reader's ``except TypeError`` returns None)."""
     if isinstance(kind, WholeYears):
         return [f"if type({x}) is not int or not 0 <= {x} <= 150:", "    return None"]
     if isinstance(kind, Flag):
         return [f"if type({x}) is not bool:", "    return None"]
-    if isinstance(kind, Choice):
+    if isinstance(kind, Choice):  # words only: nothing but the word itself is equal to one
         allowed = const(frozenset(kind.vocabulary), None)
-        return [f"if type({x}) is not str or {x} not in {allowed}:", "    return None"]
+        return [f"if {x} not in {allowed}:", "    return None"]
     if isinstance(kind, Region):
-        return [f"if type({x}) is not str or len({x}) != 6 or not {x}.isascii() or not {x}.isdigit():",
-                "    return None"]
+        good, check = const(GOOD_REGIONS, "GOOD_REGIONS (memo)"), const(region_ok, "region_ok")
+        return [f"if {x} not in {good} and not {check}({x}):", "    return None"]
     if isinstance(kind, Text):  # InstitutionName too
-        return [f"if type({x}) is not str or not {x}.strip():", "    return None"]
+        good, check = const(GOOD_TEXTS, "GOOD_TEXTS (memo)"), const(text_ok, "text_ok")
+        return [f"if {x} not in {good} and not {check}({x}):", "    return None"]
     bad = const(BAD, "BAD (what a fast check returns for a value it will not take)")
     if isinstance(kind, Date):
-        helper = const(date_or_bad, "date_or_bad")
-        return [f"if type({x}) is not str:", "    return None",
-                f"{x} = {helper}({x})", f"if {x} is {bad}:", "    return None"]
+        memo, helper = const(DATES, "DATES (memo)"), const(date_or_bad, "date_or_bad")
+        return [f"if type({x}) is not str:", "    return None", *_memo(x, f"{memo}.get({x})", helper, bad)]
     if isinstance(kind, Statuses):
+        memo = const(STATUS_SETS, "STATUS_SETS (memo)")
         helper = const(statuses_or_bad, "statuses_or_bad (implied statuses added)")
-        return [f"if type({x}) is not list:", "    return None",
-                f"{x} = {helper}({x})", f"if {x} is {bad}:", "    return None"]
+        return [f"if type({x}) is not list:", "    return None", *_memo(x, f"{memo}.get(tuple({x}))", helper, bad)]
     if isinstance(kind, Diagnoses):
-        helper = const(diagnoses_or_bad, "diagnoses_or_bad")
-        return [f"if type({x}) is not list:", "    return None",
-                f"{x} = {helper}({x})", f"if {x} is {bad}:", "    return None"]
+        memo, helper = const(DIAGNOSES, "DIAGNOSES (memo)"), const(diagnoses_or_bad, "diagnoses_or_bad")
+        return [f"if type({x}) is not list:", "    return None", *_memo(x, f"{memo}.get(tuple({x}))", helper, bad)]
     return [f"if {x} is not None:", "    return None"]  # a kind it does not know: careful reader
+
+
+def _memo(x: str, lookup: str, helper: str, bad: str) -> list[str]:
+    return [f"found = {lookup}", "if found is None:", f"    found = {helper}({x})", f"    if found is {bad}:",
+            "        return None", f"{x} = found"]
