@@ -82,13 +82,13 @@ def _group(tree: dict[str, Any], name: str, indent: str, lines: list[str], const
                 lines.append(f"{indent}if type({child}) is not dict:")
                 lines.append(f"{indent}    return None")
                 _group(sub, child, indent, lines, const)
-            else:
-                for leaf in _leaves(sub):
-                    lines.append(f"{indent}{local_of(leaf)} = None")
-                lines.append(f"{indent}if {child} is not None:")
-                lines.append(f"{indent}    if type({child}) is not dict:")
-                lines.append(f"{indent}        return None")
-                _group(sub, child, indent + "    ", lines, const)
+            else:  # absent or null: read as an empty group
+                empty = const({}, "{} (an absent group: never written to)")
+                lines.append(f"{indent}if {child} is None:")
+                lines.append(f"{indent}    {child} = {empty}")
+                lines.append(f"{indent}elif type({child}) is not dict:")
+                lines.append(f"{indent}    return None")
+                _group(sub, child, indent, lines, const)
             continue
         path: str = sub
         local = local_of(path)
@@ -118,7 +118,8 @@ def _check(kind: FieldKind, x: str, const: Const) -> list[str]:
     """Lines that take ``x`` as ``kind`` takes it at a glance, or return None (an unhashable
     value raises TypeError in a lookup: the reader's ``except TypeError`` returns None)."""
     if isinstance(kind, WholeYears):
-        return [f"if type({x}) is not int or not 0 <= {x} <= 150:", "    return None"]
+        years = const(frozenset(range(151)), "frozenset(range(151))")
+        return [f"if type({x}) is not int or {x} not in {years}:", "    return None"]
     if isinstance(kind, Flag):
         return [f"if type({x}) is not bool:", "    return None"]
     if isinstance(kind, Choice):  # words only: nothing but the word itself is equal to one
