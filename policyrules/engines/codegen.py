@@ -133,7 +133,12 @@ class _Writer:
         name = f"K{len(self.constants)}"
         self.constants[name] = value
         self._by_key[key] = name
-        shown = repr(value) if note is None else note
+        if note is not None:
+            shown = note
+        elif isinstance(value, frozenset):  # sorted, so the source reads the same in every process
+            shown = "frozenset({" + ", ".join(sorted(map(repr, value))) + "})"
+        else:
+            shown = repr(value)
         if len(shown) > 100:
             shown = shown[:97] + "..."
         self.notes.append(f"# {name} = {shown}")
