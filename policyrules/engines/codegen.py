@@ -69,21 +69,30 @@ Explain = Callable[[int, tuple[Any, ...], Any], Any]
 
 
 class Generated:
-    """The generated source of one policy, the constants it reads, and per outcome what
-    ``explain`` needs: its plan and the rules its table is indexed by."""
+    """The generated source of one policy (``source``: the constants, shown by repr in comments,
+    then ``evaluate`` and ``answer``), the constants it reads, and the plans of its outcomes."""
 
-    def __init__(self, source: str, constants: dict[str, Any], plans: list[OutcomePlan]) -> None:
+    def __init__(self, source: str, functions: dict[str, str], constants: dict[str, Any],
+                 plans: list[OutcomePlan]) -> None:
         self.source = source
+        self.functions = functions
         self.constants = constants
         self.plans = plans
 
-    def build(self, explain: Explain, explain_context: Explain) -> tuple[Callable[..., Any], Callable[..., Any]]:
-        """The compiled ``evaluate`` and ``answer`` functions, with ``explain`` and
-        ``explain_context`` as their memoised unknown paths (given the flat values or the context)."""
-        namespace: dict[str, Any] = {"__builtins__": {"type": type, "len": len, "dict": dict, "int": int, "str": str, "list": list, "bool": bool, "tuple": tuple, "TypeError": TypeError}, **self.constants, "explain": explain,
-                                     "explain_context": explain_context}
-        exec(compile(self.source, "<policyrules compiled policy>", "exec"), namespace)
-        return namespace["evaluate"], namespace["answer"]
+    def namespace(self, explain: Explain, explain_context: Explain) -> dict[str, Any]:
+        """The globals the functions run in: the constants, the two memoised unknown paths (given
+        the flat values or the context) and only the builtins they use."""
+        return {"__builtins__": dict(_BUILTINS), **self.constants, "explain": explain,
+                "explain_context": explain_context}
+
+    def build(self, name: str, namespace: dict[str, Any]) -> Callable[..., Any]:
+        """The function ``name`` ("evaluate" or "answer"), compiled into ``namespace``."""
+        exec(compile(self.functions[name], f"<policyrules compiled {name}>", "exec"), namespace)
+        function: Callable[..., Any] = namespace[name]
+        return function
+
+
+_BUILTINS = {f.__name__: f for f in (type, len, dict, int, str, list, bool, tuple, TypeError)}
 
 
 def decide(plan: OutcomePlan, truths: tuple[Truth, ...]) -> Any:
@@ -340,12 +349,7 @@ def generate(prepared: PreparedPolicy, memo_list: list[dict[tuple[Any, ...], Any
     engine = writer.const("compiled")
     reader = reader_lines(lambda value, note: writer.const(value, note))
     outcomes = f"{{{', '.join(answers)}}}"
-    lines = [
-        f"# compiled from {prepared.model.meta.id!r} (sha256 {prepared.model.sha256!r})",
-        "# constants (the namespace holds them; shown by repr):",
-        *writer.notes,
-        "",
-        "",
+    evaluate = [
         "def evaluate(v):",
         '    """Every outcome\'s answer for the flat values of validated facts."""',
         "    get = v.get",
@@ -353,8 +357,8 @@ def generate(prepared: PreparedPolicy, memo_list: list[dict[tuple[Any, ...], Any
         *writer.body,
         *pick("explain", "v"),
         f"    return {outcomes}",
-        "",
-        "",
+    ]
+    answer = [
         "def answer(context):",
         '    """The Determination for a CONTRACT context, or None for the careful reader to read it."""',
         *reader,
@@ -364,6 +368,18 @@ def generate(prepared: PreparedPolicy, memo_list: list[dict[tuple[Any, ...], Any
         *(f"    {setter}(answer, {value})" for setter, value in zip(
             slots.values(), (meta, sha, outcomes, "encounter_date", "True", engine), strict=True)),
         "    return answer",
+    ]
+    lines = [
+        f"# compiled from {prepared.model.meta.id!r} (sha256 {prepared.model.sha256!r})",
+        "# constants (the namespace holds them; shown by repr):",
+        *writer.notes,
+        "",
+        "",
+        *evaluate,
+        "",
+        "",
+        *answer,
         "",
     ]
-    return Generated("\n".join(lines), writer.constants, plans)
+    functions = {"evaluate": "\n".join(evaluate) + "\n", "answer": "\n".join(answer) + "\n"}
+    return Generated("\n".join(lines), functions, writer.constants, plans)

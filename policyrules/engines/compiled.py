@@ -38,7 +38,9 @@ class CompiledEngine(Engine):
         self.generated: Generated = generate(prepared, self._memos)
         self._oracle = ReferenceEngine(prepared)
         self._names = [plan.name for plan in self.generated.plans]
-        self._function, self.answer_context = self.generated.build(self._explain, self._explain_context)
+        self._namespace = self.generated.namespace(self._explain, self._explain_context)
+        self.answer_context = self.generated.build("answer", self._namespace)
+        self._function: Callable[[dict[str, Any]], Answers] | None = None  # compiled on first use
 
     #: ``answer_context(context)``: the `Determination` for a CONTRACT context read by the
     #: generated straight-line reader, or None when that reader leaves it to the careful one
@@ -52,13 +54,20 @@ class CompiledEngine(Engine):
         return self.generated.source
 
     def evaluate(self, facts: Facts) -> Answers:
-        answers: Answers = self._function(facts.values)
-        return answers
+        function = self._function or self._build_evaluate()
+        return function(facts.values)
 
     def evaluate_values(self, values: dict[str, Any]) -> Answers:
         """`evaluate` for flat values (`Facts.values`) directly."""
-        answers: Answers = self._function(values)
-        return answers
+        function = self._function or self._build_evaluate()
+        return function(values)
+
+    def _build_evaluate(self) -> Callable[[dict[str, Any]], Answers]:
+        # not at load: most contexts are answered by `answer_context`; building it twice (two
+        # threads at once) gives two equal functions, either of which may be kept
+        function: Callable[[dict[str, Any]], Answers] = self.generated.build("evaluate", self._namespace)
+        self._function = function
+        return function
 
     def _explain_context(self, number: int, key: tuple[Any, ...], context: dict[str, Any]) -> Outcome:
         return self._explain(number, key, read_context(context).values)
