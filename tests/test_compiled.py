@@ -194,8 +194,11 @@ def test_equal_conditions_are_computed_once() -> None:
     assert len(distinct) < len(list(model.conditions()))  # pay_later and deposit_exempt share theirs
     tree = ast.parse(source)
     evaluate = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "evaluate")
-    nodes = {t.id for n in ast.walk(evaluate) if isinstance(n, ast.Assign) for t in n.targets
-             if isinstance(t, ast.Name) and t.id[0] == "c" and t.id[1:].isdigit()}
+    targets = [t for n in ast.walk(evaluate) if isinstance(n, ast.Assign) for t in n.targets]
+    names = [t for target in targets for t in ([target] if isinstance(target, ast.Name) else target.elts)
+             if isinstance(t, ast.Name)]
+    nodes = [t.id for t in names if t.id[0] in "cs" and t.id[1:].isdigit()]  # c<i>; s<i>: status conditions
+    assert len(nodes) == len(set(nodes))
     assert len(nodes) == len(distinct)
     composite = [n for n in distinct if isinstance(n, AllOf | AnyOf | Not)]
     assert composite

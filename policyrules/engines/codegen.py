@@ -47,6 +47,7 @@ from ..model import (
     Rule,
     StatusAny,
 )
+from ..fields import Choice, Flag
 from ..vocabulary import CONTEXT_FIELDS, HISTORY_FIELDS
 from .base import PreparedPolicy
 from .matching import FALSE, TRUE, UNKNOWN, Truth, normalise_name
@@ -170,13 +171,51 @@ class _Writer:
         found = self.nodes.get(node)
         if found is not None:
             return found
+        if isinstance(node, StatusAny):
+            return self.statuses_block(node)
         children = [self.node(child) for child in node.children]
         expression = self.expression(node, children)
         local = self.nodes[node] = f"c{len(self.nodes)}"
         self.body.append(f"    {local} = {expression}")
         return local
 
+    def statuses_block(self, first: StatusAny) -> str:
+        """Every status condition of the policy at once (at the first one's place): their truths,
+        from a memo keyed by the person's statuses (a frozenset, or None when unknown)."""
+        x = self.field(_STATUSES)
+        nodes = list(dict.fromkeys(n for rule in self.prepared.model.rules for n in rule.when.find_all(StatusAny)))
+        wanted = [n.statuses for n in nodes]
+        memo: dict[frozenset[str] | None, tuple[int, ...]] = {None: (2,) * len(nodes)}
+
+        def status_truths(statuses: frozenset[str]) -> tuple[int, ...]:
+            if len(memo) >= 50_000:
+                memo.clear()
+                memo[None] = (2,) * len(nodes)
+            found = memo[statuses] = tuple(0 if w.isdisjoint(statuses) else 1 for w in wanted)
+            return found
+
+        for number, node in enumerate(nodes):
+            self.nodes[node] = f"s{number}"
+        shown = "; ".join(f"s{i}: any of {sorted(w)}" for i, w in enumerate(wanted))
+        table = self.const(memo, f"the memo of the status conditions' truths ({shown})")
+        function = self.const(status_truths, "status_truths: s<i> = 0 if disjoint else 1")
+        self.body += [
+            f"    truths = {table}.get({x})",
+            "    if truths is None:",
+            f"        truths = {function}({x})",
+            f"    {', '.join(self.nodes[n] for n in nodes)}, = truths",
+        ]
+        return self.nodes[first]
+
     def expression(self, node: Condition, children: list[str]) -> str:
+        if isinstance(node, FieldIs) and isinstance(CONTEXT_FIELDS[node.field].kind, Choice | Flag):
+            # a word of a vocabulary, or true/false: its truth is looked up (None: not given)
+            x = self.field(node.field)
+            words: tuple[Any, ...] = (True, False) if isinstance(CONTEXT_FIELDS[node.field].kind, Flag) else (
+                CONTEXT_FIELDS[node.field].vocabulary)
+            absent = (1 if False in node.values else 0) if node.field in HISTORY_FIELDS else 2
+            table = {None: absent, **{w: 1 if w in node.values else 0 for w in words}}
+            return f"{self.const(table, f'truths by value: {table!r}')}[{x}]"
         if isinstance(node, FieldIs):
             x = self.field(node.field)
             if len(node.values) == 1:
@@ -200,7 +239,11 @@ class _Writer:
             high = "" if node.at_most is None else f" <= {self.integer(node.at_most)}"
             if not low and not high:
                 return f"2 if {x} is None else 1"
-            return f"2 if {x} is None else (1 if {low}{x}{high} else 0)"
+            # the usual ages are looked up (an age from a birth date may lie beyond them)
+            ages = {None: 2, **{age: int((node.at_least or 0) <= age <= (node.at_most or 10_000))
+                                for age in range(151)}}
+            table = self.const(ages, f"truths by age: {low}age{high}; None: 2")
+            return f"{table}[{x}] if {x} is None or {x} <= 150 else (1 if {low}{x}{high} else 0)"
         if isinstance(node, DiagnosisIn):
             match = self.match(node.catalog)
             return f"2 if {match} is None else {match}[0]"
