@@ -187,10 +187,14 @@ class _Writer:
         wanted = [n.statuses for n in nodes]
         memo: dict[frozenset[str] | None, tuple[int, ...]] = {None: (2,) * len(nodes)}
 
-        def status_truths(statuses: frozenset[str]) -> tuple[int, ...]:
+        unknown = (2,) * len(nodes)
+
+        def status_truths(statuses: frozenset[str] | None) -> tuple[int, ...]:
+            if statuses is None:  # another thread may have just emptied the memo
+                return unknown
             if len(memo) >= 50_000:
                 memo.clear()
-                memo[None] = (2,) * len(nodes)
+                memo[None] = unknown
             found = memo[statuses] = tuple(0 if w.isdisjoint(statuses) else 1 for w in wanted)
             return found
 
@@ -214,8 +218,8 @@ class _Writer:
             words: tuple[Any, ...] = (True, False) if isinstance(CONTEXT_FIELDS[node.field].kind, Flag) else (
                 CONTEXT_FIELDS[node.field].vocabulary)
             absent = (1 if False in node.values else 0) if node.field in HISTORY_FIELDS else 2
-            table = {None: absent, **{w: 1 if w in node.values else 0 for w in words}}
-            return f"{self.const(table, f'truths by value: {table!r}')}[{x}]"
+            by_value: dict[Any, int] = {None: absent, **{w: 1 if w in node.values else 0 for w in words}}
+            return f"{self.const(by_value, f'truths by value: {by_value!r}')}[{x}]"
         if isinstance(node, FieldIs):
             x = self.field(node.field)
             if len(node.values) == 1:
@@ -240,10 +244,11 @@ class _Writer:
             if not low and not high:
                 return f"2 if {x} is None else 1"
             # the usual ages are looked up (an age from a birth date may lie beyond them)
-            ages = {None: 2, **{age: int((node.at_least or 0) <= age <= (node.at_most or 10_000))
-                                for age in range(151)}}
-            table = self.const(ages, f"truths by age: {low}age{high}; None: 2")
-            return f"{table}[{x}] if {x} is None or {x} <= 150 else (1 if {low}{x}{high} else 0)"
+            least = -1 if node.at_least is None else node.at_least
+            most = 10_000 if node.at_most is None else node.at_most
+            ages: dict[int | None, int] = {None: 2, **{age: int(least <= age <= most) for age in range(151)}}
+            by_age = self.const(ages, f"truths by age: {low}age{high}; None: 2")
+            return f"{by_age}[{x}] if {x} is None or {x} <= 150 else (1 if {low}{x}{high} else 0)"
         if isinstance(node, DiagnosisIn):
             match = self.match(node.catalog)
             return f"2 if {match} is None else {match}[0]"
