@@ -96,7 +96,11 @@ def _outcomes(outcomes: Mapping[str, Outcome]) -> bytes:
 def _head(fields: Mapping[str, Any] | None) -> bytes:
     if not fields:
         return b"{"
-    return b"{" + b"".join(_name(k) + dumps(v) + b"," for k, v in fields.items())
+    return b"{" + b"".join(_name(k) + _scalar(v) + b"," for k, v in fields.items())
+
+
+def _scalar(value: Any) -> bytes:
+    return b"%d" % value if type(value) is int else dumps(value)
 
 
 def answer_json(det: Determination, first: Mapping[str, Any] | None = None) -> bytes:
@@ -111,22 +115,28 @@ def _value(outcome: Outcome) -> bytes:
     return _CONSTANTS[value] if value is None or value is True or value is False else dumps(list(value))
 
 
+_WHERE: dict[tuple[str, Any], bytes] = {}
+
+
 def values_json(det: Determination, line: int | None = None, id: str | int | None = None) -> bytes:
     """A values line: ``{"line": N, "id": ID, "policy": P, "date_used": D, "values": {…}}``, with
     ``line`` and ``id`` left out when None; values in the policy's outcome order."""
-    held = tuple(det.outcomes.values())
-    key = tuple(map(id_of, held))
+    outcomes = det.outcomes
+    key = tuple(map(id_of, outcomes.values()))
     found = _VALUES.get(key)
-    if found is None or found[1] != held:
+    if found is None or found[1] != tuple(outcomes.values()):  # the tuple kept alive: no reused id
         if len(_VALUES) >= _LIMIT:
             _VALUES.clear()
-        text = b"{" + b",".join(_name(name) + _value(o) for name, o in det.outcomes.items()) + b"}"
-        found = _VALUES[key] = (text, held)
-    head: dict[str, Any] = {}
-    if line is not None:
-        head["line"] = line
+        text = b"{" + b",".join(_name(name) + _value(o) for name, o in outcomes.items()) + b"}"
+        found = _VALUES[key] = (text, tuple(outcomes.values()))
+    where_key = (det.policy.id, det.date_used)
+    where = _WHERE.get(where_key)
+    if where is None:
+        if len(_WHERE) >= _LIMIT:
+            _WHERE.clear()
+        where = _WHERE[where_key] = (b'"policy":' + dumps(det.policy.id) + b',"date_used":'
+                                     + dumps(det.date_used.isoformat()) + b',"values":')
+    head = b"{" if line is None else b'{"line":%d,' % line
     if id is not None:
-        head["id"] = id
-    return (_head(head) + b'"policy":' + dumps(det.policy.id) + b',"date_used":'
-            + dumps(det.date_used.isoformat()) + b',"values":' + found[0] + b"}")
-
+        head += b'"id":' + _scalar(id) + b","
+    return head + where + found[0] + b"}"
