@@ -18,11 +18,9 @@ from .context import Facts, read_context
 from .fields import BAD
 from .vocabulary import CONTEXT_FIELDS, STATUS_IMPLIES, STATUSES
 
-__all__ = ["DATES", "DIAGNOSES", "FAST_FIELDS", "GOOD_REGIONS", "GOOD_TEXTS", "STATUS_SETS", "date_or_bad",
+__all__ = ["DATES", "DIAGNOSES", "GOOD_REGIONS", "GOOD_TEXTS", "STATUS_SETS", "date_or_bad",
            "diagnoses_or_bad", "read_context_fast", "region_ok", "statuses_or_bad", "text_ok"]
 
-#: The fields this reader takes itself (any other field present goes to the careful reader).
-FAST_FIELDS: frozenset[str] = frozenset(CONTEXT_FIELDS) - {"person.birth_date"}
 
 _STATUSES = frozenset(STATUSES)
 _IMPLYING = frozenset(STATUS_IMPLIES)
@@ -33,8 +31,9 @@ _KIND = frozenset(CONTEXT_FIELDS["encounter.kind"].vocabulary)
 _LEVEL = frozenset(CONTEXT_FIELDS["encounter.institution.level"].vocabulary)
 _date_kind = CONTEXT_FIELDS["encounter.date"].kind.fast
 _diagnoses_kind = CONTEXT_FIELDS["encounter.diagnoses"].kind.fast
-#: Memos of what was read before: text -> date; tuple of codes -> diagnoses; tuple of statuses ->
-#: statuses with those implied (only values the fields' checks accepted are kept).
+#: Memos of what was read before (shared with the compiled policies' readers): text -> date;
+#: tuple of codes -> diagnoses; tuple of statuses -> statuses with those implied. Only values the
+#: fields' checks accepted are kept.
 _MEMO_LIMIT = 20_000
 DATES: dict[str, Any] = {}
 DIAGNOSES: dict[tuple[Any, ...], tuple[str, ...]] = {}
@@ -42,7 +41,6 @@ STATUS_SETS: dict[tuple[Any, ...], frozenset[str]] = {}
 #: Texts and region codes already found good (a compiled policy's reader looks them up first).
 GOOD_REGIONS: set[str] = set()
 GOOD_TEXTS: set[str] = set()
-_DATES, _DIAGNOSES, _STATUS_SETS = DATES, DIAGNOSES, STATUS_SETS
 
 
 def region_ok(raw: Any) -> bool:
@@ -67,13 +65,13 @@ def text_ok(raw: Any) -> bool:
 
 def date_or_bad(raw: str) -> Any:
     """The date of ``raw`` text, or `BAD` (memoised)."""
-    found = _DATES.get(raw)
+    found = DATES.get(raw)
     if found is None:
         found = _date_kind(raw)
         if found is not BAD:
-            if len(_DATES) >= _MEMO_LIMIT:
-                _DATES.clear()
-            _DATES[raw] = found
+            if len(DATES) >= _MEMO_LIMIT:
+                DATES.clear()
+            DATES[raw] = found
     return found
 
 
@@ -81,15 +79,15 @@ def diagnoses_or_bad(raw: list[Any]) -> Any:
     """The diagnoses of a list of codes, or `BAD` (memoised by the codes)."""
     try:
         key = tuple(raw)
-        found = _DIAGNOSES.get(key)
+        found = DIAGNOSES.get(key)
     except TypeError:  # an item that is not hashable: not a code
         return BAD
     if found is None:
         found = _diagnoses_kind(raw)
         if found is not BAD:
-            if len(_DIAGNOSES) >= _MEMO_LIMIT:
-                _DIAGNOSES.clear()
-            _DIAGNOSES[key] = found
+            if len(DIAGNOSES) >= _MEMO_LIMIT:
+                DIAGNOSES.clear()
+            DIAGNOSES[key] = found
     return found
 
 
@@ -97,7 +95,7 @@ def statuses_or_bad(raw: list[Any]) -> Any:
     """The statuses of a list, implied ones added, or `BAD` (memoised by the list's items)."""
     try:
         key = tuple(raw)
-        found = _STATUS_SETS.get(key)
+        found = STATUS_SETS.get(key)
     except TypeError:
         return BAD
     if found is None:
@@ -109,9 +107,9 @@ def statuses_or_bad(raw: list[Any]) -> Any:
             return BAD
         for status in found & _IMPLYING:
             found = found | STATUS_IMPLIES[status]
-        if len(_STATUS_SETS) >= _MEMO_LIMIT:
-            _STATUS_SETS.clear()
-        _STATUS_SETS[key] = found
+        if len(STATUS_SETS) >= _MEMO_LIMIT:
+            STATUS_SETS.clear()
+        STATUS_SETS[key] = found
     return found
 
 

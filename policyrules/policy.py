@@ -135,8 +135,9 @@ class PolicySet:
         self.policies: tuple[Policy, ...] = tuple(policies)
         #: (region, date) -> the policy in force there and then (only found ones are kept)
         self._chosen: dict[tuple[str, dt.date], Policy] = {}
-        #: the same, by the region and date as written in the context (text)
-        self._chosen_raw: dict[tuple[Any, Any], Policy] = {}
+        #: the same, by the region and date as written in the context (text): the compiled answer
+        #: function of the policy (`CompiledEngine.answer_context`)
+        self._chosen_raw: dict[tuple[Any, Any], Any] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         return {"policies": self.policies}
@@ -193,7 +194,7 @@ class PolicySet:
             except (KeyError, TypeError, AttributeError):  # the usual path says what is wrong
                 chosen = None
             if chosen is not None:
-                answer: Determination | None = chosen._answer(context)
+                answer: Determination | None = chosen(context)
                 if answer is not None:
                     return answer
         raw = _raw_key(context, None) if type(context) is dict else None
@@ -206,7 +207,7 @@ class PolicySet:
         if raw is not None and raw[0] == region and facts.date_given:
             if len(self._chosen_raw) >= SELECT_MEMO_LIMIT:
                 self._chosen_raw.clear()
-            self._chosen_raw[raw] = policy
+            self._chosen_raw[raw] = policy._answer
         return policy._evaluate(facts, engine)
 
     def describe(self) -> str:
