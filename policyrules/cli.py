@@ -1,4 +1,4 @@
-"""The command line: ``policyrules check``, ``evaluate``, ``explain``, ``test``, ``render``, ``roster`` and ``sql``.
+"""The command line: ``policyrules check``, ``evaluate``, ``explain``, ``test``, ``render``, ``roster``, ``sql`` and ``compile``.
 
 Exit codes: 0 with an answer (or a check with no error: warnings are printed; for JSON Lines,
 every line answered), 1 when some JSON Lines are not answered (each written in place as an
@@ -103,7 +103,8 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--jsonl", action="store_true",
                           help="read the context file (or standard input) as JSON Lines")
     evaluate.add_argument("--engine", choices=ENGINES, default=DEFAULT_ENGINE,
-                          help="reference (pure Python, the default) or rete (durable_rules)")
+                          help="compiled (generated Python, the default), reference (the readable oracle) "
+                               "or rete (durable_rules)")
     evaluate.set_defaults(run=_evaluate)
 
     explain = commands.add_parser(
@@ -127,6 +128,10 @@ def _parser() -> argparse.ArgumentParser:
                       help="list the rules no case exercises, and the list members, age-bound sides and group "
                            "statuses no case exercises alone (exit 1 if there is one)")
     test.set_defaults(run=_test)
+
+    compiled = commands.add_parser("compile", help="print the Python source a policy is compiled to")
+    compiled.add_argument("policy", help="a policy file (.yaml)")
+    compiled.set_defaults(run=_compile)
 
     render = commands.add_parser(
         "render", help="write the review page of a policy (or an index and a page per policy of a folder)"
@@ -286,6 +291,16 @@ def _test(args: argparse.Namespace) -> int:
             for requirement in report.unexercised:
                 print(f"    not exercised alone: {requirement.render()}")
     return 1 if failed or uncovered_count else 0
+
+
+# ---------------------------------------------------------------- compile
+
+
+def _compile(args: argparse.Namespace) -> int:
+    if not Path(args.policy).is_file():
+        raise PolicyLoadError([Problem(args.policy, 1, 1, "找不到这个文件。\nNo such file.")])
+    print(load_policy(args.policy).engine("compiled").source)  # type: ignore[attr-defined]
+    return EXIT_OK
 
 
 # ---------------------------------------------------------------- check

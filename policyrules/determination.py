@@ -30,8 +30,29 @@ class Outcome:
     missing: tuple[str, ...] = ()
     not_given: tuple[str, ...] = ()
     target_ratio: float | None = None
+    #: the JSON form, built on first use (an outcome is shared by every answer that holds it)
+    _json: dict[str, Any] | None = attrs.field(default=None, init=False, eq=False, repr=False)
+    #: its serialised bytes (`policyrules.serialise`), likewise
+    _bytes: bytes | None = attrs.field(default=None, init=False, eq=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
+        """The CONTRACT's JSON form of this answer: a fresh dict each call, whose lists and
+        citation objects are shared by every call (treat them as read-only)."""
+        found = self._json
+        if found is None:
+            found = self._build_dict()
+            object.__setattr__(self, "_json", found)
+        return dict(found)
+
+    def json_dict(self) -> dict[str, Any]:
+        """The JSON form itself, built once and shared: read-only."""
+        found = self._json
+        if found is None:
+            found = self._build_dict()
+            object.__setattr__(self, "_json", found)
+        return found
+
+    def _build_dict(self) -> dict[str, Any]:
         value = list(self.value) if isinstance(self.value, tuple) else self.value
         out: dict[str, Any] = {
             "value": value,
@@ -87,6 +108,7 @@ class Determination:
                 for name, o in self.outcomes.items()}
 
     def to_dict(self) -> dict[str, Any]:
+        """The CONTRACT's JSON answer: a fresh dict (the outcomes' inner lists are shared, read-only)."""
         meta = self.policy
         head: dict[str, Any] = {} if self.id is None else {"id": self.id}
         return head | {

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .context import Facts, read_context
+from .context_fast import read_context_fast
 from .determination import Determination
 from .engines import DEFAULT_ENGINE, ENGINES, Engine, PreparedPolicy, engine_class
 from .errors import NoPolicyError, PolicyLoadError, Problem, UnsupportedConstructError
@@ -26,14 +27,18 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_ENGINE", "ENGINES", "Policy", "PolicySet", "load_policies", "load_policy", "shipped_policies_dir"]
 
 #: The engine whose answers check the others' (Rete's every value).
-CHECKING_ENGINE = "reference"
+CHECKING_ENGINE = "compiled"
+#: The policy-choice memo of a `PolicySet` is emptied when it holds this many (region, date) keys.
+SELECT_MEMO_LIMIT = 50_000
 
 
 class Policy:
     """One loaded policy: its model (``.model``) and its engines, each built once.
 
     Engines are built on first use (the default one at load); every registered engine
-    validates the model at load, so a policy one of them cannot express is a load problem."""
+    validates the model at load, so a policy one of them cannot express is a load problem.
+    A policy pickles as its model: unpickling builds its engines again (the compiled engine's
+    generated code included), so a `multiprocessing` pool can be handed loaded policies."""
 
     def __init__(self, model: PolicyModel) -> None:
         self.model = model
@@ -45,10 +50,20 @@ class Policy:
         self._explainer: Explainer | None = None
         self.prepared.checker = self.engine(CHECKING_ENGINE).evaluate
         self.engine(DEFAULT_ENGINE)
+        #: the compiled engine's answer straight from a context (None: the usual path)
+        self._answer = self.engine("compiled").answer_context  # type: ignore[attr-defined]
+        #: (insured region, date) as written in contexts this policy was found to apply to
+        self._applies: set[tuple[Any, Any]] = set()
         table = region_table()
         self.counties: frozenset[str] = frozenset().union(
             *(table.covered_counties(code) for code in model.meta.regions)
         )
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"model": self.model}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["model"])  # type: ignore[misc]
 
     @property
     def id(self) -> str:
@@ -78,8 +93,18 @@ class Policy:
         Raises `ContextError` for a bad context, and `NoPolicyError` when the context's
         date or insured region lies outside what this policy covers.
         """
-        facts = read_context(context)
+        if engine == "compiled" and type(context) is dict:
+            key = _raw_key(context, "person.insured_region")
+            if key is not None and key in self._applies:
+                answer: Determination | None = self._answer(context)
+                if answer is not None:
+                    return answer
+        facts = read_context_fast(context)
         self._check_applies(facts)
+        if type(context) is dict and facts.date_given and len(self._applies) < SELECT_MEMO_LIMIT:
+            key = _raw_key(context, "person.insured_region")
+            if key is not None and key[1] is not None:
+                self._applies.add(key)
         return self._evaluate(facts, engine)
 
     def evaluate_household(self, context: Mapping[str, Any], engine: str = DEFAULT_ENGINE) -> HouseholdDetermination:
@@ -129,7 +154,7 @@ class Policy:
         return found
 
     def _evaluate(self, facts: Facts, engine: str) -> Determination:
-        outcomes = self.engine(engine).evaluate(facts)
+        outcomes = (self._engines.get(engine) or self.engine(engine)).evaluate(facts)
         return Determination(
             self.model.meta, self.model.sha256, outcomes, facts.date, facts.date_given, engine, facts.id
         )
@@ -140,6 +165,17 @@ class PolicySet:
 
     def __init__(self, policies: Iterable[Policy]) -> None:
         self.policies: tuple[Policy, ...] = tuple(policies)
+        #: (region, date) -> the policy in force there and then (only found ones are kept)
+        self._chosen: dict[tuple[str, dt.date], Policy] = {}
+        #: the same, by the region and date as written in the context (text): the compiled answer
+        #: function of the policy (`CompiledEngine.answer_context`)
+        self._chosen_raw: dict[tuple[Any, Any], Any] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"policies": self.policies}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["policies"])  # type: ignore[misc]
 
     def __iter__(self) -> Iterator[Policy]:
         return iter(self.policies)
@@ -161,6 +197,9 @@ class PolicySet:
         region = facts.values.get("person.insured_region") or facts.values.get(
             "encounter.institution.region"
         )
+        found = self._chosen.get((region, facts.date)) if region is not None else None
+        if found is not None:
+            return found
         if region is None:
             raise NoPolicyError(
                 "the context names no region (person.insured_region or "
@@ -168,6 +207,9 @@ class PolicySet:
             )
         for policy in self.policies:
             if policy.covers(region) and policy.in_force(facts.date):
+                if len(self._chosen) >= SELECT_MEMO_LIMIT:
+                    self._chosen.clear()
+                self._chosen[(region, facts.date)] = policy
                 return policy
         when = f"on {facts.date}" + ("" if facts.date_given else " (the evaluation day)")
         raise NoPolicyError(
@@ -176,8 +218,32 @@ class PolicySet:
         )
 
     def evaluate(self, context: Mapping[str, Any], engine: str = DEFAULT_ENGINE) -> Determination:
-        facts = read_context(context)
-        return self.select(facts)._evaluate(facts, engine)
+        if engine == "compiled":  # the policy by the region and date as written, if seen before
+            try:
+                encounter = context["encounter"]
+                person = context.get("person")
+                region = person.get("insured_region") if person else None
+                if region is None:
+                    region = encounter["institution"]["region"]
+                chosen = self._chosen_raw.get((region, encounter["date"]))
+            except (KeyError, TypeError, AttributeError):  # the usual path says what is wrong
+                chosen = None
+            if chosen is not None:
+                answer: Determination | None = chosen(context)
+                if answer is not None:
+                    return answer
+        raw = _raw_key(context, None) if type(context) is dict else None
+        facts = read_context_fast(context)
+        values = facts.values
+        region = values.get("person.insured_region") or values.get("encounter.institution.region")
+        policy = self._chosen.get((region, facts.date)) if region is not None else None
+        if policy is None:
+            policy = self.select(facts)
+        if raw is not None and raw[0] == region and facts.date_given:
+            if len(self._chosen_raw) >= SELECT_MEMO_LIMIT:
+                self._chosen_raw.clear()
+            self._chosen_raw[raw] = policy._answer
+        return policy._evaluate(facts, engine)
 
     def evaluate_household(self, context: Mapping[str, Any], engine: str = DEFAULT_ENGINE) -> HouseholdDetermination:
         """Each member of a household context answered, with the household's own outcomes
@@ -206,6 +272,24 @@ class PolicySet:
         return "; ".join(
             f"{p.id}: {_regions(p.model)} {_period(p.model)}" for p in self.policies
         ) or "none"
+
+
+def _raw_key(context: dict[str, Any], only: str | None) -> tuple[Any, Any] | None:
+    """The region a policy is chosen by (the insured region, else the institution's; only the
+    insured one with ``only``) and the encounter date, as the context writes them: text, or
+    None where absent; None when either is of another type (the usual path judges those)."""
+    person = context.get("person")
+    encounter = context.get("encounter")
+    if type(encounter) is not dict:
+        return None
+    date = encounter.get("date")
+    region = person.get("insured_region") if type(person) is dict else None
+    if region is None and only is None:
+        institution = encounter.get("institution")
+        region = institution.get("region") if type(institution) is dict else None
+    if type(date) is not str or (region is not None and type(region) is not str):
+        return None
+    return region, date
 
 
 def _regions(model: PolicyModel) -> str:

@@ -65,12 +65,13 @@ class Scenario:
                            for c in out.citations), (name, [c.quote for c in out.citations])
 
     def evaluate(self, policy: policyrules.Policy, context: dict[str, Any]) -> policyrules.Determination:
-        """The reference answer, checked, and (where durable_rules runs) equal to the Rete one."""
+        """The default engine's answer, checked, and equal to the reference engine's and (where
+        durable_rules runs) to the Rete one."""
         answer = policy.evaluate(context)
         self.check(answer)
-        if rete.AVAILABLE:
-            other = policy.evaluate(context, engine="rete").to_dict()
-            other["policy"]["engine"] = "reference"
+        for engine in ("reference", "rete") if rete.AVAILABLE else ("reference",):
+            other = policy.evaluate(context, engine=engine).to_dict()
+            other["policy"]["engine"] = answer.engine
             assert other == answer.to_dict()
         return answer
 

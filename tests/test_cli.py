@@ -151,7 +151,7 @@ def test_an_engine_failure_is_a_message_not_a_traceback(monkeypatch: pytest.Monk
         raise policyrules.EngineDisagreement("pay_later", True, False)
 
     monkeypatch.setattr(ReferenceEngine, "evaluate", fail)
-    code = cli.main(["evaluate", str(ROOT / "examples" / "beita_destitute_inpatient.json")])
+    code = cli.main(["evaluate", str(ROOT / "examples" / "beita_destitute_inpatient.json"), "--engine", "reference"])
     assert code == 2
     assert "no answer is given: EngineDisagreement" in capsys.readouterr().err
 def test_the_readme_shows_real_explain_output() -> None:

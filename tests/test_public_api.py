@@ -19,6 +19,7 @@ def test_public_names() -> None:
         "policy", "regions", "schema", "shipped", "sql", "suggest", "testing", "vocabulary", "pytest_plugin",
         "review", "words", "households",
         "space", "explain", "explain_text",
+        "context_fast", "serialise",
     }
     assert public == set(policyrules.__all__)
     for name in ("load_policy", "load_policies", "Policy", "PolicySet", "Determination", "Outcome",

@@ -1,5 +1,7 @@
 """The engines: each answers a policy for validated facts, and all answer alike.
 
+- `compiled`: each policy compiled at load into one generated Python function (`codegen`); the
+  default, and the engine that checks Rete's every value.
 - `reference`: pure Python, Kleene logic over the model; the readable oracle.
 - `rete`: durable_rules' Rete network, every value checked by the checking engine.
 
@@ -22,13 +24,14 @@ __all__ = ["BATCH_TARGETS", "DEFAULT_ENGINE", "ENGINES", "Answers", "Engine", "P
 
 #: name -> "module:class" of every per-call engine (imported on first use).
 _REGISTRY: dict[str, str] = {
+    "compiled": "policyrules.engines.compiled:CompiledEngine",
     "reference": "policyrules.engines.reference:ReferenceEngine",
     "rete": "policyrules.engines.rete:ReteEngine",
 }
 #: The engines `evaluate` accepts, by name.
 ENGINES: tuple[str, ...] = tuple(_REGISTRY)
 #: The engine used when none is named.
-DEFAULT_ENGINE = "reference"
+DEFAULT_ENGINE = "compiled"
 #: Batch-only targets (they answer whole rosters, never one call): name -> "module:object".
 BATCH_TARGETS: dict[str, str] = {
     "sql": "policyrules.sql.run:answer_roster",

@@ -66,6 +66,8 @@ class ReferenceEngine(Engine):
             for plan in prepared.plans.values()
         ]
 
+        self._by_name = {entry[0].name: entry for entry in self._plan}
+
     def evaluate(self, facts: Facts) -> Answers:
         values = facts.values
         return {
@@ -73,6 +75,14 @@ class ReferenceEngine(Engine):
                         else self._bool_outcome(plan, grants, exceptions, values))
             for plan, grants, exceptions in self._plan
         }
+
+    def answer(self, outcome: str, values: Values) -> Outcome:
+        """The answer of one outcome for flat ``values`` (`Facts.values`); the compiled engine
+        asks it for the unknown answers it explains."""
+        plan, grants, exceptions = self._by_name[outcome]
+        if plan.is_list:
+            return self._list_outcome(plan, grants, values)
+        return self._bool_outcome(plan, grants, exceptions, values)
 
     def _bool_outcome(self, plan: OutcomePlan, grants: tuple[tuple[Rule, Test], ...],
                       exceptions: tuple[tuple[Rule, Test], ...], values: Values) -> Outcome:

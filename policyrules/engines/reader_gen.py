@@ -1,0 +1,155 @@
+"""The straight-line context reader of a compiled policy, written from the CONTRACT's fields.
+
+`reader_lines(const)` writes the first part of a compiled policy's ``answer(context)``: every
+field of `CONTEXT_FIELDS` is fetched from its group and checked at a glance as its kind's fast
+check (`policyrules.fields`) would check it, into a local named after the field
+(``person_age``); a ``null`` is absent, as for the careful reader. Whatever it does not take at
+a glance (a key it does not know, a wrong type, a value outside the vocabulary, a birth date, a context without
+``encounter.date``) makes ``answer`` return None, and the caller reads the context again with
+the careful reader (`policyrules.context.read_context`), which names the problem: so
+`ContextError` is the careful reader's, unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..context_fast import (
+    DATES,
+    DIAGNOSES,
+    GOOD_REGIONS,
+    GOOD_TEXTS,
+    STATUS_SETS,
+    date_or_bad,
+    diagnoses_or_bad,
+    region_ok,
+    statuses_or_bad,
+    text_ok,
+)
+from ..fields import (
+    BAD,
+    Choice,
+    Date,
+    Diagnoses,
+    FieldKind,
+    Flag,
+    Region,
+    Statuses,
+    Text,
+    WholeYears,
+    nest,
+)
+from ..context import HOUSEHOLD_GIVEN
+from ..vocabulary import CONTEXT_FIELDS
+
+__all__ = ["local_of", "reader_lines"]
+
+Const = Callable[[Any, str | None], str]
+
+#: Fields read only by the careful reader (present: the context goes there).
+_CAREFUL_ONLY = frozenset({"person.birth_date"})
+#: Fields of a group read only by the careful reader (the group present: the context goes there).
+_CAREFUL_GROUP = frozenset(path for path in CONTEXT_FIELDS if path.startswith("household."))
+#: The fields the fast reader needs (absent: the careful reader decides the evaluation day).
+_REQUIRED = frozenset({"encounter.date"})
+
+
+def local_of(path: str) -> str:
+    """The local a field is read into."""
+    return path.replace(".", "_")
+
+
+def reader_lines(const: Const) -> list[str]:
+    """Lines (indented for a function body) reading ``context`` into a local per field, or
+    returning None for anything unusual."""
+    lines: list[str] = ["    if type(context) is not dict:", "        return None", "    try:"]
+    # a household is read by the careful reader alone (it passes statuses on to the member)
+    tree = nest({path: path for path in CONTEXT_FIELDS if path not in _CAREFUL_GROUP})
+    _group(tree, "context", "        ", lines, const, top=True)
+    lines += [f"        {local_of(path)} = None" for path in sorted(_CAREFUL_GROUP | {HOUSEHOLD_GIVEN})]
+    lines += ["    except TypeError:  # an unhashable value where a word or code was looked up",
+              "        return None"]
+    return lines
+
+
+def _group(tree: dict[str, Any], name: str, indent: str, lines: list[str], const: Const, top: bool = False) -> None:
+    # a key it does not know: the careful reader names it (a null is absent for both readers)
+    known = const(frozenset(tree), None)
+    lines.append(f"{indent}if not {name}.keys() <= {known}:")
+    lines.append(f"{indent}    return None")
+    for key, sub in tree.items():
+        if isinstance(sub, dict):
+            child = f"{name}_{key}" if not top else key
+            lines.append(f"{indent}{child} = {name}.get({key!r})")
+            required = any(leaf in _REQUIRED for leaf in _leaves(sub))
+            if required:
+                lines.append(f"{indent}if type({child}) is not dict:")
+                lines.append(f"{indent}    return None")
+                _group(sub, child, indent, lines, const)
+            else:  # absent or null: read as an empty group
+                empty = const({}, "{} (an absent group: never written to)")
+                lines.append(f"{indent}if {child} is None:")
+                lines.append(f"{indent}    {child} = {empty}")
+                lines.append(f"{indent}elif type({child}) is not dict:")
+                lines.append(f"{indent}    return None")
+                _group(sub, child, indent, lines, const)
+            continue
+        path: str = sub
+        local = local_of(path)
+        lines.append(f"{indent}{local} = {name}.get({key!r})")
+        if path in _CAREFUL_ONLY:
+            lines.append(f"{indent}if {local} is not None:")
+            lines.append(f"{indent}    return None")
+            continue
+        check = _check(CONTEXT_FIELDS[path].kind, local, const)
+        if path in _REQUIRED:
+            lines.append(f"{indent}if {local} is None:")
+            lines.append(f"{indent}    return None")
+            lines.extend(f"{indent}{line}" for line in check)
+        else:
+            lines.append(f"{indent}if {local} is not None:")
+            lines.extend(f"{indent}    {line}" for line in check)
+
+
+def _leaves(tree: dict[str, Any]) -> list[str]:
+    out: list[str] = []
+    for sub in tree.values():
+        out.extend(_leaves(sub) if isinstance(sub, dict) else [sub])
+    return out
+
+
+def _check(kind: FieldKind, x: str, const: Const) -> list[str]:
+    """Lines that take ``x`` as ``kind`` takes it at a glance, or return None (an unhashable
+    value raises TypeError in a lookup: the reader's ``except TypeError`` returns None)."""
+    if isinstance(kind, WholeYears):
+        years = const(frozenset(range(151)), "frozenset(range(151))")
+        return [f"if type({x}) is not int or {x} not in {years}:", "    return None"]
+    if isinstance(kind, Flag):
+        return [f"if type({x}) is not bool:", "    return None"]
+    if isinstance(kind, Choice):  # words only: nothing but the word itself is equal to one
+        allowed = const(frozenset(kind.vocabulary), None)
+        return [f"if {x} not in {allowed}:", "    return None"]
+    if isinstance(kind, Region):
+        good, check = const(GOOD_REGIONS, "GOOD_REGIONS (memo)"), const(region_ok, "region_ok")
+        return [f"if {x} not in {good} and not {check}({x}):", "    return None"]
+    if isinstance(kind, Text):  # InstitutionName too
+        good, check = const(GOOD_TEXTS, "GOOD_TEXTS (memo)"), const(text_ok, "text_ok")
+        return [f"if {x} not in {good} and not {check}({x}):", "    return None"]
+    bad = const(BAD, "BAD (what a fast check returns for a value it will not take)")
+    if isinstance(kind, Date):
+        memo, helper = const(DATES, "DATES (memo)"), const(date_or_bad, "date_or_bad")
+        return [f"if type({x}) is not str:", "    return None", *_memo(x, f"{memo}.get({x})", helper, bad)]
+    if isinstance(kind, Statuses):
+        memo = const(STATUS_SETS, "STATUS_SETS (memo)")
+        helper = const(statuses_or_bad, "statuses_or_bad (implied statuses added)")
+        return [f"if type({x}) is not list:", "    return None", *_memo(x, f"{memo}.get(tuple({x}))", helper, bad)]
+    if isinstance(kind, Diagnoses):
+        memo, helper = const(DIAGNOSES, "DIAGNOSES (memo)"), const(diagnoses_or_bad, "diagnoses_or_bad")
+        return [f"if type({x}) is not list:", "    return None", *_memo(x, f"{memo}.get(tuple({x}))", helper, bad)]
+    return [f"if {x} is not None:", "    return None"]  # a kind it does not know: careful reader
+
+
+def _memo(x: str, lookup: str, helper: str, bad: str) -> list[str]:
+    return [f"found = {lookup}", "if found is None:", f"    found = {helper}({x})", f"    if found is {bad}:",
+            "        return None", f"{x} = found"]
