@@ -42,6 +42,7 @@ from .policy import (
     load_policies,
     load_policy,
 )
+from . import serialise
 from .space import SpaceTooLarge
 from .vocabulary import OUTCOME_LABELS
 
@@ -401,6 +402,8 @@ def _evaluate_lines(args: argparse.Namespace, name: str, evaluate: Any) -> int:
         print(f"{name}: cannot read the contexts: {error.strerror}", file=sys.stderr)
         return EXIT_BAD_INPUT
     answered = failed = 0
+    fast = not _ascii_only(sys.stdout)  # a terminal that shows every character takes the bytes as they are
+    write = sys.stdout.write
     try:
         for line in read_lines(stream):
             answer, failure = (None, line.error) if line.error else _answer(evaluate, line.value, args.engine)
@@ -417,6 +420,13 @@ def _evaluate_lines(args: argparse.Namespace, name: str, evaluate: Any) -> int:
             answered += 1
             if isinstance(answer, HouseholdDetermination):
                 _write_household(line.number, answer, args)
+            elif isinstance(answer, Determination) and (args.values or args.json) and fast:
+                # each shared outcome serialised once (policyrules.serialise), orjson where installed
+                first = {"line": line.number} if answer.id is None else {"line": line.number, "id": answer.id}
+                data = (serialise.values_json(answer, line.number, answer.id) if args.values
+                        else serialise.answer_json(answer, first))
+                write(data.decode("utf-8"))
+                write("\n")
             elif args.values and isinstance(answer, Determination):
                 _write_json(values_line(line.number, answer))
             elif args.json:
@@ -463,7 +473,7 @@ def _write_household(number: int, answer: HouseholdDetermination, args: argparse
 
 
 def _write_json(row: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(row, ensure_ascii=_ascii_only(sys.stdout)) + "\n")
+    sys.stdout.write(json.dumps(row, ensure_ascii=_ascii_only(sys.stdout), separators=(",", ":")) + "\n")
 
 
 #: Encodings that can write every character: JSON goes out as written; elsewhere \uXXXX escapes.
