@@ -148,6 +148,8 @@ def _parser() -> argparse.ArgumentParser:
     roster.add_argument("-o", "--output", required=True, help="the answers: .parquet, .csv or .jsonl")
     roster.add_argument("--policies", help="a directory of policies (default: the shipped ones)")
     roster.add_argument("--values", action="store_true", help="only the values, not rules, missing, not_given")
+    roster.add_argument("--households", help="a household table (household.id, household.statuses) joined to the "
+                                             "roster's members by household.id (docs/roster.md)")
     roster.set_defaults(run=_roster)
 
     sql = commands.add_parser("sql", help="print a policy compiled to SQL")
@@ -208,7 +210,8 @@ def _roster(args: argparse.Namespace) -> int:
 
     policies = load_policies(args.policies)
     try:
-        summary = run_roster(policies, Path(args.roster), Path(args.output), values=args.values)
+        summary = run_roster(policies, Path(args.roster), Path(args.output), values=args.values,
+                             households=Path(args.households) if args.households else None)
     except RosterError as error:
         print(str(error), file=sys.stderr)
         return EXIT_BAD_INPUT

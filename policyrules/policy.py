@@ -256,17 +256,19 @@ class PolicySet:
         return self.select(facts)._explain(facts, engine)
 
     def evaluate_roster(self, data: Any, values: bool = False, errors: list[dict[str, Any]] | None = None,
-                        today: dt.date | None = None) -> Any:
+                        today: dt.date | None = None, households: Any = None) -> Any:
         """Answer a whole roster on embedded DuckDB (the ``roster`` extra): ``data`` is a pyarrow
         Table, a pandas or polars DataFrame, a path (.parquet, .csv, .jsonl) or an iterable of
         context dicts. Returns a pyarrow Table shaped as ``policyrules roster``'s Parquet output
         (``id``, ``policy``, a struct per outcome; ``values=True`` keeps only the values).
 
         Rows that are not answered (a bad context, no policy in force) are appended to ``errors``
-        as ``{"row", "id", "errors"}``; without that list they raise `RosterRowsError`."""
+        as ``{"row", "id", "errors"}``; without that list they raise `RosterRowsError`.
+        ``households`` (a table or path of ``household.id`` and ``household.statuses``) is joined
+        to the roster's members by their ``household.id`` (docs/contract.md, "Households")."""
         from .sql.run import answer_roster  # the roster extra, imported only here
 
-        return answer_roster(self, data, values=values, errors=errors, today=today)
+        return answer_roster(self, data, values=values, errors=errors, today=today, households=households)
 
     def describe(self) -> str:
         return "; ".join(

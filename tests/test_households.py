@@ -190,3 +190,33 @@ def test_the_roster_engine_answers_members_as_evaluate_does(name: str) -> None:
                 assert got[outcome] == {k: v for k, v in answer.items() if k != "citations"}, (outcome, row)
 
     check()
+
+
+def test_the_roster_joins_a_household_table_to_its_members(tmp_path: Path) -> None:
+    """A household table and a member table joined by household id (issue 15, item 4)."""
+    pytest.importorskip("duckdb")
+    households = tmp_path / "households.csv"
+    households.write_text("household.id,household.statuses\nH1,registered_poor\nH2,\n", "utf-8")
+    members = tmp_path / "members.csv"
+    members.write_text(
+        "id,household.id,person.insured_region,encounter.kind,encounter.date,encounter.institution.name,"
+        "encounter.institution.region,encounter.institution.designated\n"
+        "a,H1,150222,inpatient,2020-08-07,固阳县医院,150222,true\n"
+        "b,H2,150222,inpatient,2020-08-07,固阳县医院,150222,true\n"
+        "c,H9,150222,inpatient,2020-08-07,固阳县医院,150222,true\n", "utf-8")
+    out = tmp_path / "answers.jsonl"
+    result = subprocess.run([sys.executable, "-m", "policyrules.cli", "roster", str(members), "--households",
+                             str(households), "-o", str(out), "--values"],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    rows = {row["id"]: row for row in map(json.loads, out.read_text("utf-8").splitlines())}
+    assert rows["a"]["values"]["pay_later"] is True      # the household's 建档立卡 passes to the member
+    assert rows["b"]["values"]["pay_later"] is None      # statuses not given: unknown
+    assert rows["c"]["values"]["pay_later"] is None      # a household not in the table: unknown
+    policies = policyrules.load_policies(POLICIES)
+    table = policies.evaluate_roster(members, households=households).to_pylist()
+    context = {"household": {"id": "H1", "statuses": ["registered_poor"]}, "person": {"insured_region": "150222"},
+               "encounter": {"kind": "inpatient", "date": "2020-08-07",
+                             "institution": {"name": "固阳县医院", "region": "150222", "designated": True}}}
+    expected = policies.evaluate(context).to_dict()["outcomes"]["pay_later"]
+    assert table[0]["pay_later"] == {k: v for k, v in expected.items() if k != "citations"}

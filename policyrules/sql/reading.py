@@ -412,3 +412,42 @@ def batches_of(data: Any, today: dt.date) -> Iterator[Batch]:
     if isinstance(data, (io.IOBase, bytes, Mapping)):
         raise RosterError(f"a roster is a path, a table or an iterable of contexts, not {type(data).__name__}")
     return _contexts(((row, context, []) for row, context in enumerate(data, start=1)), today)
+
+
+# ---------------------------------------------------------------- households joined to members
+
+
+def household_table(data: Any, today: dt.date) -> dict[Any, list[str] | None]:
+    """A household table (columns ``household.id`` and ``household.statuses``, read and
+    validated as a roster is): household id -> its statuses (None: not given). A bad row, a
+    household given twice or a column that is not a household's is a `RosterError`."""
+    found: dict[Any, list[str] | None] = {}
+    for batch in batches_of(data, today):
+        for position, problems in batch.errors.items():
+            raise RosterError(f"the household table, row {batch.rows[position].as_py()}: "
+                              + "; ".join(f"{p['field']}: {p['message']}" for p in problems))
+        given = [f for f, column in batch.columns.items() if column.null_count < len(column)]
+        others = [f for f in given if not f.startswith("household.")]
+        if others:
+            raise RosterError(f"the household table has columns that are not a household's: {', '.join(others)}")
+        ids = batch.columns["household.id"].to_pylist()
+        statuses = batch.columns["household.statuses"].to_pylist()
+        for row, (household, held) in enumerate(zip(ids, statuses, strict=True), start=1):
+            if household is None:
+                raise RosterError(f"the household table, row {batch.rows[row - 1].as_py()}: household.id is empty")
+            if household in found:
+                raise RosterError(f"the household table lists household {household!r} twice")
+            found[household] = held
+    return found
+
+
+def joined(batches: Iterable[Batch], households: Mapping[Any, list[str] | None]) -> Iterator[Batch]:
+    """Member batches with each member's ``household.statuses`` taken from ``households`` by its
+    ``household.id`` (a member whose household is not in the table: unknown)."""
+    for batch in batches:
+        statuses = batch.columns["household.statuses"]
+        if statuses.null_count < len(statuses):
+            raise RosterError("the roster has a household.statuses column and a household table: give one")
+        ids = batch.columns["household.id"].to_pylist()
+        batch.columns["household.statuses"] = pa.array([households.get(h) for h in ids], pa.list_(pa.string()))
+        yield batch

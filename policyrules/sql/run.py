@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -14,7 +15,7 @@ import pyarrow as pa
 
 from ..errors import RosterError, RosterRowsError
 from ..policy import PolicySet
-from .reading import batches_of
+from .reading import Batch, batches_of, household_table, joined
 from .roster import INTERNAL_COLUMNS, RosterRun
 
 __all__ = ["RosterSummary", "answer_roster", "answer_with", "run_roster"]
@@ -24,21 +25,29 @@ _SHOWN = 20  # skipped row numbers the summary lists
 
 
 def answer_roster(policies: PolicySet, data: Any, values: bool = False,
-                  errors: list[dict[str, Any]] | None = None, today: dt.date | None = None) -> pa.Table:
+                  errors: list[dict[str, Any]] | None = None, today: dt.date | None = None,
+                  households: Any = None) -> pa.Table:
     """`PolicySet.evaluate_roster`: the answers as one pyarrow Table."""
     run = RosterRun(policies, values_only=values, today=today)
     try:
-        return answer_with(run, data, errors)
+        return answer_with(run, data, errors, households)
     finally:
         run.close()
 
 
-def answer_with(run: RosterRun, data: Any, errors: list[dict[str, Any]] | None = None) -> pa.Table:
+def _members(data: Any, households: Any, today: dt.date) -> Iterator[Batch]:
+    """The batches of a roster, joined to a household table by household.id where one is given."""
+    batches = batches_of(data, today)
+    return batches if households is None else joined(batches, household_table(households, today))
+
+
+def answer_with(run: RosterRun, data: Any, errors: list[dict[str, Any]] | None = None,
+                households: Any = None) -> pa.Table:
     """The answers of ``data`` by an existing run (its policies compiled once)."""
     tables: list[pa.Table] = []
     unanswered: list[dict[str, Any]] = []
     id_type: pa.DataType | None = None
-    for batch in batches_of(data, run.today):
+    for batch in _members(data, households, run.today):
         table, bad = run.answer(batch)
         unanswered.extend(bad)
         table = table.drop_columns(list(INTERNAL_COLUMNS))
@@ -89,7 +98,8 @@ def _output_kind(path: Path) -> str:
 
 
 def run_roster(policies: PolicySet, roster: Path, out: Path, values: bool = False,
-               progress: bool | None = None, today: dt.date | None = None) -> RosterSummary:
+               progress: bool | None = None, today: dt.date | None = None,
+               households: Path | None = None) -> RosterSummary:
     """Answer ``roster`` into ``out`` (and ``out``.errors.jsonl); `RosterError` when it cannot be read."""
     kind = _output_kind(out)
     run = RosterRun(policies, values_only=values, today=today)
@@ -112,7 +122,7 @@ def run_roster(policies: PolicySet, roster: Path, out: Path, values: bool = Fals
         raise RosterError(f"{errors_path}: cannot write the skipped rows: {error.strerror}") from error
     try:
         with error_stream:
-            for batch in batches_of(roster, run.today):
+            for batch in _members(roster, households, run.today):
                 table, bad = run.answer(batch)
                 for item in bad:
                     error_stream.write(json.dumps(item, ensure_ascii=False) + "\n")
