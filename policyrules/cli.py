@@ -1,7 +1,8 @@
-"""The command line: ``policyrules check``, ``evaluate``, ``explain``, ``test``, ``render``, ``roster``, ``sql`` and ``compile``.
+"""The command line: ``policyrules check``, ``evaluate``, ``explain``, ``test``, ``render``, ``roster``, ``sql``,
+``compile`` and ``diff``.
 
 Exit codes: 0 with an answer (or a check with no error: warnings are printed; for JSON Lines,
-every line answered), 1 when some JSON Lines are not answered (each written in place as an
+every line answered; for ``diff``, the two agree everywhere), 1 when some JSON Lines are not answered (each written in place as an
 unanswered object, CONTRACT "Shapes") or for ``check --strict`` with a warning, 2 on bad input
 that cannot be read at all, with a message that names the file:line:column or the field; never a
 traceback.
@@ -149,6 +150,14 @@ def _parser() -> argparse.ArgumentParser:
     roster.add_argument("--values", action="store_true", help="only the values, not rules, missing, not_given")
     roster.set_defaults(run=_roster)
 
+    diff = commands.add_parser(
+        "diff", help="every class of contexts whose answer changes between two versions of a policy (docs/diff.md)")
+    diff.add_argument("old", help="the policy as it was (.yaml)")
+    diff.add_argument("new", help="the policy as it is to be (.yaml)")
+    diff.add_argument("--json", action="store_true", help="print the diff's JSON (docs/diff.md)")
+    diff.add_argument("--cases", metavar="DIR", help="write the witnesses as YAML test cases for NEW into DIR")
+    diff.set_defaults(run=_diff)
+
     sql = commands.add_parser("sql", help="print a policy compiled to SQL")
     sql.add_argument("policy", help="one policy file (.yaml)")
     sql.add_argument("--dialect", default="duckdb", help="any dialect sqlglot knows (default: duckdb; spark, ...)")
@@ -190,6 +199,35 @@ def _render(args: argparse.Namespace) -> int:
     for page in written:
         print(f"wrote {page}")
     return EXIT_OK
+
+
+# ---------------------------------------------------------------- diff
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from .diff import cases_yaml, diff_policies
+
+    old, new = load_policy(args.old), load_policy(args.new)
+    try:
+        result = diff_policies(old, new)
+    except SpaceTooLarge as error:
+        print(f"policyrules diff: too many classes to enumerate: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.cases and not result.equal:
+        folder = Path(args.cases)
+        target = folder / f"diff_{new.id}.yaml"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            target.write_text(cases_yaml(result), "utf-8")
+        except OSError as error:
+            print(f"{target}: cannot write: {error.strerror or error}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        print(f"wrote {target}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        sys.stdout.write(result.render())
+    return EXIT_OK if result.equal else 1
 
 
 # ---------------------------------------------------------------- roster and sql
