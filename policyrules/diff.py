@@ -129,8 +129,8 @@ class PolicyDiff:
         for name, changes in self.outcomes.items():
             lines.append(f"{name}:")
             for change in changes:
-                lines.append(f"  {change.description_zh}：{_said(change.before, 0)} → {_said(change.after, 0)}")
-                lines.append(f"  {change.description_en}: {_said(change.before, 1)} → {_said(change.after, 1)}")
+                lines.append(f"  {change.description_zh} —— {_said(change.before, 0)} → {_said(change.after, 0)}")
+                lines.append(f"  {change.description_en} — {_said(change.before, 1)} → {_said(change.after, 1)}")
                 for clause in change.clauses:
                     lines.append(f"    {clause.clause} ({clause.rule}, {clause.side})")
         return "\n".join(lines) + "\n"
@@ -282,7 +282,7 @@ def cases_yaml(diff: PolicyDiff, outcome_filter: Sequence[str] | None = None) ->
             continue
         for n, change in enumerate(changes, 1):
             cases.append({
-                "name": f"{name} #{n}: {change.description_zh}：{_said(change.before, 0)} → {_said(change.after, 0)}",
+                "name": f"{name} #{n}: {change.description_zh} —— {_said(change.before, 0)} → {_said(change.after, 0)}",
                 "context": json.loads(json.dumps(change.witness)),  # no shared lists: no YAML aliases
                 "expect": {name: _json(change.after)},
             })
