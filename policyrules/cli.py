@@ -1,8 +1,8 @@
 """The command line: ``policyrules check``, ``evaluate``, ``explain``, ``test``, ``render``, ``roster``, ``sql``,
-``compile`` and ``diff``.
+``compile``, ``diff`` and ``analyze``.
 
 Exit codes: 0 with an answer (or a check with no error: warnings are printed; for JSON Lines,
-every line answered; for ``diff``, the two agree everywhere), 1 when some JSON Lines are not answered (each written in place as an
+every line answered; for ``diff``, the two agree everywhere; for ``analyze``, no finding the policy does not accept), 1 when some JSON Lines are not answered (each written in place as an
 unanswered object, CONTRACT "Shapes") or for ``check --strict`` with a warning, 2 on bad input
 that cannot be read at all, with a message that names the file:line:column or the field; never a
 traceback.
@@ -158,6 +158,12 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("--cases", metavar="DIR", help="write the witnesses as YAML test cases for NEW into DIR")
     diff.set_defaults(run=_diff)
 
+    analyze = commands.add_parser(
+        "analyze", help="rules that never fire or are redundant, gaps, silent groups, holes between periods")
+    analyze.add_argument("path", help="a policy file (.yaml), or a folder of them")
+    analyze.add_argument("--json", action="store_true", help="print the findings as JSON")
+    analyze.set_defaults(run=_analyze)
+
     sql = commands.add_parser("sql", help="print a policy compiled to SQL")
     sql.add_argument("policy", help="one policy file (.yaml)")
     sql.add_argument("--dialect", default="duckdb", help="any dialect sqlglot knows (default: duckdb; spark, ...)")
@@ -228,6 +234,27 @@ def _diff(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(result.render())
     return EXIT_OK if result.equal else 1
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    from .analyze import analyze_policies, render
+
+    path = Path(args.path)
+    if not path.exists():
+        raise PolicyLoadError([Problem(str(path), 1, 1, "找不到这个文件或文件夹。\nNo such file or directory.")])
+    policies = list(load_policies(path)) if path.is_dir() else [load_policy(path)]
+    if not policies:
+        raise PolicyLoadError([Problem(str(path), 1, 1, "文件夹里没有 .yaml 文件。\nNo .yaml policy files in this directory.")])
+    try:
+        findings = analyze_policies(policies)
+    except SpaceTooLarge as error:
+        print(f"policyrules analyze: too many classes to enumerate: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.json:
+        print(json.dumps({"findings": [f.to_dict() for f in findings]}, ensure_ascii=False, indent=2))
+    else:
+        sys.stdout.write(render(findings))
+    return 1 if any(not f.accepted for f in findings) else EXIT_OK
 
 
 # ---------------------------------------------------------------- roster and sql
