@@ -1,8 +1,8 @@
 """The command line: ``policyrules check``, ``evaluate``, ``explain``, ``test``, ``render``, ``roster``, ``sql``,
-``compile``, ``diff`` and ``analyze``.
+``compile``, ``diff``, ``analyze`` and ``impact``.
 
 Exit codes: 0 with an answer (or a check with no error: warnings are printed; for JSON Lines,
-every line answered; for ``diff``, the two agree everywhere; for ``analyze``, no finding the policy does not accept), 1 when some JSON Lines are not answered (each written in place as an
+every line answered; for ``diff``, the two agree everywhere; for ``analyze``, no finding the policy does not accept; for ``impact``, no answer changes), 1 when some JSON Lines are not answered (each written in place as an
 unanswered object, CONTRACT "Shapes") or for ``check --strict`` with a warning, 2 on bad input
 that cannot be read at all, with a message that names the file:line:column or the field; never a
 traceback.
@@ -164,6 +164,14 @@ def _parser() -> argparse.ArgumentParser:
     analyze.add_argument("--json", action="store_true", help="print the findings as JSON")
     analyze.set_defaults(run=_analyze)
 
+    impact = commands.add_parser(
+        "impact", help="two versions of a policy over a roster (DuckDB): transitions per outcome, changed rows")
+    impact.add_argument("old", help="the policy as it was (.yaml)")
+    impact.add_argument("new", help="the policy as it is to be (.yaml), evaluated as if in force where OLD is")
+    impact.add_argument("roster", help="the roster: .parquet, .csv or .jsonl (docs/roster.md)")
+    impact.add_argument("-o", "--output", help="write the changed answers here: .parquet, .csv or .jsonl")
+    impact.set_defaults(run=_impact)
+
     sql = commands.add_parser("sql", help="print a policy compiled to SQL")
     sql.add_argument("policy", help="one policy file (.yaml)")
     sql.add_argument("--dialect", default="duckdb", help="any dialect sqlglot knows (default: duckdb; spark, ...)")
@@ -278,6 +286,41 @@ def _roster(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     print(summary.render())
     return 1 if summary.skipped else EXIT_OK
+
+
+def _impact(args: argparse.Namespace) -> int:
+    try:
+        from .impact import roster_impact, write_changed
+        from .sql.run import run_roster  # noqa: F401  (the roster extra is there)
+    except ImportError:
+        from .sql import MISSING_EXTRA
+
+        print(MISSING_EXTRA, file=sys.stderr)
+        return EXIT_BAD_INPUT
+    from .errors import RosterError
+
+    out = Path(args.output) if args.output else None
+    if out is not None and out.suffix.lower() not in (".parquet", ".csv", ".jsonl"):
+        print(f"{out}: the changed rows are written as .parquet, .csv or .jsonl", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    roster = Path(args.roster)
+    if not roster.is_file():
+        print(f"{roster}: no such roster file", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    old, new = load_policy(args.old), load_policy(args.new)
+    try:
+        result = roster_impact(old, new, roster)
+    except RosterError as error:
+        print(str(error), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if out is not None:
+        try:
+            write_changed(result, out)
+        except OSError as error:
+            print(f"{out}: cannot write: {error.strerror or error}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+    sys.stdout.write(result.render())
+    return 1 if result.changed else EXIT_OK
 
 
 def _sql(args: argparse.Namespace) -> int:
