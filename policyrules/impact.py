@@ -70,24 +70,70 @@ def roster_impact(old: Policy, new: Policy, data: Any) -> Impact:
     """Both versions over ``data`` (anything `PolicySet.evaluate_roster` takes)."""
     outcomes = list(dict.fromkeys([*old.model.outcomes(), *new.model.outcomes()]))
     errors: list[dict[str, Any]] = []
-    before = _values(PolicySet([old]).evaluate_roster(data, values=True, errors=errors), outcomes)
+    before = PolicySet([old]).evaluate_roster(data, values=True, errors=errors)
     new_errors: list[dict[str, Any]] = []
-    after = _values(PolicySet([as_if_in_force(new, old)]).evaluate_roster(data, values=True, errors=new_errors),
-                    outcomes)
+    after = PolicySet([as_if_in_force(new, old)]).evaluate_roster(data, values=True, errors=new_errors)
     seen = {e["row"] for e in errors}
     errors += [e for e in new_errors if e["row"] not in seen]
-    counts: dict[str, Counter[tuple[Any, Any]]] = {o: Counter() for o in outcomes}
+    if before.column("id").equals(after.column("id")):  # the usual case: the same rows answered
+        counts, changed = _compare_columns(before, after, outcomes)
+        return Impact(old, new, counts, changed, errors, before.num_rows)
+    old_values, new_values = _values(before, outcomes), _values(after, outcomes)
+    counts = {o: Counter() for o in outcomes}
     changed = []
-    for row_id, old_values in before.items():
-        new_values = after.get(row_id)
-        if new_values is None:
+    for row_id, was in old_values.items():
+        now = new_values.get(row_id)
+        if now is None:
             continue
         for outcome in outcomes:
-            pair = (old_values[outcome], new_values[outcome])
+            pair = (was[outcome], now[outcome])
             counts[outcome][pair] += 1
             if pair[0] != pair[1]:
                 changed.append({"id": row_id, "outcome": outcome, "from": _json(pair[0]), "to": _json(pair[1])})
-    return Impact(old, new, counts, changed, errors, len(set(before) & set(after)))
+    return Impact(old, new, counts, changed, errors, len(set(old_values) & set(new_values)))
+
+
+_CODES: tuple[Any, ...] = (False, True, None, ABSENT)
+
+
+def _codes(table: Any, outcome: str) -> Any:
+    """A yes/no/unknown column as codes 0 (no), 1 (yes), 2 (unknown), 3 (absent); None for a
+    list outcome (compared row by row)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if outcome not in table.column_names:
+        return pa.array([3] * table.num_rows, pa.int8())
+    values = pc.struct_field(table.column(outcome).combine_chunks(), "value")
+    if not pa.types.is_boolean(values.type):
+        return None
+    return pc.if_else(pc.is_null(values), pa.scalar(2, pa.int8()), pc.cast(values, pa.int8()))
+
+
+def _compare_columns(before: Any, after: Any, outcomes: list[str]) -> tuple[dict[str, Counter[tuple[Any, Any]]],
+                                                                          list[dict[str, Any]]]:
+    import pyarrow.compute as pc
+
+    counts: dict[str, Counter[tuple[Any, Any]]] = {}
+    changed: list[dict[str, Any]] = []
+    ids = before.column("id").combine_chunks()
+    for outcome in outcomes:
+        was, now = _codes(before, outcome), _codes(after, outcome)
+        if was is None or now is None:
+            rows = _values(before.select(["id", outcome]), [outcome]), _values(after.select(["id", outcome]), [outcome])
+            pairs = [(rows[0][i][outcome], rows[1][i][outcome]) for i in rows[0]]
+            counts[outcome] = Counter(pairs)
+            changed += [{"id": i, "outcome": outcome, "from": _json(a), "to": _json(b)}
+                        for i, (a, b) in zip(rows[0], pairs, strict=True) if a != b]
+            continue
+        code = pc.add(pc.multiply(pc.cast(was, "int16"), 4), pc.cast(now, "int16"))
+        tally = pc.value_counts(code)
+        counts[outcome] = Counter({(_CODES[c // 4], _CODES[c % 4]): n for c, n in zip(
+            tally.field("values").to_pylist(), tally.field("counts").to_pylist(), strict=True)})
+        mask = pc.not_equal(was, now)
+        for row_id, c in zip(pc.filter(ids, mask).to_pylist(), pc.filter(code, mask).to_pylist(), strict=True):
+            changed.append({"id": row_id, "outcome": outcome, "from": _CODES[c // 4], "to": _CODES[c % 4]})
+    return counts, changed
 
 
 def _json(value: Any) -> Any:

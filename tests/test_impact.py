@@ -81,3 +81,29 @@ def test_the_cli_writes_the_changed_rows(tmp_path: Path, capsys: pytest.CaptureF
     assert len(jsonl.read_text("utf-8").splitlines()) == table.num_rows
     assert main(["impact", str(BEITA), str(new), str(tmp_path / "roster.jsonl"), "-o", str(tmp_path / "x.xlsx")]) == 2
     assert main(["impact", str(BEITA), str(new), str(tmp_path / "none.jsonl")]) == 2
+
+
+def test_a_list_outcome_is_compared_row_by_row(tmp_path: Path) -> None:
+    text = (POLICIES / "xianning_2020.yaml").read_text("utf-8").replace(
+        "statuses: [registered_poor]", "statuses: [registered_poor, monitored]", 1)
+    from .test_diff import _write
+
+    old = policyrules.load_policy(POLICIES / "xianning_2020.yaml")
+    new = policyrules.load_policy(_write(tmp_path / "new", "xianning_2020.yaml", text))
+    rows = [{"id": f"x{n}", "person": {"statuses": s, "insured_region": "421202"},
+             "encounter": {"date": "2020-06-01", "kind": "inpatient"}}
+            for n, s in enumerate([[], ["monitored"], ["registered_poor"], ["rural_dibao"]])]
+    path = tmp_path / "roster.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), "utf-8")
+    result = roster_impact(old, new, path)
+    in_force = as_if_in_force(new, old)
+    changed = set()
+    for row in rows:
+        a, b = old.evaluate(row, engine="reference"), in_force.evaluate(row, engine="reference")
+        for outcome in old.model.outcomes():
+            x, y = a.value(outcome), b.value(outcome)
+            if x != y:
+                changed.add((row["id"], outcome, json.dumps(x), json.dumps(y)))
+    assert {(c["id"], c["outcome"], json.dumps(c["from"]), json.dumps(c["to"])) for c in result.changed} == changed
+    assert any(c[1] == "reimbursement_layers" for c in changed)
+    assert sum(result.counts["reimbursement_layers"].values()) == len(rows)
