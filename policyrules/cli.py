@@ -152,8 +152,10 @@ def _parser() -> argparse.ArgumentParser:
 
     diff = commands.add_parser(
         "diff", help="every class of contexts whose answer changes between two versions of a policy (docs/diff.md)")
-    diff.add_argument("old", help="the policy as it was (.yaml)")
-    diff.add_argument("new", help="the policy as it is to be (.yaml)")
+    diff.add_argument("old", help="the policy as it was (.yaml); with --against, the policy file as it is now")
+    diff.add_argument("new", nargs="?", help="the policy as it is to be (.yaml)")
+    diff.add_argument("--against", metavar="REV",
+                      help="compare the file as it was at git revision REV (OLD) with the file as it is (NEW)")
     diff.add_argument("--json", action="store_true", help="print the diff's JSON (docs/diff.md)")
     diff.add_argument("--cases", metavar="DIR", help="write the witnesses as YAML test cases for NEW into DIR")
     diff.set_defaults(run=_diff)
@@ -221,7 +223,16 @@ def _render(args: argparse.Namespace) -> int:
 def _diff(args: argparse.Namespace) -> int:
     from .diff import cases_yaml, diff_policies
 
-    old, new = load_policy(args.old), load_policy(args.new)
+    if (args.against is None) == (args.new is None):
+        print("policyrules diff: give OLD and NEW, or one POLICY and --against REV", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.against is not None:
+        new = load_policy(args.old)
+        old = _at_revision(Path(args.old), args.against)
+        if old is None:
+            return EXIT_BAD_INPUT
+    else:
+        old, new = load_policy(args.old), load_policy(args.new)
     try:
         result = diff_policies(old, new)
     except SpaceTooLarge as error:
@@ -263,6 +274,33 @@ def _analyze(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(render(findings))
     return 1 if any(not f.accepted for f in findings) else EXIT_OK
+
+
+def _at_revision(path: Path, revision: str) -> Policy | None:
+    """The policy file as it was at git ``revision``, loaded next to the file's own catalogs
+    and sources (None, said on stderr, when git cannot give it)."""
+    import subprocess
+    import tempfile
+
+    folder = path.resolve().parent
+    try:
+        top = subprocess.run(["git", "-C", str(folder), "rev-parse", "--show-toplevel"], capture_output=True,
+                             text=True, check=True).stdout.strip()
+        relative = path.resolve().relative_to(Path(top).resolve()).as_posix()
+        text = subprocess.run(["git", "-C", top, "show", f"{revision}:{relative}"], capture_output=True,
+                              check=True).stdout
+    except (OSError, ValueError, subprocess.CalledProcessError) as error:
+        said = (error.stderr.decode("utf-8", "replace") if isinstance(error.stderr, bytes) else error.stderr).strip() \
+            if isinstance(error, subprocess.CalledProcessError) else str(error)
+        print(f"{path}: cannot read it at revision {revision}: {said}", file=sys.stderr)
+        return None
+    with tempfile.TemporaryDirectory(prefix="policyrules-diff-") as temporary:
+        here = Path(temporary)
+        for shared in ("catalogs", "sources"):
+            if (folder / shared).is_dir():
+                (here / shared).symlink_to(folder / shared)
+        (here / path.name).write_bytes(text)
+        return load_policy(here / path.name)
 
 
 # ---------------------------------------------------------------- roster and sql

@@ -203,3 +203,24 @@ def test_diff_is_exact_on_random_edits(data: st.DataObject) -> None:
             else:
                 assert change is not None, (EDITS[name][index][0], outcome, context, before, after)
                 assert (change.before, change.after) == (before, after), (EDITS[name][index][0], outcome)
+
+
+def test_against_a_git_revision(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+    import subprocess
+
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    path = _write(tmp_path, "beita_2021.yaml", BEITA.read_text("utf-8"))
+    git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "beita_2021.yaml"], check=True)
+    subprocess.run([*git, "commit", "-qm", "as it was"], check=True)
+    assert main(["diff", str(path), "--against", "HEAD"]) == 0
+    capsys.readouterr()
+    _widened(tmp_path)
+    assert main(["diff", str(path), "--against", "HEAD", "--json"]) == 1
+    assert set(json.loads(capsys.readouterr().out)["outcomes"]) == {"pay_later", "deposit_exempt"}
+    assert main(["diff", str(path), "--against", "no-such-revision"]) == 2
+    assert "no-such-revision" in capsys.readouterr().err
+    assert main(["diff", str(path)]) == 2
