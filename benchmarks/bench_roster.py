@@ -9,7 +9,7 @@ bench_evaluate.py, with an id per row), then in one run times:
   missing, not_given), each in a fresh process: Parquet in, validation, DuckDB, Parquet out,
   with the process's peak memory (max RSS);
 - the compiled engine's loop (`PolicySet.evaluate` per row, the reference engine) and the
-  lean hand-written function per row (`beita_by_hand`), timed over ``--sample`` rows and given
+  lean hand-written function per row (`bench_evaluate.Lean`), timed over ``--sample`` rows and given
   as rows per second (their cost per row does not depend on the roster's size).
 
 Goals (issue 16): ``--values`` >= 10x the hand-written function per row, full answers >= 5x,
@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import pyarrow as pa  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
-from bench_evaluate import beita_by_hand, make_pool  # noqa: E402
+from bench_evaluate import Lean, make_pool  # noqa: E402
 
 import policyrules  # noqa: E402
 
@@ -85,7 +85,6 @@ def main() -> int:
     policies = policyrules.load_policies(ROOT / "policies")
     beita = policies["beita_2021"].model
     catalogs = beita.catalogs
-    major, chronic, tb = catalogs["hunan_33_major_diseases"], catalogs["chronic_4"], catalogs["pulmonary_tb"]
     with tempfile.TemporaryDirectory() as folder:
         roster = Path(folder) / "roster.parquet"
         start = time.perf_counter()
@@ -100,7 +99,7 @@ def main() -> int:
                   f"peak memory (max RSS of the process, as measured) {peak:,.0f} MB")
     sample = make_pool(args.sample, seed=7)
     loop = per_row(policies.evaluate, sample)
-    by_hand = per_row(lambda c: beita_by_hand(c, major, chronic, tb), sample)
+    by_hand = per_row(Lean(catalogs), sample)
     print(f"compiled engine loop (evaluate per row): {loop:>10,.0f} rows/s")
     print(f"hand-written function per row:           {by_hand:>10,.0f} rows/s")
     for label, rate in results.items():

@@ -1,7 +1,8 @@
-"""The command line: ``policyrules check``, ``evaluate``, ``explain``, ``test``, ``render``, ``roster``, ``sql`` and ``compile``.
+"""The command line: ``policyrules check``, ``evaluate``, ``explain``, ``test``, ``render``, ``roster``, ``sql``,
+``compile``, ``diff``, ``analyze`` and ``impact``.
 
 Exit codes: 0 with an answer (or a check with no error: warnings are printed; for JSON Lines,
-every line answered), 1 when some JSON Lines are not answered (each written in place as an
+every line answered; for ``diff``, the two agree everywhere; for ``analyze``, no finding the policy does not accept; for ``impact``, no answer changes), 1 when some JSON Lines are not answered (each written in place as an
 unanswered object, CONTRACT "Shapes") or for ``check --strict`` with a warning, 2 on bad input
 that cannot be read at all, with a message that names the file:line:column or the field; never a
 traceback.
@@ -43,6 +44,7 @@ from .policy import (
     load_policy,
 )
 from . import serialise
+from .changes_cli import add_change_commands
 from .space import SpaceTooLarge
 from .vocabulary import OUTCOME_LABELS
 
@@ -151,6 +153,8 @@ def _parser() -> argparse.ArgumentParser:
     roster.add_argument("--households", help="a household table (household.id, household.statuses) joined to the "
                                              "roster's members by household.id (docs/roster.md)")
     roster.set_defaults(run=_roster)
+
+    add_change_commands(commands)
 
     sql = commands.add_parser("sql", help="print a policy compiled to SQL")
     sql.add_argument("policy", help="one policy file (.yaml)")

@@ -39,6 +39,7 @@ __all__ = [
     "InstitutionList",
     "Not",
     "NotEncoded",
+    "AcceptedFinding",
     "NotGiven",
     "PolicyMeta",
     "PolicyModel",
@@ -365,6 +366,18 @@ class NotEncoded:
 
 
 @attrs.frozen
+class AcceptedFinding:
+    """A finding of `policyrules analyze` the policy accepts: its kind, the rule or outcome it is
+    about (``subject``), why, and the words of the document that make it so."""
+
+    kind: str
+    subject: str
+    reason: str
+    citation: Citation
+    span: SourceSpan | None = _span()
+
+
+@attrs.frozen
 class PolicyMeta:
     id: str
     document: str
@@ -392,6 +405,8 @@ class PolicyModel:
     institution_lists: dict[str, InstitutionList] = attrs.field(eq=False)
     rules: tuple[Rule, ...]
     not_encoded: tuple[NotEncoded, ...] = ()
+    #: The findings of `policyrules analyze` the file accepts (``accepted_findings``).
+    accepted_findings: tuple[AcceptedFinding, ...] = ()
     path: str = attrs.field(default="", eq=False)
     sha256: str = ""
     #: What the loader warns of (`Problem` with severity "warning"): the file loads regardless.

@@ -17,7 +17,7 @@ from typing import Any
 
 from .fields import Choice, Diagnoses, FieldKind, Flag, InstitutionName, RecordId, Statuses, WholeYears, nest
 from .determination import SCHEMA_VERSION
-from .loading.sections import SECTIONS, SOURCE_KINDS
+from .loading.sections import FINDING_KINDS, SECTIONS, SOURCE_KINDS
 from .vocabulary import CONTEXT_FIELDS, LIST_OUTCOMES, OUTCOMES, STATUSES
 
 __all__ = ["answer_schema", "catalog_schema", "context_schema", "explanation_schema", "policy_schema",
@@ -164,6 +164,10 @@ def policy_schema() -> dict[str, Any]:
         })),
         "rules": _list(rule, 1),
         "not_encoded": _list(_object("not_encoded", {"clause": _TEXT, "reason": _TEXT, "quote": _TEXT})),
+        "accepted_findings": _list(_object("accepted_finding", {
+            "kind": {"enum": list(FINDING_KINDS)}, "rule": _TEXT, "outcome": {"enum": list(OUTCOMES)},
+            "reason": _TEXT, "cite": _citation(),
+        })),
     })
     return {
         "$schema": _DRAFT,

@@ -105,25 +105,30 @@ class ContextSpace:
     unknown, and the institution's region then cannot change anything and is not varied)."""
 
     def __init__(self, model: PolicyModel, matcher: Matcher, rules: Iterable[Rule] | None = None,
-                 insured_region: str | None = None) -> None:
+                 insured_region: str | None = None,
+                 also: Sequence[tuple[PolicyModel, Matcher, Iterable[Rule]]] = ()) -> None:
         self.model = model
         self.matcher = matcher
         self.rules = tuple(model.rules if rules is None else rules)
         self.insured_region = insured_region
-        nodes = [node for rule in self.rules for node in rule.when.walk()]
+        # ``also``: the rules of other models (two versions of a policy, for a diff), each with
+        # its own lists and catalogs; the classes are then the common refinement of all sides
+        sides = [_Side(model, matcher, self.rules), *(_Side(m, mt, tuple(r)) for m, mt, r in also)]
+        nodes = [node for side in sides for node in side.nodes]
         read: dict[str, None] = {}
-        for node in nodes:
-            # a person's statuses are varied through their own list (what a household passes is
-            # part of the base facts); a household's, for the outcomes granted to a household
-            reads = (_STATUSES,) if isinstance(node, StatusAny) and node.holder == "person" else node.reads
-            read.update(dict.fromkeys(reads))
-            if isinstance(node, DiagnosisIn) and model.catalogs[node.catalog].reads_age:
-                read[_AGE] = None
+        for side in sides:
+            for node in side.nodes:
+                # a person's statuses are varied through their own list (what a household passes
+                # is part of the base facts); a household's, for the outcomes granted to a household
+                reads = (_STATUSES,) if isinstance(node, StatusAny) and node.holder == "person" else node.reads
+                read.update(dict.fromkeys(reads))
+                if isinstance(node, DiagnosisIn) and side.model.catalogs[node.catalog].reads_age:
+                    read[_AGE] = None
         builders: dict[str, Callable[[], FieldSpace]] = {
             _STATUSES: lambda: _statuses(nodes, "person"),
             _HOUSEHOLD: lambda: _statuses(nodes, "household"),
-            _AGE: lambda: _ages(nodes, model),
-            _NAME: lambda: _names(nodes, model, matcher),
+            _AGE: lambda: _ages(sides),
+            _NAME: lambda: _names(sides),
             _REGION: lambda: _regions(insured_region),
         }
         spaces: dict[str, FieldSpace] = {}
@@ -136,7 +141,7 @@ class ContextSpace:
             spaces[field] = build() if build else _choices(field, nodes)
         if _DIAGNOSES in read:
             ages = spaces.get(_AGE)
-            spaces[_DIAGNOSES] = _diagnoses(nodes, model, matcher, ages)
+            spaces[_DIAGNOSES] = _diagnoses(sides, ages)
         order = [f for f in CONTEXT_FIELDS if f in spaces]
         self.spaces: dict[str, FieldSpace] = {f: spaces[f] for f in order}
         #: The fields varied, in the CONTRACT's order.
@@ -204,6 +209,19 @@ def outcome_value(tests: Callable[[Condition], Callable[[dict[str, Any]], Truth]
 
 
 # ---------------------------------------------------------------- the kinds of field
+
+
+@attrs.frozen
+class _Side:
+    """One model's rules in a space: its lists and catalogs are its own."""
+
+    model: PolicyModel
+    matcher: Matcher
+    rules: tuple[Rule, ...]
+
+    @property
+    def nodes(self) -> list[Condition]:
+        return [node for rule in self.rules for node in rule.when.walk()]
 
 
 def _absent(field: str) -> ValueClass:
@@ -281,8 +299,8 @@ def _age_cuts(nodes: Sequence[Condition], model: PolicyModel) -> list[int]:
     return sorted(c for c in cuts if 0 <= c <= _MAX_AGE)
 
 
-def _ages(nodes: Sequence[Condition], model: PolicyModel) -> FieldSpace:
-    cuts = _age_cuts(nodes, model)
+def _ages(sides: Sequence[_Side]) -> FieldSpace:
+    cuts = sorted(set().union(*(_age_cuts(side.nodes, side.model) for side in sides)))
     bounds = list(zip(cuts, [*(c - 1 for c in cuts[1:]), _MAX_AGE], strict=True))
     classes = []
     for low, high in bounds:
@@ -296,25 +314,30 @@ def _ages(nodes: Sequence[Condition], model: PolicyModel) -> FieldSpace:
     return _with_absent(_AGE, classes, classify)
 
 
-def _names(nodes: Sequence[Condition], model: PolicyModel, matcher: Matcher) -> FieldSpace:
-    lists = list(dict.fromkeys(n.list_name for n in nodes if isinstance(n, InstitutionIn)))
+def _names(sides: Sequence[_Side]) -> FieldSpace:
+    lists = [(side, name_) for side in sides
+             for name_ in dict.fromkeys(n.list_name for n in side.nodes if isinstance(n, InstitutionIn))]
 
     def vector(name: str) -> tuple[bool, ...]:
         key = normalise_name(name)
-        return tuple(key in matcher.lists[name_] for name_ in lists)
+        return tuple(key in side.matcher.lists[name_] for side, name_ in lists)
 
     groups: dict[tuple[bool, ...], list[str]] = {}
-    for list_name in lists:
-        for member in model.institution_lists[list_name].members:
+    for side, list_name in lists:
+        for member in side.model.institution_lists[list_name].members:
             groups.setdefault(vector(member.name), []).append(member.name)
     unlisted = tuple(False for _ in lists)
     classes: list[ValueClass] = []
     index_of: dict[tuple[bool, ...], int] = {}
     for vec, names in groups.items():
-        on = [model.institution_lists[n].label or n for n, inside in zip(lists, vec, strict=True) if inside]
+        if vec == unlisted:  # a member of an old list that the new one dropped (or the other way)
+            continue
+        on = list(dict.fromkeys(side.model.institution_lists[n].label or n
+                                for (side, n), inside in zip(lists, vec, strict=True) if inside))
+        on_en = list(dict.fromkeys(n for (_, n), inside in zip(lists, vec, strict=True) if inside))
         index_of[vec] = len(classes)
         classes.append(ValueClass(_NAME, names[0], names[0], f"{names[0]}（在{'、'.join(on)}上）",
-                                  f"{names[0]} (on {', '.join(lists[i] for i, v in enumerate(vec) if v)})",
+                                  f"{names[0]} (on {', '.join(on_en)})",
                                   tuple(dict.fromkeys(names))[:8]))
     name = _UNLISTED
     while any(vector(name)):
@@ -361,18 +384,18 @@ def _choices(field: str, nodes: Sequence[Condition]) -> FieldSpace:
     return _with_absent(field, classes, lambda fact: index_of[fact])
 
 
-def _diagnoses(nodes: Sequence[Condition], model: PolicyModel, matcher: Matcher,
-               ages: FieldSpace | None) -> FieldSpace:
-    catalogs = list(dict.fromkeys(n.catalog for n in nodes if isinstance(n, DiagnosisIn)))
-    indexes = [matcher.catalogs[c] for c in catalogs]
+def _diagnoses(sides: Sequence[_Side], ages: FieldSpace | None) -> FieldSpace:
+    catalogs = [(side, c) for side in sides
+                for c in dict.fromkeys(n.catalog for n in side.nodes if isinstance(n, DiagnosisIn))]
+    indexes = [side.matcher.catalogs[c] for side, c in catalogs]
     age_facts = [c.fact for c in ages.classes] if ages is not None else [None]
 
     def signature(codes: tuple[str, ...]) -> tuple[Truth, ...]:
         return tuple(index.match(codes, age)[0] for index in indexes for age in age_facts)
 
     candidates: list[tuple[str, ...]] = [(), (_UNRELATED_CODE,)]
-    for name in catalogs:
-        for entry in model.catalogs[name].entries:
+    for side, name in catalogs:
+        for entry in side.model.catalogs[name].entries:
             candidates.extend((code,) for code in sorted(entry.codes | entry.together_with))
             candidates.extend((code, other) for code in sorted(entry.codes) for other in sorted(entry.together_with))
     found: dict[tuple[Truth, ...], tuple[str, ...]] = {}
@@ -389,26 +412,30 @@ def _diagnoses(nodes: Sequence[Condition], model: PolicyModel, matcher: Matcher,
                 fresh.append(codes)
         frontier = fresh
         if len(found) > 2000:
-            raise SpaceTooLarge(f"more than 2000 classes of diagnoses for {', '.join(catalogs)}")
+            raise SpaceTooLarge(f"more than 2000 classes of diagnoses for {', '.join(c for _, c in catalogs)}")
     classes: list[ValueClass] = []
     index_of: dict[tuple[Truth, ...], int] = {}
     for sig, codes in found.items():
-        zh, en = _diagnosis_words(codes, catalogs, model, sig, len(age_facts))
+        zh, en = _diagnosis_words(codes, catalogs, sig, len(age_facts))
         index_of[sig] = len(classes)
         classes.append(ValueClass(_DIAGNOSES, list(codes), codes, zh, en, (list(codes),)))
     return _with_absent(_DIAGNOSES, classes, lambda fact: index_of[signature(tuple(fact))])
 
 
-def _diagnosis_words(codes: tuple[str, ...], catalogs: list[str], model: PolicyModel,
+def _diagnosis_words(codes: tuple[str, ...], catalogs: list[tuple[_Side, str]],
                      signature: tuple[Truth, ...], ages: int) -> tuple[str, str]:
     """A class of diagnoses in words: its codes, and the catalogs they are in (at every age, at
     some ages, or perhaps: the document's gaps)."""
     if not codes:
         return "无诊断", "no diagnosis"
     zh_parts, en_parts = [], []
-    for n, name in enumerate(catalogs):
+    said: set[str] = set()
+    for n, (side, name) in enumerate(catalogs):
         truths = signature[n * ages:(n + 1) * ages]
-        label = f"「{model.catalogs[name].label or name}」"
+        label = f"「{side.model.catalogs[name].label or name}」"
+        if label in said:
+            continue
+        said.add(label)
         if all(t == TRUE for t in truths):
             zh_parts.append(f"在目录{label}中")
             en_parts.append(f"in {name}")

@@ -17,6 +17,7 @@ from yaml.nodes import MappingNode, Node
 
 from ..errors import Problem
 from ..model import (
+    AcceptedFinding,
     Catalog,
     CatalogEntry,
     Citation,
@@ -37,7 +38,7 @@ from .nodes import is_null
 from .lint import lint
 from .quotes import check_quotes
 from .reader import ReadResult, read_yaml
-from .sections import SECTIONS, SOURCE_KINDS
+from .sections import FINDING_KINDS, RULE_FINDING_KINDS, SECTIONS, SOURCE_KINDS
 
 __all__ = ["PolicyFileReader", "parse_policy"]
 
@@ -75,8 +76,9 @@ class PolicyFileReader(ConditionReader):
             self.institution_lists(keys["institution_lists"][1])
         rules = self.rules(keys["rules"][1]) if "rules" in keys else []
         not_encoded = self.not_encoded(keys["not_encoded"][1]) if "not_encoded" in keys else []
+        accepted = self.accepted_findings(keys["accepted_findings"][1], rules) if "accepted_findings" in keys else []
         if meta is not None:
-            self.quotes(meta, rules, not_encoded)
+            self.quotes(meta, rules, not_encoded, [a.citation for a in accepted])
         if self.problems or meta is None:
             return None
         self.warnings.extend(lint(self.read, meta, self.lists.values(), rules))
@@ -87,6 +89,7 @@ class PolicyFileReader(ConditionReader):
             self.lists,
             tuple(rules),
             tuple(not_encoded),
+            tuple(accepted),
             path=self.read.path,
             sha256=hashlib.sha256(data).hexdigest(),
             warnings=tuple(self.warnings),
@@ -94,10 +97,11 @@ class PolicyFileReader(ConditionReader):
 
     # -- quotes
 
-    def quotes(self, meta: PolicyMeta, rules: list[Rule], not_encoded: list[NotEncoded]) -> None:
+    def quotes(self, meta: PolicyMeta, rules: list[Rule], not_encoded: list[NotEncoded],
+               more: list[Citation] | None = None) -> None:
         """Every quote of this document must stand in its source text; quotes of other documents
         (``cite.document``) are not checked."""
-        citations = [c for rule in rules for c in rule.citations]
+        citations = [c for rule in rules for c in rule.citations] + list(more or ())
         citations += [c for lst in self.lists.values() for c in lst.citations]
         quotes = [(c.quote, c.quote_span or c.span) for c in citations if c.document == meta.document]
         quotes += [(n.quote, n.quote_span or n.span) for n in not_encoded if n.quote]
@@ -451,6 +455,48 @@ class PolicyFileReader(ConditionReader):
                 out.append(NotEncoded(clause, reason, quote or "", span=self.span(item),
                                       quote_span=self.span(keys["quote"][1]) if quote else None))
         return out
+
+    def accepted_findings(self, node: Node, rules: list[Rule]) -> list[AcceptedFinding]:
+        """``accepted_findings``: each names a kind of `policyrules analyze` finding, the rule (for
+        never_fires and redundant) or the outcome it is about, the reason and a citation."""
+        out = []
+        rule_ids = {r.id for r in rules}
+        outcomes = {r.outcome for r in rules}
+        for item in self.sequence(node, "accepted_findings") or []:
+            keys = self.mapping(item, "accepted_findings", *SECTIONS["accepted_finding"])
+            if not keys:
+                continue
+            kind = self.required(keys, "kind", self.text)
+            reason = self.required(keys, "reason", self.text)
+            citations = self.citations(keys["cite"][1]) if "cite" in keys else ()
+            if kind is not None and kind not in FINDING_KINDS:
+                self.error(keys["kind"][1], f"kind '{kind}' 不是 policyrules analyze 的发现种类。",
+                           f"Unknown kind of finding '{kind}'.",
+                           did_you_mean(kind, FINDING_KINDS) or f"Kinds: {', '.join(FINDING_KINDS)}.")
+                continue
+            if kind is None or not reason or not citations:
+                continue
+            key = "rule" if kind in RULE_FINDING_KINDS else "outcome"
+            other = "outcome" if key == "rule" else "rule"
+            if other in keys:
+                self.error(keys[other][1], f"{kind} 的发现要写 {key}，不写 {other}。",
+                           f"A {kind} finding names its {key}, not an {other}.")
+                continue
+            if key not in keys:
+                self.error(item, f"{kind} 的发现要写 {key}。", f"A {kind} finding must name its {key}.")
+                continue
+            subject = self.text(keys[key][1], key)
+            known = rule_ids if key == "rule" else outcomes
+            if subject is None:
+                continue
+            if subject not in known and not self.broken_outcomes:
+                self.error(keys[key][1], f"{key} '{subject}' 不在本文件的规则中。",
+                           f"No {key} '{subject}' among this file's rules.",
+                           did_you_mean(subject, sorted(known)))
+                continue
+            out.append(AcceptedFinding(kind, subject, reason, citations[0], span=self.span(item)))
+        return out
+
 
 def parse_policy(path: str, data: bytes, library: CatalogLibrary) -> tuple[PolicyModel | None, list[Problem]]:
     """Parse one policy file's bytes. Returns the model, or None and every problem found."""

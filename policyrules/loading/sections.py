@@ -6,15 +6,21 @@ so the two cannot drift apart. docs/policy-format.md describes the same keys for
 
 from __future__ import annotations
 
-__all__ = ["SECTIONS", "SOURCE_KINDS"]
+__all__ = ["FINDING_KINDS", "SECTIONS", "SOURCE_KINDS"]
 
 SOURCE_KINDS = ("notice", "government_document", "newspaper_report")
+
+#: The kinds of finding of `policyrules analyze` (docs/policy-format.md §8.1): those about a rule
+#: name it (``rule``), the others an outcome.
+FINDING_KINDS = ("never_fires", "redundant", "list_gap", "silent_group")
+RULE_FINDING_KINDS = ("never_fires", "redundant")
 
 
 #: Every mapping of the format: section -> (required keys, optional keys). The loader checks
 #: files against it and `policyrules.schema` generates the JSON Schema from it.
 SECTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "file": (("policy", "rules"), ("status_groups", "catalogs", "institution_lists", "not_encoded")),
+    "file": (("policy", "rules"), ("status_groups", "catalogs", "institution_lists", "not_encoded",
+                                    "accepted_findings")),
     "policy": (
         ("id", "document", "title", "issuer", "regions", "effective_from", "seed"),
         ("issued", "effective_to", "source_kind", "inferred", "note"),
@@ -39,6 +45,7 @@ SECTIONS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "rule": (("id", "outcome", "when", "cite"), ("effect", "label", "value", "target_ratio", "note")),
     "cite": (("clause", "quote"), ("note", "document")),
     "not_encoded": (("clause", "reason"), ("quote",)),
+    "accepted_finding": (("kind", "reason", "cite"), ("rule", "outcome")),
     "statuses_condition": (("any_of",), ()),
     "age_condition": ((), ("at_least", "at_most", "between", "above", "below")),
     "diagnoses_condition": (("any_in",), ()),

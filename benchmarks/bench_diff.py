@@ -1,0 +1,103 @@
+"""Benchmark: `policyrules diff` on each shipped policy against an edit of it, and `policyrules
+impact` over a generated 北塔 roster against the compiled engine's per-row loop over both versions.
+
+    python benchmarks/bench_diff.py [--rows 1000000] [--sample 20000]
+
+The edit of each policy is the first edit `tests/test_diff.py` makes of its YAML text that
+changes an answer (a status added to or dropped from a group, a list member removed, an age bound
+moved). The impact roster is drawn from bench_evaluate.py's pool as bench_roster.py draws it; NEW is
+北塔 with its pay-later group widened back to all 脱贫人口. The per-row loop is timed over
+``--sample`` rows (both versions, compiled engine) and given as rows per second.
+
+Goal (issue 14): impact rows/s >= 10x the per-row loop evaluating both versions. Not a test:
+nothing here asserts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import pyarrow as pa  # noqa: E402
+import pyarrow.parquet as pq  # noqa: E402
+from bench_evaluate import make_pool  # noqa: E402
+
+import policyrules  # noqa: E402
+from policyrules.diff import diff_policies  # noqa: E402
+from policyrules.impact import as_if_in_force, roster_impact  # noqa: E402
+from tests.test_diff import EDITS, _write  # noqa: E402
+
+POLICIES = ROOT / "policies"
+
+
+def make_roster(path: Path, rows: int, pool_size: int = 20_000) -> None:
+    """``rows`` rows drawn from bench_evaluate.py's pool (as bench_roster.py draws them)."""
+    import random
+
+    pool = make_pool(pool_size)
+    table = pa.Table.from_struct_array(pa.array(pool))
+    rnd = random.Random(16)
+    writer = pq.ParquetWriter(path, table.schema.insert(0, pa.field("id", pa.string())))
+    done = 0
+    while done < rows:
+        n = min(100_000, rows - done)
+        picked = table.take(pa.array([rnd.randrange(pool_size) for _ in range(n)]))
+        ids = pa.array([f"P{done + i + 1:08d}" for i in range(n)], pa.string())
+        writer.write_table(picked.add_column(0, "id", ids))
+        done += n
+    writer.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--sample", type=int, default=20_000)
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="bench-diff-"))
+    for path in sorted(POLICIES.glob("*.yaml")):
+        old = policyrules.load_policy(path)
+        for n, (what, text) in enumerate(EDITS[path.name]):
+            try:
+                new = policyrules.load_policy(_write(folder / f"{path.stem}_{n}", path.name, text))
+            except policyrules.PolicyLoadError:
+                continue
+            start = time.perf_counter()
+            result = diff_policies(old, new)
+            took = time.perf_counter() - start
+            if not result.equal:
+                classes = sum(len(c) for c in result.outcomes.values())
+                print(f"diff {path.stem} ({what}): {took * 1000:.0f} ms, {classes} classes")
+                break
+    text = (POLICIES / "beita_2021.yaml").read_text("utf-8").replace(
+        "statuses: [rural_dibao, destitute, monitored]",
+        "statuses: [rural_dibao, destitute, monitored, lifted_out_of_poverty]", 1)
+    old = policyrules.load_policy(POLICIES / "beita_2021.yaml")
+    new = policyrules.load_policy(_write(folder / "widened", "beita_2021.yaml", text))
+    roster = folder / "roster.parquet"
+    make_roster(roster, args.rows)
+    start = time.perf_counter()
+    result = roster_impact(old, new, roster)
+    took = time.perf_counter() - start
+    print(result.render(), end="")
+    print(f"impact: {args.rows} rows in {took:.1f} s, {args.rows / took:,.0f} rows/s")
+    rows = pq.read_table(roster).slice(0, args.sample).to_pylist()
+    rows = [{k: v for k, v in row.items() if v is not None} for row in rows]
+    in_force = as_if_in_force(new, old)
+    start = time.perf_counter()
+    for row in rows:
+        old.evaluate(row)
+        in_force.evaluate(row)
+    loop = time.perf_counter() - start
+    print(f"per-row loop, both versions (compiled): {len(rows) / loop:,.0f} rows/s; "
+          f"impact is {(args.rows / took) / (len(rows) / loop):.1f}x")
+
+
+if __name__ == "__main__":
+    main()

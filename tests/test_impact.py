@@ -1,0 +1,109 @@
+"""`policyrules impact`: both versions over a roster on DuckDB; its counts and changed rows agree
+with evaluating every row with both versions one by one."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("duckdb")
+pytest.importorskip("pyarrow")
+
+import pyarrow.parquet as pq  # noqa: E402
+
+import policyrules  # noqa: E402
+from policyrules.cli import main  # noqa: E402
+from policyrules.impact import as_if_in_force, roster_impact  # noqa: E402
+
+from .conftest import POLICIES  # noqa: E402
+from .test_diff import _widened  # noqa: E402
+
+BEITA = POLICIES / "beita_2021.yaml"
+
+
+def _roster(path: Path) -> list[dict[str, Any]]:
+    rows = []
+    statuses: list[list[str]] = [[], ["lifted_out_of_poverty"], ["rural_dibao"], ["destitute", "registered_poor"]]
+    kinds: list[str | None] = ["inpatient", "outpatient", None]
+    names: list[str | None] = ["茶元街道社区卫生服务中心", "邵阳市中心医院", None]
+    for n, (s, kind, name, default) in enumerate(itertools.product(statuses, kinds, names, [True, False])):
+        encounter: dict[str, Any] = {"date": "2022-03-01", "diagnoses": ["I10"]}
+        if kind:
+            encounter["kind"] = kind
+        if name:
+            encounter["institution"] = {"name": name, "region": "430511"}
+        rows.append({"id": f"r{n}", "person": {"statuses": s, "insured_region": "430511", "age": 40},
+                     "encounter": encounter, "history": {"pay_later_default": default}})
+    rows.append({"id": "bad", "person": {"age": "forty", "insured_region": "430511"}, "encounter": {"date": "2022-03-01"}})
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    return rows
+
+
+def test_impact_agrees_with_row_by_row_evaluation(tmp_path: Path) -> None:
+    old, new = policyrules.load_policy(BEITA), policyrules.load_policy(_widened(tmp_path / "new"))
+    rows = _roster(tmp_path / "roster.jsonl")
+    result = roster_impact(old, new, tmp_path / "roster.jsonl")
+    assert [e["id"] for e in result.errors] == ["bad"] and result.rows == len(rows) - 1
+    in_force = as_if_in_force(new, old)
+    expected: dict[str, Counter[tuple[Any, Any]]] = {o: Counter() for o in old.model.outcomes()}
+    changed = set()
+    for row in rows[:-1]:
+        a, b = old.evaluate(row, engine="reference"), in_force.evaluate(row, engine="reference")
+        for outcome in old.model.outcomes():
+            pair = (a.value(outcome), b.value(outcome))
+            expected[outcome][pair] += 1
+            if pair[0] != pair[1]:
+                changed.add((row["id"], outcome, pair[0], pair[1]))
+    assert result.counts == expected
+    assert {(c["id"], c["outcome"], c["from"], c["to"]) for c in result.changed} == changed
+    assert changed and {c[1] for c in changed} == {"pay_later", "deposit_exempt"}
+
+
+def test_the_cli_writes_the_changed_rows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    new = _widened(tmp_path / "new")
+    _roster(tmp_path / "roster.jsonl")
+    assert main(["impact", str(BEITA), str(BEITA), str(tmp_path / "roster.jsonl")]) == 0
+    capsys.readouterr()
+    out = tmp_path / "changed.parquet"
+    assert main(["impact", str(BEITA), str(new), str(tmp_path / "roster.jsonl"), "-o", str(out)]) == 1
+    said = capsys.readouterr().out
+    assert "pay_later:" in said and "no -> yes" in said
+    table = pq.read_table(out)
+    assert table.column_names == ["id", "outcome", "from", "to"] and table.num_rows > 0
+    assert json.loads((tmp_path / "changed.parquet.errors.jsonl").read_text("utf-8"))["id"] == "bad"
+    jsonl = tmp_path / "changed.jsonl"
+    assert main(["impact", str(BEITA), str(new), str(tmp_path / "roster.jsonl"), "-o", str(jsonl)]) == 1
+    assert len(jsonl.read_text("utf-8").splitlines()) == table.num_rows
+    assert main(["impact", str(BEITA), str(new), str(tmp_path / "roster.jsonl"), "-o", str(tmp_path / "x.xlsx")]) == 2
+    assert main(["impact", str(BEITA), str(new), str(tmp_path / "none.jsonl")]) == 2
+
+
+def test_a_list_outcome_is_compared_row_by_row(tmp_path: Path) -> None:
+    text = (POLICIES / "xianning_2020.yaml").read_text("utf-8").replace(
+        "statuses: [registered_poor]", "statuses: [registered_poor, monitored]", 1)
+    from .test_diff import _write
+
+    old = policyrules.load_policy(POLICIES / "xianning_2020.yaml")
+    new = policyrules.load_policy(_write(tmp_path / "new", "xianning_2020.yaml", text))
+    rows = [{"id": f"x{n}", "person": {"statuses": s, "insured_region": "421202"},
+             "encounter": {"date": "2020-06-01", "kind": "inpatient"}}
+            for n, s in enumerate([[], ["monitored"], ["registered_poor"], ["rural_dibao"]])]
+    path = tmp_path / "roster.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), "utf-8")
+    result = roster_impact(old, new, path)
+    in_force = as_if_in_force(new, old)
+    changed = set()
+    for row in rows:
+        a, b = old.evaluate(row, engine="reference"), in_force.evaluate(row, engine="reference")
+        for outcome in old.model.outcomes():
+            x, y = a.value(outcome), b.value(outcome)
+            if x != y:
+                changed.add((row["id"], outcome, json.dumps(x), json.dumps(y)))
+    assert {(c["id"], c["outcome"], json.dumps(c["from"]), json.dumps(c["to"])) for c in result.changed} == changed
+    assert any(c[1] == "reimbursement_layers" for c in changed)
+    assert sum(result.counts["reimbursement_layers"].values()) == len(rows)
