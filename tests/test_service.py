@@ -18,7 +18,6 @@ from policyrules.service import create_app  # noqa: E402
 
 from .conftest import ROOT  # noqa: E402
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 EXAMPLES = ROOT / "examples"
 GUYANG = json.loads((EXAMPLES / "guyang_poor_inpatient.json").read_text(encoding="utf-8"))
