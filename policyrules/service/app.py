@@ -8,6 +8,7 @@ answered, ``Policyrules-Policy`` (``id@sha256``; for a batch each distinct one, 
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -121,7 +122,7 @@ def create_app(policies_dir: str | Path | None = None, max_body: int = 10 * 2**2
         loaded = store.current
         return Response(dumps({"status": "ok", "version": __version__, "generation": loaded.generation,
                                "policies": len(loaded.policies),
-                               "loaded_at": loaded.loaded_at.isoformat()}),
+                               "worker": os.getpid(), "loaded_at": loaded.loaded_at.isoformat()}),
                         media_type=JSON, headers=headers(loaded))
 
     async def policies(request: Request) -> Response:
