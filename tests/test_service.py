@@ -121,6 +121,12 @@ def test_a_batch_is_answered_in_order_a_bad_element_in_place(client: TestClient)
     assert values[1]["line"] == 2
 
 
+@pytest.mark.parametrize("flag", ["", "yes", "2"])
+def test_a_values_flag_of_another_spelling_is_a_400(client: TestClient, flag: str) -> None:
+    problem = _problem(client.post(f"/evaluate?values={flag}", json=GUYANG), 400)
+    assert problem["errors"][0]["field"] == "values"
+
+
 def test_an_empty_batch_is_an_empty_array(client: TestClient) -> None:
     response = client.post("/evaluate", json=[])
     assert response.status_code == 200 and response.json() == []

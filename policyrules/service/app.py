@@ -40,6 +40,10 @@ _TITLES = {400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 409:
            500: "Internal Server Error"}
 
 
+#: The ``values`` query parameter's accepted spellings.
+_FLAGS = {"0": False, "1": True, "false": False, "true": True}
+
+
 class Problem(Exception):
     """An answer that is a problem: ``status``, ``detail`` and its error objects."""
 
@@ -143,7 +147,12 @@ def create_app(policies_dir: str | Path | None = None, max_body: int = 10 * 2**2
     async def evaluate(request: Request) -> Response:
         loaded = store.current
         value = await body_of(request)
-        as_values = request.query_params.get("values", "0").lower() in ("1", "true", "yes")
+        flag = request.query_params.get("values", "0")
+        if flag not in _FLAGS:
+            raise Problem(400, f"values={flag!r}: say values=1 (or true) for values lines, 0 (or false) for answers",
+                          [{"field": "values", "message": f"must be one of {', '.join(_FLAGS)}, not {flag!r}",
+                            "suggestion": "values=1"}])
+        as_values = _FLAGS[flag]
         if isinstance(value, list):
             parts: list[bytes] = []
             used: list[Policy] = []

@@ -135,8 +135,8 @@ def openapi_document(enable_reload_endpoint: bool = False) -> dict[str, Any]:
     components["policy"] = {"allOf": [_ref("policy_summary"), {
         "type": "object", "properties": {"rules": {"type": "array", "items": _ref("policy_rule")}},
         "required": ["rules"]}]}
-    batch_item = {"oneOf": [_ref("answer"), _ref("answer.unanswered")]}
-    values_item = {"oneOf": [_ref("answer.values_line"), _ref("answer.unanswered")]}
+    batch_item = {"anyOf": [_ref("answer"), _ref("answer.unanswered")]}
+    values_item = {"anyOf": [_ref("answer.values_line"), _ref("answer.unanswered")]}
     paths: dict[str, Any] = {
         "/health": {"get": {"operationId": "health", "summary": "the service is up",
                             "responses": _ok("up, with the generation loaded", {"type": "object"})}},
@@ -151,12 +151,15 @@ def openapi_document(enable_reload_endpoint: bool = False) -> dict[str, Any]:
             "operationId": "evaluate",
             "summary": "one context's answer, or a JSON array of contexts answered in order",
             "description": "A bad element of an array is answered in place with an unanswered object "
-                           "(`line` is its 1-based position in the array). `values=1`: values lines.",
+                           "(`line` is its 1-based position in the array). `values=1`: values lines; "
+                           "another spelling of `values` is a 400.",
             "parameters": [{"name": "values", "in": "query", "required": False,
                             "schema": {"type": "string", "enum": ["0", "1", "true", "false"]}}],
-            "requestBody": _json_body({"oneOf": [_ref("context"), {"type": "array", "items": _ref("context")}]}),
+            "requestBody": _json_body({"anyOf": [_ref("context"), {
+                "type": "array", "items": {"description": "a context; any other element is answered in place "
+                                                          "with an unanswered object, not refused"}}]}),
             "responses": _ok("the answer (or values line), or an array of them",
-                             {"oneOf": [_ref("answer"), _ref("answer.values_line"),
+                             {"anyOf": [_ref("answer"), _ref("answer.values_line"),
                                         {"type": "array", "items": batch_item},
                                         {"type": "array", "items": values_item}]})
             | _problems(400, 413, 422, 500)}},
