@@ -165,3 +165,15 @@ def test_a_bad_folder_is_exit_2_and_nothing_listens(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "bad.yaml" in done.stderr and "Traceback" not in done.stderr
     assert done.stdout == ""
+
+
+def test_the_listening_socket_says_tcp_so_asyncio_sets_nodelay() -> None:
+    import socket
+
+    from policyrules.service.serve import _bind
+
+    sock = _bind("127.0.0.1", 0)
+    try:  # asyncio sets TCP_NODELAY only on sockets whose proto is IPPROTO_TCP (else ~40 ms a reply)
+        assert sock.proto == socket.IPPROTO_TCP
+    finally:
+        sock.close()
