@@ -3,8 +3,8 @@
     python benchmarks/bench_http.py [--seconds 5] [--requests 20000] [--clients 1,8,32] [--workers 1]
 
 The server runs in its own process (`policyrules serve --host 127.0.0.1 --port 0`); the load
-client runs in another (an asyncio client on httpx, one connection per concurrent client, keep-
-alive), so that client and server each have a core. For 1, 8 and 32 concurrent clients it sends
+client runs in another (a minimal HTTP/1.1 client on asyncio streams, one keep-alive connection
+per concurrent client), so that client and server each have a core. For 1, 8 and 32 concurrent clients it sends
 single-context ``POST /evaluate`` requests, then 1,000-context batches, each run bounded by
 ``--seconds`` and ``--requests``, and prints requests/s (and contexts/s), median and p99 latency,
 and the count of answers that were not 200 (or not the library's answer on a sample).
@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import socket
 import statistics
 import subprocess
 import sys
@@ -42,31 +43,57 @@ def contexts() -> list[dict[str, Any]]:
     return [context | {"id": f"c{n}"} for n, context in enumerate(found * 3)]
 
 
-async def _load(address: str, clients: int, bodies: list[bytes], seconds: float, count: int) -> dict[str, Any]:
-    import httpx
+async def _connection(host: str, port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    reader, writer = await asyncio.open_connection(host, port)
+    sock = writer.get_extra_info("socket")
+    if sock is not None:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return reader, writer
 
+
+async def _post(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str, body: bytes) -> int:
+    """One keep-alive ``POST /evaluate`` on a raw HTTP/1.1 connection: its status (the body is read)."""
+    writer.write(b"POST /evaluate HTTP/1.1\r\nHost: " + host.encode() + b"\r\nContent-Type: application/json\r\n"
+                 b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        if line[:15].lower() == b"content-length:":
+            length = int(line[15:])
+    await reader.readexactly(length)
+    return status
+
+
+async def _load(address: str, clients: int, bodies: list[bytes], seconds: float, count: int) -> dict[str, Any]:
+    """``clients`` concurrent keep-alive connections (a minimal HTTP/1.1 client on asyncio
+    streams, so that the client costs little next to the server), each posting in turn."""
+    host, port = address.removeprefix("http://").rsplit(":", 1)
     latencies: list[float] = []
     errors = 0
     sent = 0
     stop_at = time.perf_counter() + seconds
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(base_url=address, limits=limits, timeout=60) as http:
-        async def client(start: int) -> None:
-            nonlocal errors, sent
-            n = start
+
+    async def client(start: int) -> None:
+        nonlocal errors, sent
+        reader, writer = await _connection(host, int(port))
+        n = start
+        try:
             while sent < count and time.perf_counter() < stop_at:
                 sent += 1
                 body = bodies[n % len(bodies)]
                 n += 1
                 began = time.perf_counter()
-                response = await http.post("/evaluate", content=body, headers={"content-type": "application/json"})
+                status = await _post(reader, writer, host, body)
                 latencies.append(time.perf_counter() - began)
-                if response.status_code != 200:
+                if status != 200:
                     errors += 1
+        finally:
+            writer.close()
 
-        began = time.perf_counter()
-        await asyncio.gather(*(client(i) for i in range(clients)))
-        elapsed = time.perf_counter() - began
+    began = time.perf_counter()
+    await asyncio.gather(*(client(i) for i in range(clients)))
+    elapsed = time.perf_counter() - began
     latencies.sort()
     return {"requests": len(latencies), "seconds": elapsed, "errors": errors,
             "median_ms": 1000 * statistics.median(latencies),
