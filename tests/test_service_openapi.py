@@ -84,3 +84,13 @@ def test_real_answers_are_valid_against_the_document(document: dict[str, Any]) -
     problem = client.post("/evaluate", content=b"{").json()
     _validator(document, "problem").validate(problem)
     _validator(document, "policy").validate(client.get("/policies/guyang_2020").json())
+
+
+def test_the_api_page_ships_in_the_package_and_loads_nothing_from_outside() -> None:
+    import re
+
+    response = TestClient(create_app()).get("/docs")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    assert 'fetch("openapi.json")' in response.text
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", response.text)

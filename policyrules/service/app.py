@@ -40,6 +40,8 @@ _TITLES = {400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 409:
            500: "Internal Server Error"}
 
 
+#: The API page (``GET /docs``): one HTML file, no external assets, shipped in the package.
+_API_PAGE = Path(__file__).resolve().parent / "static" / "api.html"
 #: The ``values`` query parameter's accepted spellings.
 _FLAGS = {"0": False, "1": True, "false": False, "true": True}
 
@@ -197,6 +199,9 @@ def create_app(policies_dir: str | Path | None = None, max_body: int = 10 * 2**2
         return Response(dumps(openapi_document(enable_reload_endpoint)), media_type=JSON,
                         headers=headers(store.current))
 
+    async def page(request: Request) -> Response:
+        return Response(_API_PAGE.read_bytes(), media_type="text/html; charset=utf-8", headers=headers(store.current))
+
     async def on_problem(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, Problem)
         return problem_response(request, exc)
@@ -221,6 +226,7 @@ def create_app(policies_dir: str | Path | None = None, max_body: int = 10 * 2**2
         Route("/evaluate", evaluate, methods=["POST"]),
         Route("/explain", explain, methods=["POST"]),
         Route("/openapi.json", openapi, methods=["GET"]),
+        Route("/docs", page, methods=["GET"]),
     ]
     if enable_reload_endpoint:
         routes.append(Route("/admin/reload", reload, methods=["POST"]))

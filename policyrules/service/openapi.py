@@ -167,6 +167,9 @@ def openapi_document(enable_reload_endpoint: bool = False) -> dict[str, Any]:
             "operationId": "explain", "summary": "the answer explained: each rule, why not, what to ask next",
             "requestBody": _json_body(_ref("context")),
             "responses": _ok("the explanation", _ref("explanation")) | _problems(400, 413, 422, 500)}},
+        "/docs": {"get": {"operationId": "apiPage", "summary": "the API page (this document, readable; no external assets)",
+                          "responses": {"200": {"description": "an HTML page",
+                                                "content": {"text/html": {"schema": {"type": "string"}}}}}}},
         "/openapi.json": {"get": {"operationId": "openapi", "summary": "this document",
                                   "responses": _ok("OpenAPI 3.1", {"type": "object"})}},
     }
