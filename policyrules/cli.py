@@ -1,5 +1,5 @@
 """The command line: ``policyrules check``, ``evaluate``, ``explain``, ``test``, ``render``, ``roster``, ``sql``,
-``compile``, ``diff``, ``analyze`` and ``impact``.
+``compile``, ``diff``, ``analyze``, ``impact`` and ``serve``.
 
 Exit codes: 0 with an answer (or a check with no error: warnings are printed; for JSON Lines,
 every line answered; for ``diff``, the two agree everywhere; for ``analyze``, no finding the policy does not accept; for ``impact``, no answer changes), 1 when some JSON Lines are not answered (each written in place as an
@@ -155,6 +155,14 @@ def _parser() -> argparse.ArgumentParser:
     roster.set_defaults(run=_roster)
 
     add_change_commands(commands)
+    serve = commands.add_parser("serve", help="answer over HTTP (docs/http.md; the serve extra)")
+    serve.add_argument("--policies", help="a directory of policies (default: the shipped ones)")
+    serve.add_argument("--host", default="127.0.0.1", help="the address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="the port (0: a free one, printed first)")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    serve.add_argument("--max-body", type=int, default=10 * 2**20, help="the largest body taken, in bytes")
+    serve.add_argument("--enable-reload-endpoint", action="store_true", help="answer POST /admin/reload")
+    serve.set_defaults(run=_serve)
 
     sql = commands.add_parser("sql", help="print a policy compiled to SQL")
     sql.add_argument("policy", help="one policy file (.yaml)")
@@ -197,6 +205,22 @@ def _render(args: argparse.Namespace) -> int:
     for page in written:
         print(f"wrote {page}")
     return EXIT_OK
+
+
+# ---------------------------------------------------------------- serve
+
+
+def _serve(args: argparse.Namespace) -> int:
+    try:
+        from .service.serve import run
+    except ImportError as error:
+        print(f"policyrules serve needs the serve extra ({error.name} is missing): "
+              "pip install 'policyrules[serve]'", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.workers < 1 or args.max_body < 1 or not 0 <= args.port <= 65535:
+        print("--workers and --max-body must be at least 1, --port from 0 to 65535", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return run(args.policies, args.host, args.port, args.workers, args.max_body, args.enable_reload_endpoint)
 
 
 # ---------------------------------------------------------------- roster and sql
@@ -429,9 +453,8 @@ def _evaluate_lines(args: argparse.Namespace, name: str, evaluate: Any) -> int:
                 _write_household(line.number, answer, args)
             elif isinstance(answer, Determination) and (args.values or args.json) and fast:
                 # each shared outcome serialised once (policyrules.serialise), orjson where installed
-                first = {"line": line.number} if answer.id is None else {"line": line.number, "id": answer.id}
                 data = (serialise.values_json(answer, line.number, answer.id) if args.values
-                        else serialise.answer_json(answer, first))
+                        else serialise.answer_json(answer, {"line": line.number}))
                 write(data.decode("utf-8"))
                 write("\n")
             elif args.values and isinstance(answer, Determination):

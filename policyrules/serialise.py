@@ -105,7 +105,9 @@ def _scalar(value: Any) -> bytes:
 
 def answer_json(det: Determination, first: Mapping[str, Any] | None = None) -> bytes:
     """``det.to_dict()`` as compact UTF-8 JSON, the keys of ``first`` (such as ``{"line": 3}``)
-    put before it."""
+    put before it; the context's ``id`` follows them, as in ``to_dict()``, unless ``first`` gives it."""
+    if det.id is not None and (not first or "id" not in first):
+        first = {**first, "id": det.id} if first else {"id": det.id}
     head = _HEAD if not first else _head(first) + _HEAD[1:]
     return head + _policy(det) + b',"outcomes":' + _outcomes(det.outcomes) + b"}"
 

@@ -17,7 +17,7 @@ def test_public_names() -> None:
         # submodules, importable by name but not re-exported API
         "cases", "cli", "context", "coverage", "determination", "engines", "errors", "fields", "icd10", "jsonlines", "loading", "model",
         "policy", "regions", "schema", "shipped", "sql", "suggest", "testing", "vocabulary", "pytest_plugin",
-        "review", "words", "households",
+        "review", "words", "households", "service",
         "space", "explain", "explain_text", "diff", "analyze", "impact", "changes_cli",
         "context_fast", "serialise",
     }

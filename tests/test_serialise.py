@@ -15,7 +15,7 @@ import policyrules
 from policyrules import serialise
 from policyrules.testing import OPTIONAL_FIELDS, full_contexts, omit_fields
 
-from .conftest import POLICIES
+from .conftest import POLICIES, ROOT
 
 LOADED = {p.name: policyrules.load_policy(p) for p in sorted(POLICIES.glob("*.yaml"))}
 
@@ -72,3 +72,11 @@ def test_without_orjson_the_standard_json_module_writes_the_same(monkeypatch: py
     finally:
         monkeypatch.undo()
         importlib.reload(serialise)
+
+
+def test_the_answer_json_carries_the_context_id() -> None:
+    context = json.loads((ROOT / "examples" / "guyang_poor_inpatient.json").read_text(encoding="utf-8"))
+    answer = policyrules.load_policies().evaluate(context | {"id": "r-1"})
+    assert list(json.loads(serialise.answer_json(answer))) == list(answer.to_dict())
+    assert json.loads(serialise.answer_json(answer)) == answer.to_dict()
+    assert list(json.loads(serialise.answer_json(answer, {"line": 2})))[:2] == ["line", "id"]
