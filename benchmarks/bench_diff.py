@@ -25,9 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-import pyarrow as pa  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
-from bench_evaluate import make_pool  # noqa: E402
+from bench_roster import make_roster  # noqa: E402
 
 import policyrules  # noqa: E402
 from policyrules.diff import diff_policies  # noqa: E402
@@ -35,24 +34,6 @@ from policyrules.impact import as_if_in_force, roster_impact  # noqa: E402
 from tests.test_diff import EDITS, _write  # noqa: E402
 
 POLICIES = ROOT / "policies"
-
-
-def make_roster(path: Path, rows: int, pool_size: int = 20_000) -> None:
-    """``rows`` rows drawn from bench_evaluate.py's pool (as bench_roster.py draws them)."""
-    import random
-
-    pool = make_pool(pool_size)
-    table = pa.Table.from_struct_array(pa.array(pool))
-    rnd = random.Random(16)
-    writer = pq.ParquetWriter(path, table.schema.insert(0, pa.field("id", pa.string())))
-    done = 0
-    while done < rows:
-        n = min(100_000, rows - done)
-        picked = table.take(pa.array([rnd.randrange(pool_size) for _ in range(n)]))
-        ids = pa.array([f"P{done + i + 1:08d}" for i in range(n)], pa.string())
-        writer.write_table(picked.add_column(0, "id", ids))
-        done += n
-    writer.close()
 
 
 def main() -> None:
