@@ -29,11 +29,10 @@ import attrs
 
 from .engines.matching import FALSE, Truth
 from .engines.reference import ReferenceEngine
-from .explain import _boxes
 from .fields import nest
 from .model import Condition, PolicyModel, Rule
 from .policy import Policy
-from .space import ContextSpace, outcome_value
+from .space import ContextSpace, cover, outcome_value
 from .vocabulary import LIST_OUTCOMES
 from .words import FIELD_WORDS
 
@@ -197,7 +196,7 @@ def _changes(outcome: str, space: ContextSpace, models: tuple[PolicyModel, Polic
             groups.setdefault((before, after), set()).add(tuple(assignment))
     changes = []
     for (before, after), group in groups.items():
-        for box in _boxes(group, len(space.fields)):
+        for box in cover(group, len(space.fields)):
             changes.append(_change(outcome, space, models, engines, has, before, after, box, region, date))
     return tuple(changes)
 

@@ -20,7 +20,6 @@ three keys (docs/contract.md, "Explanations"; schema ``schemas/explanation.schem
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +31,7 @@ from .engines.matching import TRUE, UNKNOWN, Truth
 from .engines.reference import ReferenceEngine
 from .errors import EngineDisagreement
 from .model import AllOf, AnyOf, Citation, Condition, DiagnosisIn, Effect, Not, PolicyModel, Rule
-from .space import ContextSpace, ValueClass, outcome_value, vector_closure
+from .space import ContextSpace, ValueClass, cover, outcome_value, vector_closure
 from .vocabulary import LIST_OUTCOMES, STATUS_IMPLIES
 from .words import describe, describe_fact, describe_value_of
 
@@ -322,7 +321,7 @@ class Explainer:
             by_mask.setdefault(mask, set()).add(tuple(assignment[i] for i in mask))
         entries = []
         for mask, group in by_mask.items():
-            for box in _boxes(group, len(mask)):
+            for box in cover(group, len(mask)):
                 entries.append(self._entry(outcome, space, current, mask, box, values))
         return tuple(entries)
 
@@ -410,30 +409,6 @@ def _reads(node: Condition, model: PolicyModel) -> tuple[str, ...]:
 
 def _rule_fields(rule: Rule, model: PolicyModel) -> set[str]:
     return {field for node in rule.when.walk() for field in _reads(node, model)}
-
-
-def _boxes(group: set[tuple[int, ...]], width: int) -> list[list[list[int]]]:
-    """Cover ``group`` (assignments of ``width`` fields) with products of class choices, each
-    inside the group: one why-not entry per product (``any_of`` the choices of each field)."""
-    remaining = set(group)
-    boxes = []
-    while remaining:
-        seed = min(remaining)
-        box: list[list[int]] = [[k] for k in seed]
-        for dim in range(width):
-            others = sorted({a[dim] for a in remaining} - {seed[dim]})
-            for k in others:
-                trial = [*box[:dim], [k], *box[dim + 1:]]
-                if all(a in remaining for a in _product(trial)):
-                    box[dim].append(k)
-        for a in _product(box):
-            remaining.discard(a)
-        boxes.append(box)
-    return boxes
-
-
-def _product(box: list[list[int]]) -> list[tuple[int, ...]]:
-    return list(itertools.product(*box))
 
 
 def _hashable(value: Any) -> Any:

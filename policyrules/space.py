@@ -46,7 +46,7 @@ from .model import AgeRange, Condition, DiagnosisIn, FieldIs, InstitutionIn, Pol
 from .words import FIELD_WORDS, describe_value_of
 from .vocabulary import CONTEXT_FIELDS, HISTORY_FIELDS, STATUS_IMPLIES, STATUSES
 
-__all__ = ["FIXED_FIELDS", "ContextSpace", "FieldSpace", "SpaceTooLarge", "ValueClass", "outcome_value"]
+__all__ = ["FIXED_FIELDS", "ContextSpace", "FieldSpace", "SpaceTooLarge", "ValueClass", "cover", "outcome_value"]
 
 #: Fields a space never varies: they pick the policy.
 FIXED_FIELDS: tuple[str, ...] = ("encounter.date", "person.insured_region")
@@ -449,3 +449,23 @@ def _diagnosis_words(codes: tuple[str, ...], catalogs: list[tuple[_Side, str]],
     if zh_parts:
         return f"{said_zh}（{'；'.join(zh_parts)}）", f"{said_en} ({'; '.join(en_parts)})"
     return f"{said_zh}（不在规则所用目录中）", f"{said_en} (in none of the catalogs the rules use)"
+
+
+def cover(group: set[tuple[int, ...]], width: int) -> list[list[list[int]]]:
+    """Cover ``group`` (assignments of ``width`` fields) with products of class choices, each
+    inside the group: one why-not entry per product (``any_of`` the choices of each field)."""
+    remaining = set(group)
+    boxes = []
+    while remaining:
+        seed = min(remaining)
+        box: list[list[int]] = [[k] for k in seed]
+        for dim in range(width):
+            others = sorted({a[dim] for a in remaining} - {seed[dim]})
+            for k in others:
+                trial = [*box[:dim], [k], *box[dim + 1:]]
+                if all(a in remaining for a in itertools.product(*trial)):
+                    box[dim].append(k)
+        for a in itertools.product(*box):
+            remaining.discard(a)
+        boxes.append(box)
+    return boxes
