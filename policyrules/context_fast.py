@@ -63,16 +63,20 @@ def text_ok(raw: Any) -> bool:
     return False
 
 
+def _remember(memo: dict[Any, Any], key: Any, value: Any) -> Any:
+    """Keep ``value`` under ``key`` (a value a check refused is never kept); the memo is emptied
+    whole past `_MEMO_LIMIT`."""
+    if value is not BAD:
+        if len(memo) >= _MEMO_LIMIT:
+            memo.clear()
+        memo[key] = value
+    return value
+
+
 def date_or_bad(raw: str) -> Any:
     """The date of ``raw`` text, or `BAD` (memoised)."""
     found = DATES.get(raw)
-    if found is None:
-        found = _date_kind(raw)
-        if found is not BAD:
-            if len(DATES) >= _MEMO_LIMIT:
-                DATES.clear()
-            DATES[raw] = found
-    return found
+    return _remember(DATES, raw, _date_kind(raw)) if found is None else found
 
 
 def diagnoses_or_bad(raw: list[Any]) -> Any:
@@ -82,13 +86,7 @@ def diagnoses_or_bad(raw: list[Any]) -> Any:
         found = DIAGNOSES.get(key)
     except TypeError:  # an item that is not hashable: not a code
         return BAD
-    if found is None:
-        found = _diagnoses_kind(raw)
-        if found is not BAD:
-            if len(DIAGNOSES) >= _MEMO_LIMIT:
-                DIAGNOSES.clear()
-            DIAGNOSES[key] = found
-    return found
+    return _remember(DIAGNOSES, key, _diagnoses_kind(raw)) if found is None else found
 
 
 def statuses_or_bad(raw: list[Any]) -> Any:
@@ -107,9 +105,7 @@ def statuses_or_bad(raw: list[Any]) -> Any:
             return BAD
         for status in found & _IMPLYING:
             found = found | STATUS_IMPLIES[status]
-        if len(STATUS_SETS) >= _MEMO_LIMIT:
-            STATUS_SETS.clear()
-        STATUS_SETS[key] = found
+        _remember(STATUS_SETS, key, found)
     return found
 
 
