@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import IO, Any
 
 import attrs
@@ -42,6 +42,7 @@ __all__ = [
 #: The longest JSON Lines line read (a longer one is that line's error; the next is read).
 MAX_LINE_BYTES = 1024 * 1024
 _BOM = b"\xef\xbb\xbf"
+_MARKS = (b"\xef", "\ufeff")  # how a text with a byte-order mark starts
 _RECORD_ID = RecordId()
 
 
@@ -67,9 +68,61 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 _DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates)
 
+_fast_loads: Callable[[str | bytes], Any] | None
+try:  # pragma: no cover - which branch runs depends on the environment (the ``fast`` extra)
+    from orjson import loads as _fast_loads
+except ImportError:  # pragma: no cover
+    _fast_loads = None
+
+
+def _key_count(value: Any) -> int:
+    """How many keys the objects of a parsed value hold, all depths together; -1 when it holds a
+    number with a fraction or an exponent (orjson reads an integer beyond 64 bits as one, where the
+    strict reader keeps it whole)."""
+    count = 0
+    stack = [value]
+    pop, push = stack.pop, stack.extend
+    while stack:
+        item = pop()
+        kind = type(item)
+        if kind is dict:
+            count += len(item)
+            push(item.values())
+        elif kind is list:
+            push(item)
+        elif kind is float:
+            return -1
+    return count
+
+
+def _loads_fast(data: str | bytes) -> Any:
+    """``data`` parsed by orjson when that is certainly what the strict reader gives, else `BAD`.
+
+    orjson keeps the last of a key given twice, so a duplicate is ruled out by counting: every key
+    of the text is followed by its own colon, so the text holds at most as many keys as colons, and
+    at least as many as the parsed objects hold; when the two counts are equal no key was given
+    twice. Anything orjson refuses (not JSON, not UTF-8, NaN, a lone surrogate), any number that is
+    not whole, any colon to spare (one inside a string) and a bare value are left to the strict
+    reader, which judges them and names the place."""
+    if _fast_loads is None:
+        return BAD
+    try:
+        value = _fast_loads(data)
+    except ValueError:  # orjson.JSONDecodeError
+        return BAD
+    kind = type(value)
+    if kind is not dict and kind is not list:
+        return BAD  # a bare number, text or constant: the strict reader's to read
+    colons = data.count(b":") if isinstance(data, bytes) else data.count(":")
+    return value if colons == _key_count(value) else BAD
+
 
 def loads_strict(data: str | bytes) -> Any:
     """``data`` as JSON, or `JsonInputError` (line and column 1-based, within ``data``)."""
+    if data[:1] not in _MARKS:  # no BOM: the fast parse, when it is certainly the strict answer
+        value = _loads_fast(data)
+        if value is not BAD:
+            return value
     if isinstance(data, bytes):
         if data.startswith(_BOM):
             data = data[len(_BOM):]
