@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .context import Facts, read_context
-from .fields import BAD
+from .fields import BAD, RecordId
 from .vocabulary import CONTEXT_FIELDS, STATUS_IMPLIES, STATUSES
 
 __all__ = ["DATES", "DIAGNOSES", "GOOD_REGIONS", "GOOD_TEXTS", "STATUS_SETS", "date_or_bad",
@@ -31,6 +31,7 @@ _KIND = frozenset(CONTEXT_FIELDS["encounter.kind"].vocabulary)
 _LEVEL = frozenset(CONTEXT_FIELDS["encounter.institution.level"].vocabulary)
 _date_kind = CONTEXT_FIELDS["encounter.date"].kind.fast
 _diagnoses_kind = CONTEXT_FIELDS["encounter.diagnoses"].kind.fast
+_record_id = RecordId().fast
 #: Memos of what was read before (shared with the compiled policies' readers): text -> date;
 #: tuple of codes -> diagnoses; tuple of statuses -> statuses with those implied. Only values the
 #: fields' checks accepted are kept.
@@ -122,6 +123,11 @@ def read_context_fast(context: Mapping[str, Any]) -> Facts:
 def _read(context: dict[str, Any]) -> Facts | None:
     values: dict[str, Any] = {}
     groups = 0
+    record_id = context.get("id")
+    if record_id is not None:
+        if _record_id(record_id) is BAD:
+            return None
+        groups += 1
     person = context.get("person")
     if person is not None:
         if type(person) is not dict:
@@ -251,4 +257,4 @@ def _read(context: dict[str, Any]) -> Facts | None:
             return None
     if groups != len(context):
         return None
-    return Facts(values, date, True)
+    return Facts(values, date, True, record_id)

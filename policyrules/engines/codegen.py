@@ -423,7 +423,7 @@ def generate(prepared: PreparedPolicy, memo_list: list[dict[tuple[Any, ...], Any
         *pick("explain_context", "context"),
         f"    answer = {new}({determination})",
         *(f"    {setter}(answer, {value})" for setter, value in zip(
-            slots.values(), (meta, sha, outcomes, "encounter_date", "True", engine, "None"), strict=True)),
+            slots.values(), (meta, sha, outcomes, "encounter_date", "True", engine, "record_id"), strict=True)),
         "    return answer",
     ]
     lines = [

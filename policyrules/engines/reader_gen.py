@@ -34,6 +34,7 @@ from ..fields import (
     Diagnoses,
     FieldKind,
     Flag,
+    RecordId,
     Region,
     Statuses,
     Text,
@@ -75,9 +76,15 @@ def reader_lines(const: Const) -> list[str]:
 
 def _group(tree: dict[str, Any], name: str, indent: str, lines: list[str], const: Const, top: bool = False) -> None:
     # a key it does not know: the careful reader names it (a null is absent for both readers)
-    known = const(frozenset(tree), None)
+    known = const(frozenset(tree) | ({"id"} if top else set()), None)
     lines.append(f"{indent}if not {name}.keys() <= {known}:")
     lines.append(f"{indent}    return None")
+    if top:  # the record id (CONTRACT "Shapes"), echoed in the answer: as `RecordId.fast` takes it
+        longest = repr(int(RecordId.MAX_LENGTH))
+        lines += [f"{indent}record_id = {name}.get('id')",
+                  f"{indent}if record_id is not None and type(record_id) is not int and (",
+                  f"{indent}        type(record_id) is not str or not 0 < len(record_id) <= {longest}):",
+                  f"{indent}    return None"]
     for key, sub in tree.items():
         if isinstance(sub, dict):
             child = f"{name}_{key}" if not top else key
