@@ -435,6 +435,7 @@ def _evaluate_lines(args: argparse.Namespace, name: str, evaluate: Any) -> int:
     answered = failed = 0
     fast = not _ascii_only(sys.stdout)  # a terminal that shows every character takes the bytes as they are
     write = sys.stdout.write
+    raw = _utf8_bytes(sys.stdout) if (args.values or args.json) and not args.households else None
     try:
         for line in read_lines(stream):
             answer, failure = (None, line.error) if line.error else _answer(evaluate, line.value, args.engine)
@@ -444,7 +445,7 @@ def _evaluate_lines(args: argparse.Namespace, name: str, evaluate: Any) -> int:
                 print(f"{name}:{line.number}:" + _describe(failure), file=sys.stderr)
                 if args.json or args.values:
                     record = _household_id(line.value) if args.households else read_id(line.value)
-                    _write_json(unanswered(line.number, record, errors_of(failure)))
+                    _write_json(unanswered(line.number, record, errors_of(failure)), raw)
                 else:
                     sys.stdout.write(f"--- line {line.number}: not answered (its errors are on standard error)\n")
                 continue
@@ -455,8 +456,11 @@ def _evaluate_lines(args: argparse.Namespace, name: str, evaluate: Any) -> int:
                 # each shared outcome serialised once (policyrules.serialise), orjson where installed
                 data = (serialise.values_json(answer, line.number, answer.id) if args.values
                         else serialise.answer_json(answer, {"line": line.number}))
-                write(data.decode("utf-8"))
-                write("\n")
+                if raw is not None:  # UTF-8 out: the bytes as they are, not decoded to be encoded again
+                    raw.write(data + b"\n")
+                else:
+                    write(data.decode("utf-8"))
+                    write("\n")
             elif args.values and isinstance(answer, Determination):
                 _write_json(values_line(line.number, answer))
             elif args.json:
@@ -502,8 +506,25 @@ def _write_household(number: int, answer: HouseholdDetermination, args: argparse
             _print(member, False, sys.stdout)
 
 
-def _write_json(row: dict[str, Any]) -> None:
+def _write_json(row: dict[str, Any], raw: Any = None) -> None:
+    if raw is not None:
+        raw.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n")
+        return
     sys.stdout.write(json.dumps(row, ensure_ascii=_ascii_only(sys.stdout), separators=(",", ":")) + "\n")
+
+
+def _utf8_bytes(out: TextIO) -> Any:
+    """The byte stream under ``out`` when it writes UTF-8 (flushed first, so what was written as
+    text stays before), else None."""
+    buffer = getattr(out, "buffer", None)
+    try:
+        utf8 = codecs.lookup(getattr(out, "encoding", None) or "").name == "utf-8"
+    except LookupError:  # pragma: no cover - an encoding Python does not know
+        utf8 = False
+    if buffer is None or not utf8:
+        return None
+    out.flush()
+    return buffer
 
 
 #: Encodings that can write every character: JSON goes out as written; elsewhere \uXXXX escapes.

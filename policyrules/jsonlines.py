@@ -81,17 +81,18 @@ def _key_count(value: Any) -> int:
     strict reader keeps it whole)."""
     count = 0
     stack = [value]
-    pop, push = stack.pop, stack.extend
+    pop, push = stack.pop, stack.append
     while stack:
         item = pop()
-        kind = type(item)
-        if kind is dict:
+        if type(item) is dict:
             count += len(item)
-            push(item.values())
-        elif kind is list:
-            push(item)
-        elif kind is float:
-            return -1
+            item = item.values()
+        for inner in item:
+            kind = type(inner)
+            if kind is dict or kind is list:
+                push(inner)
+            elif kind is float:
+                return -1
     return count
 
 
