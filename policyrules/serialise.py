@@ -93,10 +93,8 @@ def _outcomes(outcomes: Mapping[str, Outcome]) -> bytes:
     return found[0]
 
 
-def _head(fields: Mapping[str, Any] | None) -> bytes:
-    if not fields:
-        return b"{"
-    return b"{" + b"".join(_name(k) + _scalar(v) + b"," for k, v in fields.items())
+def _head(fields: Mapping[str, Any]) -> bytes:
+    return b"{" + b"".join([_name(k) + _scalar(v) + b"," for k, v in fields.items()])
 
 
 def _scalar(value: Any) -> bytes:
@@ -106,10 +104,17 @@ def _scalar(value: Any) -> bytes:
 def answer_json(det: Determination, first: Mapping[str, Any] | None = None) -> bytes:
     """``det.to_dict()`` as compact UTF-8 JSON, the keys of ``first`` (such as ``{"line": 3}``)
     put before it; the context's ``id`` follows them, as in ``to_dict()``, unless ``first`` gives it."""
-    if det.id is not None and (not first or "id" not in first):
-        first = {**first, "id": det.id} if first else {"id": det.id}
-    head = _HEAD if not first else _head(first) + _HEAD[1:]
-    return head + _policy(det) + b',"outcomes":' + _outcomes(det.outcomes) + b"}"
+    record_id = det.id
+    if first:
+        if record_id is not None and "id" not in first:
+            first = {**first, "id": record_id}
+        head = _head(first) + _HEAD[1:]
+    elif record_id is not None:
+        head = b'{"id":' + _scalar(record_id) + b"," + _HEAD[1:]
+    else:
+        head = _HEAD
+    # one join: the outcomes' bytes (most of an answer) are copied once
+    return b"".join((head, _policy(det), b',"outcomes":', _outcomes(det.outcomes), b"}"))
 
 
 def _value(outcome: Outcome) -> bytes:
