@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 __all__ = ["DIAGNOSIS_PATTERN", "describe", "diagnosis_keys", "expand_catalog_code", "who_kind"]
@@ -44,13 +43,13 @@ def diagnosis_keys(code: str) -> tuple[str, ...]:
 def who_kind(code: str) -> str | None:
     """'category', 'subcategory' or 'block' for a WHO ICD-10 (2019) code, None if it is not one."""
     entry = _who_table().get(code)
-    return entry[0] if entry else None
+    return None if entry is None else entry.partition("\t")[0]
 
 
 def expand_catalog_code(code: str) -> frozenset[str]:
     """The categories/subcategories a valid catalog code stands for (a block: its categories)."""
-    kind, categories = _who_table()[code]
-    return frozenset(categories) if kind == "block" else frozenset({code})
+    kind, _, categories = _who_table()[code].partition("\t")
+    return frozenset(categories.split()) if kind == "block" else frozenset({code})
 
 
 def describe(code: str) -> str:
@@ -61,15 +60,11 @@ def describe(code: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _who_table() -> dict[str, tuple[str, tuple[str, ...]]]:
-    text = resources.files("policyrules").joinpath(_TABLE).read_text("utf-8")
-    table: dict[str, tuple[str, tuple[str, ...]]] = {}
-    for line in text.splitlines():
-        if not line or line.startswith("#"):
-            continue
-        code, kind, *rest = line.split("\t")
-        table[code] = (kind, tuple(rest[0].split()) if rest else ())
-    return table
+def _who_table() -> dict[str, str]:
+    """Code -> the rest of its line (its kind, and for a block a tab and its categories), read in
+    one pass; a block's categories are split when it is expanded."""
+    text = (Path(__file__).parent / _TABLE).read_text("utf-8")
+    return dict(line.split("\t", 1) for line in text.splitlines() if line and line[0] != "#")
 
 
 def generate_table() -> str:

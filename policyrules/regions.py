@@ -4,7 +4,7 @@ region covers: a county covers itself, a city covers itself and every county und
 from __future__ import annotations
 
 from functools import lru_cache
-from importlib import resources
+from pathlib import Path
 
 import attrs
 import yaml
@@ -44,8 +44,8 @@ class RegionTable:
 
 @lru_cache(maxsize=1)
 def region_table() -> RegionTable:
-    text = resources.files("policyrules").joinpath("data/regions.yaml").read_text("utf-8")
-    raw = yaml.safe_load(text)
+    text = (Path(__file__).parent / "data" / "regions.yaml").read_text("utf-8")
+    raw = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     regions = {
         str(code): Region(str(code), str(entry["name"]), entry.get("parent"))
         for code, entry in raw["regions"].items()

@@ -189,6 +189,8 @@ def _scan_lines(result: ReadResult) -> None:
                 )
             )
             continue
+        if "：" not in line and "，" not in line:  # both patterns below need one of them
+            continue
         code = _strip_comment(line)
         match = _FULLWIDTH_KEY.match(code)
         if match:
