@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 __all__ = ["closest", "did_you_mean"]
@@ -13,6 +12,8 @@ CUTOFF = 0.6
 
 def closest(word: str, choices: Iterable[str]) -> str | None:
     """The valid name closest to ``word``, or None when none is close enough."""
+    import difflib  # only when a name is mistyped: not at import
+
     match = difflib.get_close_matches(word, list(choices), n=1, cutoff=CUTOFF)
     return match[0] if match else None
 

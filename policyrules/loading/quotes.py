@@ -9,7 +9,6 @@ documents the same way.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable
 from functools import lru_cache
@@ -103,6 +102,8 @@ def first_difference(part: str, text: str, around: int = 12) -> Difference:
             high = middle - 1
     start = text.find(part[:low]) if low >= min(4, len(part)) else -1
     if start < 0:
+        import difflib  # only for a quote that is not in the text: not at import
+
         match = difflib.SequenceMatcher(None, text, part, autojunk=False).find_longest_match(
             0, len(text), 0, len(part))
         start = max(match.a - match.b, 0)
