@@ -69,42 +69,29 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 _DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates)
 
 _fast_loads: Callable[[str | bytes], Any] | None
+_fast_dumps: Callable[[Any], bytes]
 try:  # pragma: no cover - which branch runs depends on the environment (the ``fast`` extra)
+    from orjson import dumps as _fast_dumps
     from orjson import loads as _fast_loads
 except ImportError:  # pragma: no cover
     _fast_loads = None
-
-
-def _key_count(value: Any) -> int:
-    """How many keys the objects of a parsed value hold, all depths together; -1 when it holds a
-    number with a fraction or an exponent (orjson reads an integer beyond 64 bits as one, where the
-    strict reader keeps it whole)."""
-    count = 0
-    stack = [value]
-    pop, push = stack.pop, stack.append
-    while stack:
-        item = pop()
-        if type(item) is dict:
-            count += len(item)
-            item = item.values()
-        for inner in item:
-            kind = type(inner)
-            if kind is dict or kind is list:
-                push(inner)
-            elif kind is float:
-                return -1
-    return count
+#: Bytes with every digit made "0" and everything else " ": a run of 19 zeros in them is a run
+#: of 19 digits, perhaps an integer beyond 64 bits, which orjson reads as a float.
+_DIGITS = bytes(48 if 48 <= byte <= 57 else 32 for byte in range(256))
+_LONG_RUN = b"0" * 19
 
 
 def _loads_fast(data: str | bytes) -> Any:
     """``data`` parsed by orjson when that is certainly what the strict reader gives, else `BAD`.
 
-    orjson keeps the last of a key given twice, so a duplicate is ruled out by counting: every key
-    of the text is followed by its own colon, so the text holds at most as many keys as colons, and
-    at least as many as the parsed objects hold; when the two counts are equal no key was given
-    twice. Anything orjson refuses (not JSON, not UTF-8, NaN, a lone surrogate), any number that is
-    not whole, any colon to spare (one inside a string) and a bare value are left to the strict
-    reader, which judges them and names the place."""
+    orjson keeps the last of a key given twice, so a duplicate is ruled out by counting colons:
+    outside strings a colon follows each key, so the text holds (keys it writes) + (colons inside
+    its strings) of them; the parsed value written again by orjson holds (keys kept) + (colons
+    inside the strings kept), and the strings kept are some of the text's (a colon written as
+    ``\\u003a`` aside, which is sent to the strict reader). Equal counts therefore mean as many
+    keys kept as written: none was given twice. Anything orjson refuses (not JSON, not UTF-8, NaN,
+    a lone surrogate, a number beyond a double), a run of 19 digits, a bare value and unequal
+    counts are left to the strict reader, which judges them and names the place."""
     if _fast_loads is None:
         return BAD
     try:
@@ -114,8 +101,11 @@ def _loads_fast(data: str | bytes) -> Any:
     kind = type(value)
     if kind is not dict and kind is not list:
         return BAD  # a bare number, text or constant: the strict reader's to read
-    colons = data.count(b":") if isinstance(data, bytes) else data.count(":")
-    return value if colons == _key_count(value) else BAD
+    raw = data if isinstance(data, bytes) else data.encode("utf-8")  # orjson took it: no lone surrogate
+    if _LONG_RUN in raw.translate(_DIGITS) or (b"\\" in raw and b"\\u003" in raw):
+        return BAD
+    colons = raw.count(b":")
+    return value if colons == 0 or _fast_dumps(value).count(b":") == colons else BAD
 
 
 def loads_strict(data: str | bytes) -> Any:

@@ -73,6 +73,9 @@ def test_the_fast_path_reads_as_the_strict_reader(text: str, as_bytes: bool, tai
     '{"id": 123456789012345678901234567890}',
     '[{"x": 1.0}]',
     '{"t": "10:30", "t": "10:30"}',
+    '{"a": "\\u003a", "a": "\\u003a"}',
+    '{"a": -9223372036854775809}',
+    '[1E400]',
 ])
 def test_what_the_fast_path_cannot_vouch_for_goes_to_the_strict_reader(text: str) -> None:
     assert _outcome(loads_strict, text) == _outcome(_strict, text)
