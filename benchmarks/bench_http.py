@@ -5,7 +5,8 @@
 The server runs in its own process (`policyrules serve --host 127.0.0.1 --port 0`); the load
 client runs in another (a minimal HTTP/1.1 client on asyncio streams, one keep-alive connection
 per concurrent client), so that client and server each have a core. For 1, 8 and 32 concurrent clients it sends
-single-context ``POST /evaluate`` requests, then 1,000-context batches, each run bounded by
+single-context ``POST /evaluate`` requests, then 1,000-context batches of full answers, then the
+same batches as values lines (``?values=1``), each run bounded by
 ``--seconds`` and ``--requests``, and prints requests/s (and contexts/s), median and p99 latency,
 and the count of answers that were not 200 (or not the library's answer on a sample).
 
@@ -51,9 +52,10 @@ async def _connection(host: str, port: int) -> tuple[asyncio.StreamReader, async
     return reader, writer
 
 
-async def _post(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str, body: bytes) -> int:
-    """One keep-alive ``POST /evaluate`` on a raw HTTP/1.1 connection: its status (the body is read)."""
-    writer.write(b"POST /evaluate HTTP/1.1\r\nHost: " + host.encode() + b"\r\nContent-Type: application/json\r\n"
+async def _post(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str, body: bytes,
+                path: bytes = b"/evaluate") -> int:
+    """One keep-alive ``POST`` to ``path`` on a raw HTTP/1.1 connection: its status (the body is read)."""
+    writer.write(b"POST " + path + b" HTTP/1.1\r\nHost: " + host.encode() + b"\r\nContent-Type: application/json\r\n"
                  b"Content-Length: %d\r\n\r\n" % len(body) + body)
     head = await reader.readuntil(b"\r\n\r\n")
     status = int(head[9:12])
@@ -65,7 +67,8 @@ async def _post(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host
     return status
 
 
-async def _load(address: str, clients: int, bodies: list[bytes], seconds: float, count: int) -> dict[str, Any]:
+async def _load(address: str, clients: int, bodies: list[bytes], seconds: float, count: int,
+                path: bytes = b"/evaluate") -> dict[str, Any]:
     """``clients`` concurrent keep-alive connections (a minimal HTTP/1.1 client on asyncio
     streams, so that the client costs little next to the server), each posting in turn."""
     host, port = address.removeprefix("http://").rsplit(":", 1)
@@ -84,7 +87,7 @@ async def _load(address: str, clients: int, bodies: list[bytes], seconds: float,
                 body = bodies[n % len(bodies)]
                 n += 1
                 began = time.perf_counter()
-                status = await _post(reader, writer, host, body)
+                status = await _post(reader, writer, host, body, path)
                 latencies.append(time.perf_counter() - began)
                 if status != 200:
                     errors += 1
@@ -109,7 +112,8 @@ def client_main() -> None:
                   for i in range(4)]
     else:
         bodies = [json.dumps(c, ensure_ascii=False).encode() for c in pool]
-    result = asyncio.run(_load(job["address"], job["clients"], bodies, job["seconds"], job["requests"]))
+    path = b"/evaluate?values=1" if job.get("values") else b"/evaluate"
+    result = asyncio.run(_load(job["address"], job["clients"], bodies, job["seconds"], job["requests"], path))
     print(json.dumps(result))
 
 
@@ -144,15 +148,16 @@ def main() -> None:
               f"{_check_answers(address)}")
         print(f"{'kind':8} {'clients':>7} {'requests':>9} {'req/s':>9} {'contexts/s':>11} {'median ms':>10} "
               f"{'p99 ms':>8} {'errors':>7}")
-        for batch in (False, True):
+        for batch, values in ((False, False), (True, False), (True, True)):
             for clients in (int(c) for c in args.clients.split(",")):
                 job = {"address": address, "clients": clients, "seconds": args.seconds, "batch": batch,
-                       "requests": args.requests if not batch else max(1, args.requests // 100)}
+                       "values": values, "requests": args.requests if not batch else max(1, args.requests // 100)}
                 done = subprocess.run([sys.executable, __file__, "--client"], input=json.dumps(job),
                                       capture_output=True, text=True, check=True)
                 r = json.loads(done.stdout)
                 rate = r["requests"] / r["seconds"]
-                print(f"{'batch' if batch else 'single':8} {clients:>7} {r['requests']:>9} {rate:>9.0f} "
+                kind = "values" if values else "batch" if batch else "single"
+                print(f"{kind:8} {clients:>7} {r['requests']:>9} {rate:>9.0f} "
                       f"{rate * (BATCH if batch else 1):>11.0f} {r['median_ms']:>10.2f} {r['p99_ms']:>8.2f} "
                       f"{r['errors']:>7}")
     finally:

@@ -69,6 +69,34 @@ _MATCHES = "<matches>"  # where the block of catalog matches goes (its first use
 
 
 Explain = Callable[[int, tuple[Any, ...], Any], Any]
+#: The truths a condition may be known to have at load (written as literals, not locals).
+_LITERALS = frozenset({"0", "1", "2"})
+
+
+class _Memo(dict[Any, Any]):
+    """A dict that computes what it lacks (``compute(key)``, kept), emptied past 50,000 keys but
+    for the ``kept`` ones: ``memo[key]`` is one lookup where it is known."""
+
+    __slots__ = ("compute", "kept")
+
+    def __init__(self, compute: Callable[[Any], Any], kept: dict[Any, Any]) -> None:
+        super().__init__(kept)
+        self.compute = compute
+        self.kept = kept
+
+    def __missing__(self, key: Any) -> Any:
+        if key in self.kept:  # another thread emptied it this moment
+            return self.kept[key]
+        if len(self) >= 50_000:
+            self.clear()
+            self.update(self.kept)
+        found = self[key] = self.compute(key)
+        return found
+
+
+def _or_truth(truths: tuple[int, ...]) -> int:
+    """Kleene's "any of" on truths (0 false, 1 true, 2 unknown)."""
+    return 1 if 1 in truths else (2 if 2 in truths else 0)
 
 
 class Generated:
@@ -133,7 +161,8 @@ class _Writer:
         self.nodes: dict[Condition, str] = {}  # node -> local
         self.body: list[str] = []
         self.matches: dict[str, str] = {}  # catalog -> local of its match
-        self.normalised = ""
+        #: body lines written otherwise in ``answer``, whose reader takes only ages 0..150
+        self.answer_only: dict[str, str] = {}
 
     def const(self, value: Any, note: str | None = None) -> str:
         # plain values are shared; objects (tables of answers, indexes) never are
@@ -177,7 +206,14 @@ class _Writer:
             return self.statuses_block(node)
         children = [self.node(child) for child in node.children]
         expression = self.expression(node, children)
-        local = self.nodes[node] = f"c{len(self.nodes)}"
+        local = f"c{len(self.nodes)}"
+        if expression in _LITERALS:  # a truth known at load (a not_given condition, and what it decides):
+            self.nodes[node] = expression  # the conditions above it read the literal
+            self.body.append(f"    {local} = {expression}")
+            return expression
+        self.nodes[node] = local
+        if isinstance(node, AgeRange) and "] if " in expression:  # the fast reader's ages are 0..150
+            self.answer_only[f"    {local} = {expression}"] = f"    {local} = {expression.split(' if ')[0]}"
         self.body.append(f"    {local} = {expression}")
         return local
 
@@ -258,14 +294,10 @@ class _Writer:
             match = self.match(node.catalog)
             return f"2 if {match} is None else {match}[0]"
         if isinstance(node, InstitutionIn):
-            if not self.normalised:
-                x = self.field(_NAME)
-                self.normalised = "institution_normalised"
-                self.body.append(f"    {self.normalised} = None if {x} is None else "
-                                 f"{self.const(normalise_name, 'normalise_name')}({x})")
             names = self.prepared.matcher.lists[node.list_name]
-            listed = self.const(names, f"the normalised names of list {node.list_name!r}")
-            return f"2 if {self.normalised} is None else (1 if {self.normalised} in {listed} else 0)"
+            memo = _Memo(lambda name: 1 if normalise_name(name) in names else 0, {None: 2})
+            shown = f"the truth of each name as written: on list {node.list_name!r} once normalised; None: 2"
+            return f"{self.const(memo, shown)}[{self.field(_NAME)}]"
         if isinstance(node, InCounty):
             a, b = self.field(_REGION), self.field(_INSURED)
             same, other = (1, 0) if node.expected else (0, 1)
@@ -273,19 +305,37 @@ class _Writer:
         if isinstance(node, NotGiven):
             return "2"
         if isinstance(node, AllOf):
+            if "0" in children:
+                return "0"
+            unknown = "2" in children
+            children = [c for c in dict.fromkeys(children) if c not in _LITERALS]
             if not children:
-                return "1"
+                return "2" if unknown else "1"
+            if unknown:  # false if one is false, else unknown
+                return f"{' and '.join(children)} and 2"
             if len(children) == 1:
                 return children[0]
             return f"{' and '.join(children)} and (1 if {' == '.join(children)} == 1 else 2)"
         if isinstance(node, AnyOf):
+            if "1" in children:
+                return "1"
+            unknown = "2" in children
+            children = [c for c in dict.fromkeys(children) if c not in _LITERALS]
             if not children:
-                return "0"
+                return "2" if unknown else "0"
+            if unknown:  # true if one is true, else unknown
+                return f"1 if {' or '.join(f'{c} == 1' for c in children)} else 2"
             if len(children) == 1:
                 return children[0]
+            if len(children) <= 3:  # a table by the children's truths
+                table = tuple(_or_truth(combo[::-1]) for combo in itertools.product((0, 1, 2), repeat=len(children)))
+                index = " + ".join(c if i == 0 else f"{3 ** i} * {c}" for i, c in enumerate(children))
+                return f"{self.const(table, f'any of {len(children)}, by their truths')}[{index}]"
             return (f"1 if {' or '.join(f'{c} == 1' for c in children)} else "
                     f"(2 if {' or '.join(children)} else 0)")
         if isinstance(node, Not):
+            if children[0] in _LITERALS:
+                return "102"[int(children[0])]
             return f"(1, 0, 2)[{children[0]}]"
         raise TypeError(f"the compiled engine has no rule for {type(node).__name__}")
 
@@ -336,7 +386,8 @@ class _Writer:
         parts: dict[str, None] = {}
         for rule in rules:
             for node in rule.when.walk():
-                parts[self.nodes[node]] = None
+                if self.nodes[node] not in _LITERALS:  # a literal is the same in every key
+                    parts[self.nodes[node]] = None
                 if isinstance(node, InCounty):
                     parts[f"{self.fields[_REGION]} is None"] = None
                     parts[f"{self.fields[_INSURED]} is None"] = None
@@ -368,7 +419,8 @@ def generate(prepared: PreparedPolicy, memo_list: list[dict[tuple[Any, ...], Any
     for number, plan in enumerate(plans):
         rules = (*plan.exceptions, *plan.grants)
         truths = [writer.nodes[rule.when] for rule in rules]
-        key = ", ".join(writer.explain_key(rules)) + ","
+        parts = writer.explain_key(rules)
+        key = ", ".join(parts) + "," if parts else ""
         table_name = None
         index = ""
         if len(rules) <= MAX_TABLE_RULES:
@@ -419,7 +471,7 @@ def generate(prepared: PreparedPolicy, memo_list: list[dict[tuple[Any, ...], Any
         "def answer(context):",
         '    """The Determination for a CONTRACT context, or None for the careful reader to read it."""',
         *reader,
-        *writer.body,
+        *(writer.answer_only.get(line, line) for line in writer.body),
         *pick("explain_context", "context"),
         f"    answer = {new}({determination})",
         *(f"    {setter}(answer, {value})" for setter, value in zip(

@@ -48,7 +48,7 @@ __all__ = ["local_of", "reader_lines"]
 
 Const = Callable[[Any, str | None], str]
 
-#: Fields read only by the careful reader (present: the context goes there).
+#: Fields read only by the careful reader (present, even as null: the context goes there).
 _CAREFUL_ONLY = frozenset({"person.birth_date"})
 #: Fields of a group read only by the careful reader (the group present: the context goes there).
 _CAREFUL_GROUP = frozenset(path for path in CONTEXT_FIELDS if path.startswith("household."))
@@ -66,7 +66,8 @@ def reader_lines(const: Const) -> list[str]:
     returning None for anything unusual."""
     lines: list[str] = ["    if type(context) is not dict:", "        return None", "    try:"]
     # a household is read by the careful reader alone (it passes statuses on to the member)
-    tree = nest({path: path for path in CONTEXT_FIELDS if path not in _CAREFUL_GROUP})
+    # a birth date is left out of the known keys: its group's key check sends the context on
+    tree = nest({path: path for path in CONTEXT_FIELDS if path not in _CAREFUL_GROUP | _CAREFUL_ONLY})
     _group(tree, "context", "        ", lines, const, top=True)
     lines += [f"        {local_of(path)} = None" for path in sorted(_CAREFUL_GROUP | {HOUSEHOLD_GIVEN})]
     lines += ["    except TypeError:  # an unhashable value where a word or code was looked up",
@@ -105,10 +106,6 @@ def _group(tree: dict[str, Any], name: str, indent: str, lines: list[str], const
         path: str = sub
         local = local_of(path)
         lines.append(f"{indent}{local} = {name}.get({key!r})")
-        if path in _CAREFUL_ONLY:
-            lines.append(f"{indent}if {local} is not None:")
-            lines.append(f"{indent}    return None")
-            continue
         check = _check(CONTEXT_FIELDS[path].kind, local, const)
         if path in _REQUIRED:
             lines.append(f"{indent}if {local} is None:")
