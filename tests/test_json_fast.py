@@ -82,6 +82,14 @@ def test_what_the_fast_path_cannot_vouch_for_goes_to_the_strict_reader(text: str
     assert _outcome(loads_strict, text.encode()) == _outcome(_strict, text.encode())
 
 
+def test_orjson_writes_every_float_an_integer_beyond_64_bits_becomes_with_an_exponent() -> None:
+    import orjson
+
+    for text in ("18446744073709551616", "-9223372036854775809", "99999999999999999999999", "1" + "0" * 40):
+        value = orjson.loads(text)
+        assert type(value) is float and b"e+" in orjson.dumps(value), text
+
+
 def test_the_fast_path_is_taken_for_an_ordinary_context() -> None:
     assert jsonlines._loads_fast(b'{"person": {"age": 70}, "encounter": {"date": "2022-03-01"}}') == {
         "person": {"age": 70}, "encounter": {"date": "2022-03-01"}}
