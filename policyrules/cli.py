@@ -435,7 +435,9 @@ def _evaluate_lines(args: argparse.Namespace, name: str, evaluate: Any) -> int:
     answered = failed = 0
     fast = not _ascii_only(sys.stdout)  # a terminal that shows every character takes the bytes as they are
     write = sys.stdout.write
-    raw = _utf8_bytes(sys.stdout) if (args.values or args.json) and not args.households else None
+    # answers written as bytes (a person's, not a household's or an explanation, which go as text)
+    plain = (args.values or args.json) and not args.households and not getattr(args, "explaining", False)
+    raw = _utf8_bytes(sys.stdout) if plain else None
     try:
         for line in read_lines(stream):
             answer, failure = (None, line.error) if line.error else _answer(evaluate, line.value, args.engine)
