@@ -157,15 +157,17 @@ def create_app(policies_dir: str | Path | None = None, max_body: int = 10 * 2**2
         as_values = _FLAGS[flag]
         if isinstance(value, list):
             parts: list[bytes] = []
-            used: list[Policy] = []
+            answering: dict[str, None] = {}  # the ids of the answering policies, each once, in order
+            evaluate = loaded.policies.evaluate
             for number, context in enumerate(value, 1):
                 try:
-                    det = loaded.policies.evaluate(context)
+                    det = evaluate(context)
                 except (ContextError, NoPolicyError) as error:
                     parts.append(dumps(unanswered(number, read_id(context), errors_of(failure(error)))))
                     continue
-                used.append(answered_by(loaded, det))
+                answering[det.policy.id] = None
                 parts.append(values_json(det, id=det.id) if as_values else answer_json(det))
+            used = [loaded.policies[policy_id] for policy_id in answering]
             # one join, the commas in place: the answers (kilobytes each) are copied once into the body
             pieces = [b"["]
             for part in parts:
