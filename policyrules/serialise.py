@@ -129,13 +129,14 @@ def values_json(det: Determination, line: int | None = None, id: str | int | Non
     """A values line: ``{"line": N, "id": ID, "policy": P, "date_used": D, "values": {…}}``, with
     ``line`` and ``id`` left out when None; values in the policy's outcome order."""
     outcomes = det.outcomes
-    key = tuple(map(id_of, outcomes.values()))
+    held = tuple(outcomes.values())
+    key = tuple(map(id_of, held))
     found = _VALUES.get(key)
-    if found is None or found[1] != tuple(outcomes.values()):  # the tuple kept alive: no reused id
+    if found is None or found[1] != held:  # the tuple kept alive: no reused id
         if len(_VALUES) >= _LIMIT:
             _VALUES.clear()
         text = b"{" + b",".join(_name(name) + _value(o) for name, o in outcomes.items()) + b"}"
-        found = _VALUES[key] = (text, tuple(outcomes.values()))
+        found = _VALUES[key] = (text, held)
     where_key = (det.policy.id, det.date_used)
     where = _WHERE.get(where_key)
     if where is None:
@@ -145,5 +146,5 @@ def values_json(det: Determination, line: int | None = None, id: str | int | Non
                                      + dumps(det.date_used.isoformat()) + b',"values":')
     head = b"{" if line is None else b'{"line":%d,' % line
     if id is not None:
-        head += b'"id":' + _scalar(id) + b","
-    return head + where + found[0] + b"}"
+        return b"".join((head, b'"id":', _scalar(id), b",", where, found[0], b"}"))
+    return b"".join((head, where, found[0], b"}"))
