@@ -165,6 +165,6 @@ def _impact(args: argparse.Namespace) -> int:
             print(f"{out}: cannot write: {error.strerror or error}", file=sys.stderr)
             return EXIT_BAD_INPUT
     sys.stdout.write(result.render())
-    return 1 if result.changed else EXIT_OK
+    return 1 if result.changed.num_rows else EXIT_OK
 
 

@@ -18,6 +18,7 @@ import pyarrow.parquet as pq  # noqa: E402
 
 import policyrules  # noqa: E402
 from policyrules.cli import main  # noqa: E402
+from policyrules.context import read_context  # noqa: E402
 from policyrules.impact import as_if_in_force, roster_impact  # noqa: E402
 
 from .conftest import POLICIES  # noqa: E402
@@ -31,12 +32,14 @@ def _roster(path: Path) -> list[dict[str, Any]]:
     statuses: list[list[str]] = [[], ["lifted_out_of_poverty"], ["rural_dibao"], ["destitute", "registered_poor"]]
     kinds: list[str | None] = ["inpatient", "outpatient", None]
     names: list[str | None] = ["茶元街道社区卫生服务中心", "邵阳市中心医院", None]
-    for n, (s, kind, name, default) in enumerate(itertools.product(statuses, kinds, names, [True, False])):
+    regions: list[str | None] = ["430511", "430521", None]
+    for n, (s, kind, name, region, default) in enumerate(
+            itertools.product(statuses, kinds, names, regions, [True, False])):
         encounter: dict[str, Any] = {"date": "2022-03-01", "diagnoses": ["I10"]}
         if kind:
             encounter["kind"] = kind
         if name:
-            encounter["institution"] = {"name": name, "region": "430511"}
+            encounter["institution"] = {"name": name, **({"region": region} if region else {})}
         rows.append({"id": f"r{n}", "person": {"statuses": s, "insured_region": "430511", "age": 40},
                      "encounter": encounter, "history": {"pay_later_default": default}})
     rows.append({"id": "bad", "person": {"age": "forty", "insured_region": "430511"}, "encounter": {"date": "2022-03-01"}})
@@ -60,8 +63,28 @@ def test_impact_agrees_with_row_by_row_evaluation(tmp_path: Path) -> None:
             if pair[0] != pair[1]:
                 changed.add((row["id"], outcome, pair[0], pair[1]))
     assert result.counts == expected
-    assert {(c["id"], c["outcome"], c["from"], c["to"]) for c in result.changed} == changed
+    assert {(c["id"], c["outcome"], c["from"], c["to"]) for c in result.changed_rows()} == changed
     assert changed and {c[1] for c in changed} == {"pay_later", "deposit_exempt"}
+
+
+def test_every_changed_row_falls_in_the_class_it_names(tmp_path: Path) -> None:
+    old, new = policyrules.load_policy(BEITA), policyrules.load_policy(_widened(tmp_path / "new"))
+    rows = {r["id"]: r for r in _roster(tmp_path / "roster.jsonl")}
+    result = roster_impact(old, new, tmp_path / "roster.jsonl")
+    assert result.diff is not None
+    named = set()
+    for row in result.changed_rows():
+        change = result.diff.change_of(row["outcome"], read_context(rows[row["id"]]).values)
+        assert change is not None, row
+        changes = result.diff.outcomes[row["outcome"]]
+        assert row["class"] == next(i for i, c in enumerate(changes) if c is change)
+        assert row["description"] == change.description
+        assert (row["from"], row["to"]) == (change.before, change.after)
+        named.add((row["outcome"], row["class"]))
+    assert len(named) > 2  # more than one class met: the index is not a constant
+    by_class = result.class_counts()
+    assert sum(by_class["pay_later"].values()) == sum(
+        n for (a, b), n in result.counts["pay_later"].items() if a != b)
 
 
 def test_the_cli_writes_the_changed_rows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -74,7 +97,8 @@ def test_the_cli_writes_the_changed_rows(tmp_path: Path, capsys: pytest.CaptureF
     said = capsys.readouterr().out
     assert "pay_later:" in said and "no -> yes" in said
     table = pq.read_table(out)
-    assert table.column_names == ["id", "outcome", "from", "to"] and table.num_rows > 0
+    assert table.column_names == ["id", "outcome", "from", "to", "class", "description"] and table.num_rows > 0
+    assert table.column("class").null_count == 0
     assert json.loads((tmp_path / "changed.parquet.errors.jsonl").read_text("utf-8"))["id"] == "bad"
     jsonl = tmp_path / "changed.jsonl"
     assert main(["impact", str(BEITA), str(new), str(tmp_path / "roster.jsonl"), "-o", str(jsonl)]) == 1
@@ -104,6 +128,7 @@ def test_a_list_outcome_is_compared_row_by_row(tmp_path: Path) -> None:
             x, y = a.value(outcome), b.value(outcome)
             if x != y:
                 changed.add((row["id"], outcome, json.dumps(x), json.dumps(y)))
-    assert {(c["id"], c["outcome"], json.dumps(c["from"]), json.dumps(c["to"])) for c in result.changed} == changed
+    assert {(c["id"], c["outcome"], json.dumps(c["from"]), json.dumps(c["to"])) for c in result.changed_rows()} == changed
+    assert all(c["class"] is not None for c in result.changed_rows())
     assert any(c[1] == "reimbursement_layers" for c in changed)
     assert sum(result.counts["reimbursement_layers"].values()) == len(rows)
