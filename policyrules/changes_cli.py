@@ -153,11 +153,15 @@ def _impact(args: argparse.Namespace) -> int:
         print(f"{roster}: no such roster file", file=sys.stderr)
         return EXIT_BAD_INPUT
     old, new = load_policy(args.old), load_policy(args.new)
+    bar = _progress_bar(roster)
     try:
-        result = roster_impact(old, new, roster)
+        result = roster_impact(old, new, roster, progress=None if bar is None else bar.update)
     except RosterError as error:
         print(str(error), file=sys.stderr)
         return EXIT_BAD_INPUT
+    finally:
+        if bar is not None:
+            bar.close()
     if out is not None:
         try:
             write_changed(result, out)
@@ -168,3 +172,21 @@ def _impact(args: argparse.Namespace) -> int:
     return 1 if result.changed.num_rows else EXIT_OK
 
 
+
+
+def _progress_bar(roster: Path) -> Any:
+    """A tqdm bar on stderr when it is a terminal (as `policyrules roster` has), else None; its
+    total is the row count of a Parquet roster (read from the footer), unknown otherwise."""
+    if not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    total = None
+    if roster.suffix.lower() == ".parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            total = pq.ParquetFile(roster).metadata.num_rows
+        except (OSError, ValueError):
+            total = None  # the roster's reading names the problem
+    return tqdm(total=total, unit=" rows", unit_scale=True, file=sys.stderr, desc=roster.name)

@@ -3,7 +3,9 @@ with evaluating every row with both versions one by one."""
 
 from __future__ import annotations
 
+import io
 import itertools
+import sys
 import json
 from collections import Counter
 from pathlib import Path
@@ -132,3 +134,23 @@ def test_a_list_outcome_is_compared_row_by_row(tmp_path: Path) -> None:
     assert all(c["class"] is not None for c in result.changed_rows())
     assert any(c[1] == "reimbursement_layers" for c in changed)
     assert sum(result.counts["reimbursement_layers"].values()) == len(rows)
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_progress_bar_on_a_terminal_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    new = _widened(tmp_path / "new")
+    _roster(tmp_path / "roster.jsonl")
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert main(["impact", str(BEITA), str(new), str(tmp_path / "roster.jsonl")]) == 1
+    bar = terminal.getvalue()
+    assert "roster.jsonl: 217 rows" in bar  # the 216 good rows and the bad one, all read
+    monkeypatch.undo()
+    capsys.readouterr()
+    assert main(["impact", str(BEITA), str(new), str(tmp_path / "roster.jsonl")]) == 1
+    assert "rows/s" not in capsys.readouterr().err
