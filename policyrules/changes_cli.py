@@ -43,6 +43,8 @@ def add_change_commands(commands: Any) -> None:
     impact.add_argument("new", help="the policy as it is to be (.yaml), evaluated as if in force where OLD is")
     impact.add_argument("roster", help="the roster: .parquet, .csv or .jsonl (docs/roster.md)")
     impact.add_argument("-o", "--output", help="write the changed answers here: .parquet, .csv or .jsonl")
+    impact.add_argument("--report", metavar="HTML",
+                        help="write a self-contained page drawing the transitions and the diff's classes (needs jinja2)")
     impact.set_defaults(run=_impact)
 
 
@@ -148,6 +150,13 @@ def _impact(args: argparse.Namespace) -> int:
     if out is not None and out.suffix.lower() not in (".parquet", ".csv", ".jsonl"):
         print(f"{out}: the changed rows are written as .parquet, .csv or .jsonl", file=sys.stderr)
         return EXIT_BAD_INPUT
+    report = Path(args.report) if args.report else None
+    if report is not None:
+        try:
+            import jinja2  # noqa: F401
+        except ImportError:
+            print("--report needs jinja2: pip install 'policyrules[review]'", file=sys.stderr)
+            return EXIT_BAD_INPUT
     roster = Path(args.roster)
     if not roster.is_file():
         print(f"{roster}: no such roster file", file=sys.stderr)
@@ -167,6 +176,14 @@ def _impact(args: argparse.Namespace) -> int:
             write_changed(result, out)
         except OSError as error:
             print(f"{out}: cannot write: {error.strerror or error}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+    if report is not None:
+        from .review.impact_page import render_impact
+
+        try:
+            report.write_text(render_impact(result), "utf-8")
+        except OSError as error:
+            print(f"{report}: cannot write: {error.strerror or error}", file=sys.stderr)
             return EXIT_BAD_INPUT
     sys.stdout.write(result.render())
     return 1 if result.changed.num_rows else EXIT_OK
