@@ -24,11 +24,18 @@ import attrs
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from sqlglot import exp
+
+from .context import Facts
 from .diff import ABSENT, PolicyDiff, diff_policies
+from .engines.matching import UNKNOWN, CatalogIndex, Match, normalise_name
+from .errors import ContextProblem, NoPolicyError
+from .jsonlines import error_object
+from .model import Catalog, DiagnosisIn
 from .policy import Policy, PolicySet
 from .space import SpaceTooLarge
+from .sql.compiler import NAME_COLUMN, SqlCompiler, catalog_column, choice_expression, column
 from .sql.reading import Batch, batches_of, distinct
-from .sql.roster import RosterRun
 
 __all__ = ["CHANGED_COLUMNS", "Impact", "as_if_in_force", "roster_impact", "write_changed"]
 
@@ -117,19 +124,149 @@ def roster_impact(old: Policy, new: Policy, data: Any, diff: PolicyDiff | None =
             diff = None
     counter = _Counter(old, new, diff)
     today = today or dt.date.today()
-    runs = [RosterRun(PolicySet([old]), values_only=True, today=today),
-            RosterRun(PolicySet([as_if_in_force(new, old)]), values_only=True, today=today)]
+    both = _BothVersions(old, as_if_in_force(new, old), today)
     try:
         for batch in batches_of(data, today):
-            before, errors = runs[0].answer(batch)
-            after, new_errors = runs[1].answer(batch)
-            counter.add(batch, before, after, errors, new_errors)
+            counter.add(batch, *both.answer(batch))
             if progress is not None:
                 progress(len(batch))
     finally:
-        for run in runs:
-            run.close()
+        both.close()
     return counter.impact()
+
+
+class _BothVersions:
+    """Both versions answered in one pass per batch: the batch read and validated once, its
+    institution names normalised once, each catalog matched once per distinct (diagnoses, age
+    band) (a catalog both versions hold alike, once for both), and one DuckDB query choosing
+    the rows OLD is in force for (NEW is in force exactly there) and giving every outcome's
+    value by both versions (``old:<outcome>``, ``new:<outcome>``)."""
+
+    def __init__(self, old: Policy, new: Policy, today: dt.date) -> None:
+        import duckdb
+
+        self.old, self.today = old, today
+        self.outcomes = {"old": old.model.outcomes(), "new": new.model.outcomes()}
+        #: the prepared catalog columns: column name -> (its catalog, the age bands' lower bounds)
+        self.catalogs: dict[str, tuple[CatalogIndex, list[int]]] = {}
+        meta = old.model.meta
+        projections: list[exp.Expr] = [
+            column("__row"),
+            exp.alias_(choice_expression([(old.counties, meta.effective_from, meta.effective_to)], today), "p",
+                       quoted=True)]
+        for side, policy in (("old", old), ("new", new)):
+            compiler = SqlCompiler(policy.model)
+            renamed: dict[str, str] = {}
+            used = {node.catalog for node in policy.model.conditions() if isinstance(node, DiagnosisIn)}
+            for name, j in compiler.catalogs.items():
+                if name not in used:
+                    continue
+                shared = old.model.catalogs.get(name) == policy.model.catalogs[name]
+                renamed[catalog_column(j)] = target = f"{'old' if shared else side}:{name}"
+                if target not in self.catalogs:
+                    index = policy.prepared.matcher.catalogs[name]
+                    self.catalogs[target] = (index, _age_bands(policy.model.catalogs[name]))
+
+            def rename(node: exp.Expr, renamed: dict[str, str] = renamed) -> exp.Expr:
+                if isinstance(node, exp.Column) and node.name in renamed:
+                    return column(renamed[node.name])
+                return node
+
+            for outcome in self.outcomes[side]:
+                value = compiler.value(outcome).transform(rename)
+                projections.append(exp.alias_(value, f"{side}:{outcome}", quoted=True))
+        self.sql = exp.select(*projections).from_(exp.table_("batch", quoted=True)).sql(dialect="duckdb")
+        self.con = duckdb.connect()
+        self.policies = PolicySet([old])
+        self._no_policy: dict[tuple[Any, ...], str] = {}
+
+    def close(self) -> None:
+        self.con.close()
+
+    def answer(self, batch: Batch) -> tuple[pa.Table, pa.Array, list[dict[str, Any]]]:
+        """The answered rows' values (``old:``/``new:`` columns, in row order), their positions
+        in the batch, and the rows not answered (``{"row", "id", "errors"}``)."""
+        table = batch.table()
+        names, index = distinct(table.column("encounter.institution.name").combine_chunks())
+        table = table.append_column(NAME_COLUMN, pa.array([normalise_name(n) for n in names], pa.string()).take(index))
+        table = self._prepare(table)
+        self.con.register("batch", table)
+        try:
+            relation = self.con.sql(self.sql)
+            result = relation.to_arrow_table() if hasattr(relation, "to_arrow_table") else relation.arrow()
+        finally:
+            self.con.unregister("batch")
+        first = batch.rows[0].as_py() if len(batch) else 0
+        rows = result.column("__row").combine_chunks()
+        contiguous = len(batch) and batch.rows[-1].as_py() - first + 1 == len(batch)
+        positions = pc.subtract(rows, first) if contiguous else pc.index_in(rows, value_set=batch.rows)
+        errors = dict(batch.errors)
+        unplaced = pc.is_null(result.column("p").combine_chunks())
+        for at in pc.filter(positions, unplaced).to_pylist():
+            if at not in errors:
+                errors[at] = [error_object(ContextProblem("(context)", self._why_no_policy(batch, at)))]
+        good = pc.invert(unplaced)
+        if errors:
+            good = pc.and_(good, pc.invert(pc.is_in(positions, value_set=pa.array(list(errors), pa.int64()))))
+        answered = result.filter(good).append_column("__at", pc.filter(positions, good)).sort_by("__row")
+        unanswered = [{"row": batch.rows[at].as_py(), **({} if (i := batch.id_of(at)) is None else {"id": i}),
+                       "errors": errors[at]} for at in sorted(errors)]
+        return answered, answered.column("__at").combine_chunks(), unanswered
+
+    def _prepare(self, table: pa.Table) -> pa.Table:
+        """Each catalog's truth per distinct (diagnoses, age band): the match reads the age only
+        against the entries' child limits, so the band's lower bound answers for every age in it."""
+        if not self.catalogs:
+            return table
+        diagnoses, diagnosis_index = distinct(table.column("encounter.diagnoses").combine_chunks())
+        ages = table.column("person.age").combine_chunks()
+        for name, (catalog, bands) in self.catalogs.items():
+            if catalog.reads_age:
+                band = pa.array([0] * len(ages), pa.int64())
+                for cut in bands[1:]:
+                    band = pc.add(band, pc.cast(pc.greater_equal(ages, cut), pa.int64()))
+                band = pc.fill_null(band, len(bands))  # no age: its own band
+                keys, key_index = distinct(pc.add(pc.multiply(pc.cast(diagnosis_index, pa.int64()), len(bands) + 1),
+                                                  band))
+                pairs = [(k // (len(bands) + 1), k % (len(bands) + 1)) for k in keys]
+                truths = [_truth(catalog.match(tuple(diagnoses[d]), bands[b] if b < len(bands) else None))
+                          for d, b in pairs]
+            else:
+                key_index = diagnosis_index
+                truths = [_truth(catalog.match(tuple(d), None)) for d in diagnoses]
+            table = table.append_column(name, pa.array(truths, pa.bool_()).take(key_index))
+        return table
+
+    def _why_no_policy(self, batch: Batch, position: int) -> str:
+        columns = batch.columns
+        insured = columns["person.insured_region"][position].as_py()
+        region = columns["encounter.institution.region"][position].as_py()
+        date = columns["encounter.date"][position].as_py()
+        key = (insured, region, date)
+        found = self._no_policy.get(key)
+        if found is None:
+            values = {f: v for f, v in (("person.insured_region", insured),
+                                        ("encounter.institution.region", region)) if v is not None}
+            try:
+                self.policies.select(Facts(values, date or self.today, date is not None))
+                found = "no policy covers the context"
+            except NoPolicyError as error:
+                found = str(error)
+            self._no_policy[key] = found
+        return found
+
+
+def _age_bands(catalog: Catalog) -> list[int]:
+    """The lower bounds of the ages a catalog's match cannot tell apart (0 first)."""
+    cuts = {0}
+    for entry in catalog.entries:
+        if entry.children is not None:
+            cuts |= {entry.children.certainly_child_below, entry.children.certainly_adult_from}
+    return sorted(c for c in cuts if c >= 0)
+
+
+def _truth(match: Match) -> bool | None:
+    return None if match[0] == UNKNOWN else bool(match[0])
 
 
 class _Counter:
@@ -147,21 +284,15 @@ class _Counter:
         self.errors: list[dict[str, Any]] = []
         self.rows = 0
 
-    def add(self, batch: Batch, before: pa.Table, after: pa.Table, errors: list[dict[str, Any]],
-            new_errors: list[dict[str, Any]]) -> None:
-        seen = {e["row"] for e in errors}
-        self.errors += errors + [e for e in new_errors if e["row"] not in seen]
-        if not before.column("__row").equals(after.column("__row")):  # only the rows both answer
-            both = pc.is_in(before.column("__row"), value_set=after.column("__row").combine_chunks())
-            before = before.filter(both)
-            after = after.filter(pc.is_in(after.column("__row"), value_set=before.column("__row").combine_chunks()))
-        self.rows += before.num_rows
-        if before.num_rows == 0:
+    def add(self, batch: Batch, answered: pa.Table, positions: pa.Array, errors: list[dict[str, Any]]) -> None:
+        self.errors += errors
+        self.rows += answered.num_rows
+        if answered.num_rows == 0:
             return
-        positions = pc.index_in(before.column("__row").combine_chunks(), value_set=batch.rows)
-        ids = before.column("id").combine_chunks()
+        ids = (answered.column("__row") if batch.ids is None else batch.ids.take(positions))
+        ids = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
         for outcome in self.outcomes:
-            was, now = self._codes(before, outcome), self._codes(after, outcome)
+            was, now = self._codes(answered, "old", outcome), self._codes(answered, "new", outcome)
             pair = pc.add(pc.multiply(was, _RADIX), now)
             tally = pc.value_counts(pair)
             for code, n in zip(tally.field("values").to_pylist(), tally.field("counts").to_pylist(), strict=True):
@@ -179,13 +310,14 @@ class _Counter:
                 "from": texts.take(pc.filter(was, mask)), "to": texts.take(pc.filter(now, mask)),
                 "class": classes, "description": descriptions}))
 
-    def _codes(self, table: pa.Table, outcome: str) -> pa.Array:
-        """An outcome's column as value codes (int64): 0 no, 1 yes, 2 unknown, 3 absent, then the
-        lists of a list outcome in the order met."""
-        if outcome not in table.column_names:
+    def _codes(self, table: pa.Table, side: str, outcome: str) -> pa.Array:
+        """One version's values of an outcome as codes (int64): 0 no, 1 yes, 2 unknown, 3 absent,
+        then the lists of a list outcome in the order met."""
+        name = f"{side}:{outcome}"
+        if name not in table.column_names:
             return pa.array([3] * table.num_rows, pa.int64())
-        values = pc.struct_field(table.column(outcome).combine_chunks(), "value")
-        if pa.types.is_boolean(values.type):
+        values = table.column(name).combine_chunks()
+        if pa.types.is_boolean(values.type) or pa.types.is_null(values.type):
             return pc.fill_null(pc.cast(values, pa.int64()), 2)
         uniques, index = distinct(values)
         codes = self.codes[outcome]

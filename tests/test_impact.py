@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import tempfile
 import sys
 import json
 from collections import Counter
@@ -12,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, Phase, assume, given, settings
+from hypothesis import strategies as st
 
 pytest.importorskip("duckdb")
 pytest.importorskip("pyarrow")
@@ -24,7 +27,10 @@ from policyrules.context import read_context  # noqa: E402
 from policyrules.impact import as_if_in_force, roster_impact  # noqa: E402
 
 from .conftest import POLICIES  # noqa: E402
-from .test_diff import _widened  # noqa: E402
+from policyrules.diff import ABSENT  # noqa: E402
+from policyrules.testing import contexts  # noqa: E402
+
+from .test_diff import EDITS, LOADED, POLICY_FILES, _edited, _widened  # noqa: E402
 
 BEITA = POLICIES / "beita_2021.yaml"
 
@@ -154,3 +160,73 @@ def test_a_progress_bar_on_a_terminal_only(tmp_path: Path, monkeypatch: pytest.M
     capsys.readouterr()
     assert main(["impact", str(BEITA), str(new), str(tmp_path / "roster.jsonl")]) == 1
     assert "rows/s" not in capsys.readouterr().err
+
+
+@settings(max_examples=30, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate],
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.data())
+def test_impact_is_row_by_row_evaluation_on_random_edits(data: st.DataObject) -> None:
+    """For a shipped policy and a random edit, over generated rows: the counts and changed rows
+    are the reference engine's, row by row, and each changed row's class holds its context."""
+    name = data.draw(st.sampled_from(POLICY_FILES), label="policy")
+    index = data.draw(st.integers(0, len(EDITS[name]) - 1), label="edit")
+    edited = _edited(name, index)
+    assume(edited is not None)
+    assert edited is not None
+    new, diff = edited
+    old = LOADED[name]
+    rows = [{"id": f"g{n}", **c} for n, c in enumerate(data.draw(st.lists(contexts(old), min_size=1, max_size=30),
+                                                                 label="rows"))]
+    path = Path(tempfile.mkdtemp(prefix="policyrules-impact-")) / "roster.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in rows), "utf-8")
+    result = roster_impact(old, new, path, diff=diff)
+    in_force = as_if_in_force(new, old)
+    outcomes = list(dict.fromkeys([*old.model.outcomes(), *new.model.outcomes()]))
+    expected: dict[str, Counter[tuple[Any, Any]]] = {o: Counter() for o in outcomes}
+    changed, refused = {}, set()
+    for row in rows:
+        try:
+            answers = [policyrules.PolicySet([p]).evaluate(row, engine="reference") for p in (old, in_force)]
+        except (policyrules.NoPolicyError, policyrules.ContextError):
+            refused.add(row["id"])
+            continue
+        for outcome in outcomes:
+            pair = tuple(a.value(outcome) if outcome in p.model.outcomes() else ABSENT
+                         for a, p in zip(answers, (old, in_force), strict=True))
+            pair = tuple(tuple(v) if isinstance(v, list) else v for v in pair)
+            expected[outcome][pair] += 1
+            if pair[0] != pair[1]:
+                changed[(row["id"], outcome)] = pair
+    assert {e["id"] for e in result.errors} == refused
+    assert result.counts == expected
+    got = {(r["id"], r["outcome"]): r for r in result.changed_rows()}
+    assert {k: tuple(tuple(v) if isinstance(v, list) else v for v in (r["from"], r["to"]))
+            for k, r in got.items()} == changed
+    by_id = {r["id"]: r for r in rows}
+    for (row_id, outcome), r in got.items():
+        change = diff.change_of(outcome, read_context(by_id[row_id]).values)
+        assert change is not None and r["class"] == diff.outcomes[outcome].index(change), (row_id, outcome)
+
+
+def test_a_catalog_read_at_every_age_is_matched_as_the_reference_engine_does(tmp_path: Path) -> None:
+    """The children section of the national catalog makes the match read the age (below 14
+    certainly a child, from 18 certainly not): every age from 0 to 20, and none, answered alike."""
+    path = POLICIES / "guyang_2020.yaml"
+    old = policyrules.load_policy(path)
+    rows = [{"id": f"a{age}-{code}", "person": {"statuses": ["registered_poor"], "insured_region": "150222",
+                                                 **({} if age is None else {"age": age})},
+             "encounter": {"date": "2021-06-01", "kind": "inpatient", "diagnoses": [code]}}
+            for age in [*range(0, 21), None] for code in ("C92.0", "Q21.0", "C16.9", "I10")]
+    roster = tmp_path / "roster.jsonl"
+    roster.write_text("".join(json.dumps(r) + "\n" for r in rows), "utf-8")
+    result = roster_impact(old, old, roster)
+    expected: dict[str, Counter[tuple[Any, Any]]] = {o: Counter() for o in old.model.outcomes()}
+    for row in rows:
+        answer = policyrules.PolicySet([old]).evaluate(row, engine="reference")
+        for outcome in old.model.outcomes():
+            value = answer.value(outcome)
+            value = tuple(value) if isinstance(value, list) else value
+            expected[outcome][(value, value)] += 1
+    assert result.errors == [] and result.counts == expected
+    values = {v for (v, _), n in expected["major_disease_treatment"].items()}
+    assert {True, None} <= values  # the ages in the children's gap are unknown, the young certain
