@@ -122,9 +122,9 @@ def roster_impact(old: Policy, new: Policy, data: Any, diff: PolicyDiff | None =
             diff = diff_policies(old, new)
         except SpaceTooLarge:
             diff = None
-    counter = _Counter(old, new, diff)
     today = today or dt.date.today()
     both = _BothVersions(old, as_if_in_force(new, old), today)
+    counter = _Counter(old, new, diff, both.same)
     try:
         for batch in batches_of(data, today):
             counter.add(batch, *both.answer(batch))
@@ -149,6 +149,9 @@ class _BothVersions:
         self.outcomes = {"old": old.model.outcomes(), "new": new.model.outcomes()}
         #: the prepared catalog columns: column name -> (its catalog, the age bands' lower bounds)
         self.catalogs: dict[str, tuple[CatalogIndex, list[int]]] = {}
+        #: the outcomes whose value both versions compute alike (given once, as ``old:<outcome>``)
+        self.same: set[str] = set()
+        written: dict[str, str] = {}
         meta = old.model.meta
         projections: list[exp.Expr] = [
             column("__row"),
@@ -174,8 +177,15 @@ class _BothVersions:
 
             for outcome in self.outcomes[side]:
                 value = compiler.value(outcome).transform(rename)
+                text = value.sql(dialect="duckdb")
+                if side == "new" and written.get(outcome) == text:
+                    self.same.add(outcome)  # the very same SQL on the same columns: the same values
+                    continue
+                written[outcome] = text
                 projections.append(exp.alias_(value, f"{side}:{outcome}", quoted=True))
         self.sql = exp.select(*projections).from_(exp.table_("batch", quoted=True)).sql(dialect="duckdb")
+        #: the columns the query reads: only these are handed to DuckDB
+        self.read = list(dict.fromkeys(c.name for p in projections for c in p.find_all(exp.Column)))
         self.con = duckdb.connect()
         self.policies = PolicySet([old])
         self._no_policy: dict[tuple[Any, ...], str] = {}
@@ -190,7 +200,7 @@ class _BothVersions:
         names, index = distinct(table.column("encounter.institution.name").combine_chunks())
         table = table.append_column(NAME_COLUMN, pa.array([normalise_name(n) for n in names], pa.string()).take(index))
         table = self._prepare(table)
-        self.con.register("batch", table)
+        self.con.register("batch", table.select([c for c in self.read if c in table.column_names]))
         try:
             relation = self.con.sql(self.sql)
             result = relation.to_arrow_table() if hasattr(relation, "to_arrow_table") else relation.arrow()
@@ -272,8 +282,8 @@ def _truth(match: Match) -> bool | None:
 class _Counter:
     """The transitions and changed rows of batch after batch."""
 
-    def __init__(self, old: Policy, new: Policy, diff: PolicyDiff | None) -> None:
-        self.old, self.new, self.diff = old, new, diff
+    def __init__(self, old: Policy, new: Policy, diff: PolicyDiff | None, same: set[str]) -> None:
+        self.old, self.new, self.diff, self.same = old, new, diff, same
         self.outcomes = list(dict.fromkeys([*old.model.outcomes(), *new.model.outcomes()]))
         self.counts: dict[str, Counter[int]] = {o: Counter() for o in self.outcomes}
         #: outcome -> the values met, in code order (a code is the index here)
@@ -292,7 +302,13 @@ class _Counter:
         ids = (answered.column("__row") if batch.ids is None else batch.ids.take(positions))
         ids = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
         for outcome in self.outcomes:
-            was, now = self._codes(answered, "old", outcome), self._codes(answered, "new", outcome)
+            was = self._codes(answered, "old", outcome)
+            if outcome in self.same:  # unchanged: (v, v) for every row
+                tally = pc.value_counts(was)
+                for code, n in zip(tally.field("values").to_pylist(), tally.field("counts").to_pylist(), strict=True):
+                    self.counts[outcome][code * _RADIX + code] += n
+                continue
+            now = self._codes(answered, "new", outcome)
             pair = pc.add(pc.multiply(was, _RADIX), now)
             tally = pc.value_counts(pair)
             for code, n in zip(tally.field("values").to_pylist(), tally.field("counts").to_pylist(), strict=True):
