@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -126,13 +126,58 @@ def roster_impact(old: Policy, new: Policy, data: Any, diff: PolicyDiff | None =
     both = _BothVersions(old, as_if_in_force(new, old), today)
     counter = _Counter(old, new, diff, both.same)
     try:
-        for batch in batches_of(data, today):
+        for batch in _read_ahead(batches_of(data, today)):
             counter.add(batch, *both.answer(batch))
             if progress is not None:
                 progress(len(batch))
     finally:
         both.close()
     return counter.impact()
+
+
+def _read_ahead(batches: Iterator[Batch], depth: int = 2) -> Iterator[Batch]:
+    """The batches, the next ones read and validated in a thread while this one is answered
+    (Parquet decoding and Arrow compute release the GIL, and so does DuckDB). An error of the
+    reading is raised here, in order; when the consumer stops, the reader stops too."""
+    import queue
+    import threading
+
+    ahead: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    end = object()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                ahead.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for batch in batches:
+                if not put(batch):
+                    return
+        except BaseException as error:  # handed to the consumer, raised there
+            put(error)
+        else:
+            put(end)
+
+    reader = threading.Thread(target=read, name="policyrules-impact-reader", daemon=True)
+    reader.start()
+    try:
+        while True:
+            item = ahead.get()
+            if item is end:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        reader.join()
 
 
 class _BothVersions:

@@ -230,3 +230,17 @@ def test_a_catalog_read_at_every_age_is_matched_as_the_reference_engine_does(tmp
     assert result.errors == [] and result.counts == expected
     values = {v for (v, _), n in expected["major_disease_treatment"].items()}
     assert {True, None} <= values  # the ages in the children's gap are unknown, the young certain
+
+
+def test_a_roster_that_cannot_be_read_is_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The reading runs ahead in a thread: its error still reaches the CLI, as one line, exit 2."""
+    bad = tmp_path / "roster.csv"
+    bad.write_text("id,person.agee\nr1,40\n", "utf-8")
+    assert main(["impact", str(BEITA), str(BEITA), str(bad)]) == 2
+    said = capsys.readouterr().err.strip()
+    assert "person.agee" in said and "person.age" in said and len(said.splitlines()) == 1
+    rows = [{"id": f"r{n}", "person": {"insured_region": "430511"}, "encounter": {"date": "2022-03-01"}}
+            for n in range(5)]
+    many = tmp_path / "many.jsonl"
+    many.write_text("".join(json.dumps(r) + "\n" for r in rows), "utf-8")
+    assert roster_impact(policyrules.load_policy(BEITA), policyrules.load_policy(BEITA), many).rows == 5
