@@ -17,6 +17,7 @@ nothing here asserts.
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import sys
 import tempfile
@@ -85,7 +86,8 @@ def main() -> None:
         print(f"run {n + 1}: impact {args.rows} rows in {took:.1f} s, {args.rows / took:,.0f} rows/s; "
               f"per-row loop, both versions (compiled): {len(rows) / loop:,.0f} rows/s; "
               f"impact is {ratios[-1]:.1f}x")
-    print(f"median of {len(ratios)}: impact is {statistics.median(ratios):.1f}x the per-row loop (goal: 10x)")
+    print(f"median of {len(ratios)}: impact is {statistics.median(ratios):.1f}x the per-row loop (goal: 10x); "
+          f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024:.2f} GB")
 
 if __name__ == "__main__":
     main()

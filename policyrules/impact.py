@@ -45,6 +45,7 @@ CHANGED_COLUMNS = ("id", "outcome", "from", "to", "class", "description")
 
 _REGION, _INSURED = "encounter.institution.region", "person.insured_region"
 _RADIX = 1 << 16  # a (from, to) pair of value codes as one integer
+_TRUTHS_KEPT = 200_000  # diagnosis lists whose catalog truths are kept between batches
 
 
 @attrs.frozen
@@ -234,6 +235,8 @@ class _BothVersions:
         self.con = duckdb.connect()
         self.policies = PolicySet([old])
         self._no_policy: dict[tuple[Any, ...], str] = {}
+        #: catalog column -> diagnosis list -> its truth for each age band (and for no age)
+        self._truths: dict[str, dict[tuple[str, ...], list[bool | None]]] = {}
 
     def close(self) -> None:
         self.con.close()
@@ -269,27 +272,34 @@ class _BothVersions:
         return answered, answered.column("__at").combine_chunks(), unanswered
 
     def _prepare(self, table: pa.Table) -> pa.Table:
-        """Each catalog's truth per distinct (diagnoses, age band): the match reads the age only
-        against the entries' child limits, so the band's lower bound answers for every age in it."""
+        """Each catalog's truth per distinct diagnosis list and age band: the match reads the age
+        only against the entries' child limits, so a band's lower bound answers for every age in
+        it. A list's truths (one per band, and for no age) are kept from batch to batch."""
         if not self.catalogs:
             return table
         diagnoses, diagnosis_index = distinct(table.column("encounter.diagnoses").combine_chunks())
+        keys = [tuple(d) for d in diagnoses]
         ages = table.column("person.age").combine_chunks()
         for name, (catalog, bands) in self.catalogs.items():
+            ages_read = [*bands, None] if catalog.reads_age else [None]
+            known = self._truths.setdefault(name, {})
+            if len(known) > _TRUTHS_KEPT:
+                known.clear()
+            flat: list[bool | None] = []
+            for key in keys:
+                truths = known.get(key)
+                if truths is None:
+                    truths = known[key] = [_truth(catalog.match(key, age)) for age in ages_read]
+                flat.extend(truths)
             if catalog.reads_age:
                 band = pa.array([0] * len(ages), pa.int64())
                 for cut in bands[1:]:
                     band = pc.add(band, pc.cast(pc.greater_equal(ages, cut), pa.int64()))
-                band = pc.fill_null(band, len(bands))  # no age: its own band
-                keys, key_index = distinct(pc.add(pc.multiply(pc.cast(diagnosis_index, pa.int64()), len(bands) + 1),
-                                                  band))
-                pairs = [(k // (len(bands) + 1), k % (len(bands) + 1)) for k in keys]
-                truths = [_truth(catalog.match(tuple(diagnoses[d]), bands[b] if b < len(bands) else None))
-                          for d, b in pairs]
+                band = pc.fill_null(band, len(bands))  # no age: the last of the list's truths
+                index = pc.add(pc.multiply(pc.cast(diagnosis_index, pa.int64()), len(ages_read)), band)
             else:
-                key_index = diagnosis_index
-                truths = [_truth(catalog.match(tuple(d), None)) for d in diagnoses]
-            table = table.append_column(name, pa.array(truths, pa.bool_()).take(key_index))
+                index = diagnosis_index
+            table = table.append_column(name, pa.array(flat, pa.bool_()).take(index))
         return table
 
     def _why_no_policy(self, batch: Batch, position: int) -> str:
