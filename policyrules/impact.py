@@ -1,12 +1,15 @@
 """The roster impact of a change: two versions of a policy over a whole roster, on the roster
-engine (DuckDB, `policyrules.sql.roster.RosterRun`), NEW as if in force wherever OLD is (OLD's
+engine (DuckDB, the SQL of `policyrules.sql.compiler`), NEW as if in force wherever OLD is (OLD's
 regions and period), the transitions of each outcome counted and the changed rows written out,
 each with the class of the diff (`policyrules.diff`) it falls in.
 
-The roster is read and validated once; each batch is answered by both versions, and the answers
-are compared column by column in Arrow. A changed row's class is found per distinct value of
-each field the outcome's diff space varies, then per distinct assignment of classes, never row
-by row in Python.
+One pass (`_BothVersions`): each batch is read and validated once (`policyrules.sql.reading`,
+the next ones in a thread meanwhile), its names normalised and its catalogs matched once, and one
+DuckDB query chooses the rows OLD is in force for and gives both versions' values; an outcome
+whose SQL is the same in both is computed once. The answers are compared column by column in
+Arrow. A changed row's class is found per distinct value of each field the outcome's diff space
+varies, then per distinct assignment of classes, never row by row in Python. The unanswered rows
+are those `policyrules roster` leaves out, with the same error objects.
 
 Needs the ``roster`` extra (duckdb, pyarrow); imported only by ``policyrules impact``.
 """
