@@ -57,7 +57,8 @@ class Impact:
     ``changed``: a pyarrow Table of `CHANGED_COLUMNS`, one row per changed answer; ``errors``:
     the rows that are not answered, as the roster path writes them; ``rows``: the rows answered;
     ``diff``: the diff whose classes the changed rows are placed in (None when its space is too
-    large to enumerate: then no row has a class)."""
+    large to enumerate: then no row has a class); ``same``: the outcomes both versions compute
+    with the same SQL, which no row can change (not counted unless asked: ``counts`` is empty)."""
 
     old: Policy
     new: Policy
@@ -66,6 +67,7 @@ class Impact:
     errors: list[dict[str, Any]]
     rows: int
     diff: PolicyDiff | None
+    same: frozenset[str] = frozenset()
 
     def changed_rows(self) -> list[dict[str, Any]]:
         """The changed answers as dicts, ``from``/``to`` as values (True, False, None, a list, "absent")."""
@@ -92,6 +94,9 @@ class Impact:
                  f"{self.changed.num_rows} answers changed"]
         if self.diff is None:
             lines.append("(the diff has too many classes to enumerate: the changed rows carry no class)")
+        if self.same:
+            lines.append("the same rules in both versions, not evaluated: " + ", ".join(
+                o for o in self.counts if o in self.same))
         by_class = self.class_counts()
         for outcome, counts in self.counts.items():
             moved = {k: n for k, n in counts.items() if k[0] != k[1]}
@@ -117,17 +122,20 @@ def as_if_in_force(policy: Policy, like: Policy) -> Policy:
 
 
 def roster_impact(old: Policy, new: Policy, data: Any, diff: PolicyDiff | None = None,
-                  progress: Callable[[int], None] | None = None, today: dt.date | None = None) -> Impact:
+                  progress: Callable[[int], None] | None = None, today: dt.date | None = None,
+                  every_outcome: bool = False) -> Impact:
     """Both versions over ``data`` (anything `PolicySet.evaluate_roster` takes). ``diff``: the
     diff of ``old`` and ``new`` (computed when not given); ``progress`` is called with the rows
-    of each batch done."""
+    of each batch done. An outcome whose SQL is the same in both versions cannot change: it is
+    listed in ``Impact.same`` and not evaluated, unless ``every_outcome`` (then its (v, v) are
+    counted too)."""
     if diff is None:
         try:
             diff = diff_policies(old, new)
         except SpaceTooLarge:
             diff = None
     today = today or dt.date.today()
-    both = _BothVersions(old, as_if_in_force(new, old), today)
+    both = _BothVersions(old, as_if_in_force(new, old), today, every_outcome)
     counter = _Counter(old, new, diff, both.same)
     try:
         for batch in _read_ahead(batches_of(data, today)):
@@ -191,16 +199,14 @@ class _BothVersions:
     the rows OLD is in force for (NEW is in force exactly there) and giving every outcome's
     value by both versions (``old:<outcome>``, ``new:<outcome>``)."""
 
-    def __init__(self, old: Policy, new: Policy, today: dt.date) -> None:
+    def __init__(self, old: Policy, new: Policy, today: dt.date, every_outcome: bool = False) -> None:
         import duckdb
 
         self.old, self.today = old, today
         self.outcomes = {"old": old.model.outcomes(), "new": new.model.outcomes()}
         #: the prepared catalog columns: column name -> (its catalog, the age bands' lower bounds)
         self.catalogs: dict[str, tuple[CatalogIndex, list[int]]] = {}
-        #: the outcomes whose value both versions compute alike (given once, as ``old:<outcome>``)
-        self.same: set[str] = set()
-        written: dict[str, str] = {}
+        values: dict[str, dict[str, tuple[exp.Expr, str]]] = {"old": {}, "new": {}}
         meta = old.model.meta
         projections: list[exp.Expr] = [
             column("__row"),
@@ -226,15 +232,19 @@ class _BothVersions:
 
             for outcome in self.outcomes[side]:
                 value = compiler.value(outcome).transform(rename)
-                text = value.sql(dialect="duckdb")
-                if side == "new" and written.get(outcome) == text:
-                    self.same.add(outcome)  # the very same SQL on the same columns: the same values
+                values[side][outcome] = (value, value.sql(dialect="duckdb"))
+        # the very same SQL on the same columns gives the same values: such an outcome cannot
+        # change, and is computed once (for its (v, v) counts) or, by default, not at all
+        self.same = {o for o, (_, text) in values["new"].items() if values["old"].get(o, (None, None))[1] == text}
+        for side in ("old", "new"):
+            for outcome, (value, _) in values[side].items():
+                if outcome in self.same and (side == "new" or not every_outcome):
                     continue
-                written[outcome] = text
                 projections.append(exp.alias_(value, f"{side}:{outcome}", quoted=True))
         self.sql = exp.select(*projections).from_(exp.table_("batch", quoted=True)).sql(dialect="duckdb")
-        #: the columns the query reads: only these are handed to DuckDB
+        #: the columns the query reads: only these are handed to DuckDB, only these catalogs matched
         self.read = list(dict.fromkeys(c.name for p in projections for c in p.find_all(exp.Column)))
+        self.catalogs = {name: found for name, found in self.catalogs.items() if name in self.read}
         self.con = duckdb.connect()
         self.policies = PolicySet([old])
         self._no_policy: dict[tuple[Any, ...], str] = {}
@@ -360,6 +370,8 @@ class _Counter:
         ids = (answered.column("__row") if batch.ids is None else batch.ids.take(positions))
         ids = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
         for outcome in self.outcomes:
+            if outcome in self.same and f"old:{outcome}" not in answered.column_names:
+                continue  # it cannot change, and is not counted
             was = self._codes(answered, "old", outcome)
             if outcome in self.same:  # unchanged: (v, v) for every row
                 tally = pc.value_counts(was)
@@ -454,7 +466,7 @@ class _Counter:
             changed = pa.table({"id": pa.array([], pa.string()), "outcome": pa.array([], pa.string()),
                                 "from": pa.array([], pa.string()), "to": pa.array([], pa.string()),
                                 "class": pa.array([], pa.int32()), "description": pa.array([], pa.string())})
-        return Impact(self.old, self.new, counts, changed, self.errors, self.rows, self.diff)
+        return Impact(self.old, self.new, counts, changed, self.errors, self.rows, self.diff, frozenset(self.same))
 
 
 def _json(value: Any) -> Any:

@@ -83,6 +83,13 @@ def _matrix(counts: Counter[tuple[Any, Any]], outcome: str) -> dict[str, Any]:
             "left": _LEFT, "top": _TOP}
 
 
+def _label(before: Any, after: Any) -> str:
+    """A transition in both languages (a list outcome's lists once: they are codes)."""
+    zh = f"{_said(before)[0]} → {_said(after)[0]}"
+    en = f"{_said(before)[1]} → {_said(after)[1]}"
+    return zh if zh == en else f"{zh}  {en}"
+
+
 def _transition_id(outcome: str, before: Any, after: Any, k: int) -> str:
     if outcome in LIST_OUTCOMES:
         return f"tr-{outcome}-{k}"
@@ -103,7 +110,7 @@ def impact_view(impact: Impact) -> dict[str, Any]:
         changes = impact.diff.outcomes.get(outcome, ()) if impact.diff is not None else ()
         class_rows = by_class.get(outcome, Counter())
         most = max(n for _, n in moved)
-        labels = [f"{_said(a)[0]} → {_said(b)[0]}  {_said(a)[1]} → {_said(b)[1]}" for (a, b), _ in moved]
+        labels = [_label(a, b) for (a, b), _ in moved]
         label_width = max(_width(text) for text in labels)
         bars, transitions = [], []
         for k, (((before, after), n), label) in enumerate(zip(moved, labels, strict=True)):
