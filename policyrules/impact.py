@@ -6,7 +6,7 @@ each with the class of the diff (`policyrules.diff`) it falls in.
 One pass (`_BothVersions`): each batch is read and validated once (`policyrules.sql.reading`,
 the next ones in a thread meanwhile), its names normalised and its catalogs matched once, and one
 DuckDB query chooses the rows OLD is in force for and gives both versions' values; an outcome
-whose SQL is the same in both is computed once. The answers are compared column by column in
+whose SQL is the same in both cannot change and is not evaluated. The answers are compared column by column in
 Arrow. A changed row's class is found per distinct value of each field the outcome's diff space
 varies, then per distinct assignment of classes, never row by row in Python. The unanswered rows
 are those `policyrules roster` leaves out, with the same error objects.
