@@ -43,6 +43,8 @@ def add_change_commands(commands: Any) -> None:
     impact.add_argument("new", help="the policy as it is to be (.yaml), evaluated as if in force where OLD is")
     impact.add_argument("roster", help="the roster: .parquet, .csv or .jsonl (docs/roster.md)")
     impact.add_argument("-o", "--output", help="write the changed answers here: .parquet, .csv or .jsonl")
+    impact.add_argument("--report", metavar="HTML",
+                        help="write a self-contained page drawing the transitions and the diff's classes (needs jinja2)")
     impact.set_defaults(run=_impact)
 
 
@@ -148,23 +150,60 @@ def _impact(args: argparse.Namespace) -> int:
     if out is not None and out.suffix.lower() not in (".parquet", ".csv", ".jsonl"):
         print(f"{out}: the changed rows are written as .parquet, .csv or .jsonl", file=sys.stderr)
         return EXIT_BAD_INPUT
+    report = Path(args.report) if args.report else None
+    if report is not None:
+        try:
+            import jinja2  # noqa: F401
+        except ImportError:
+            print("--report needs jinja2: pip install 'policyrules[review]'", file=sys.stderr)
+            return EXIT_BAD_INPUT
     roster = Path(args.roster)
     if not roster.is_file():
         print(f"{roster}: no such roster file", file=sys.stderr)
         return EXIT_BAD_INPUT
     old, new = load_policy(args.old), load_policy(args.new)
+    bar = _progress_bar(roster)
     try:
-        result = roster_impact(old, new, roster)
+        result = roster_impact(old, new, roster, progress=None if bar is None else bar.update)
     except RosterError as error:
         print(str(error), file=sys.stderr)
         return EXIT_BAD_INPUT
+    finally:
+        if bar is not None:
+            bar.close()
     if out is not None:
         try:
             write_changed(result, out)
         except OSError as error:
             print(f"{out}: cannot write: {error.strerror or error}", file=sys.stderr)
             return EXIT_BAD_INPUT
+    if report is not None:
+        from .review.impact_page import render_impact
+
+        try:
+            report.write_text(render_impact(result), "utf-8")
+        except OSError as error:
+            print(f"{report}: cannot write: {error.strerror or error}", file=sys.stderr)
+            return EXIT_BAD_INPUT
     sys.stdout.write(result.render())
-    return 1 if result.changed else EXIT_OK
+    return 1 if result.changed.num_rows else EXIT_OK
 
 
+
+
+def _progress_bar(roster: Path) -> Any:
+    """A tqdm bar on stderr when it is a terminal (as `policyrules roster` has), else None; its
+    total is the row count of a Parquet roster (read from the footer), unknown otherwise."""
+    if not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    total = None
+    if roster.suffix.lower() == ".parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            total = pq.ParquetFile(roster).metadata.num_rows
+        except (OSError, ValueError):
+            total = None  # the roster's reading names the problem
+    return tqdm(total=total, unit=" rows", unit_scale=True, file=sys.stderr, desc=roster.name)

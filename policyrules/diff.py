@@ -46,6 +46,8 @@ _FIELD_WORDS = {**FIELD_WORDS, "person.statuses": ("身份", "statuses"), "house
                 "encounter.institution.region": ("就诊机构所在地", "institution's region"),
                 "encounter.diagnoses": ("诊断", "diagnoses")}
 
+_REGION, _INSURED = "encounter.institution.region", "person.insured_region"
+
 _WORDS = {True: ("是", "yes"), False: ("否", "no"), None: ("未知", "unknown"), ABSENT: ("不回答", "absent")}
 
 
@@ -102,14 +104,28 @@ class PolicyDiff:
         return not self.outcomes
 
     def change_of(self, outcome: str, values: dict[str, Any]) -> Change | None:
-        """The change whose class holds flat fact ``values`` (None: the outcome does not change there)."""
+        """The change whose class holds flat fact ``values`` (None: the outcome does not change
+        there). The institution's region counts as in or out of the context's own insured county
+        (the space's classes are of the witness county)."""
         space = self.spaces.get(outcome)
         if space is None:
             return None
-        assignment = space.classify(values)
-        for change in self.outcomes.get(outcome, ()):
+        if _REGION in space.fields and values.get(_REGION) is not None:
+            values = dict(values)
+            insured = values.get(_INSURED)
+            if insured is None:  # "in county" is unknown without the insured county
+                del values[_REGION]
+            else:
+                values[_REGION] = space.insured_region if values[_REGION] == insured else ""
+        index = self.change_index(outcome, space.classify(values))
+        return None if index is None else self.outcomes[outcome][index]
+
+    def change_index(self, outcome: str, assignment: Sequence[int]) -> int | None:
+        """The index among ``outcomes[outcome]`` (as the JSON lists them) of the change whose box
+        holds ``assignment`` (a class index per field of ``spaces[outcome]``), None for none."""
+        for index, change in enumerate(self.outcomes.get(outcome, ())):
             if all(k in box for k, box in zip(assignment, change.box, strict=True)):
-                return change
+                return index
         return None
 
     def to_dict(self) -> dict[str, Any]:

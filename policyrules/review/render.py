@@ -18,7 +18,8 @@ __all__ = ["render_policy", "render_site"]
 
 
 @lru_cache(maxsize=1)
-def _environment() -> jinja2.Environment:
+def environment() -> jinja2.Environment:
+    """The templates of the review and impact pages (one environment, autoescape on)."""
     return jinja2.Environment(
         loader=jinja2.PackageLoader("policyrules.review", "templates"),
         autoescape=True,  # for every template, whatever its name
@@ -33,7 +34,7 @@ def render_policy(policy: Policy, cases: Sequence[Case] = (), *, index_href: str
     ``policy``'s code against its notice; ``cases`` are the YAML cases shown with the rules
     they exercise. ``index_href``, if given, links back to a site's index."""
     view = policy_view(policy, cases)
-    template = _environment().get_template("policy.html")
+    template = environment().get_template("policy.html")
     return template.render(**view, version=__version__, index_href=index_href)
 
 
@@ -44,7 +45,7 @@ def render_site(policies: Iterable[Policy], cases_by_policy: Mapping[str, Sequen
     written, the index first."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    environment = _environment()
+    templates = environment()
     views = []
     texts: dict[str, str | None] = {}
     written: list[Path] = []
@@ -53,12 +54,12 @@ def render_site(policies: Iterable[Policy], cases_by_policy: Mapping[str, Sequen
         view = policy_view(policy, cases_by_policy.get(policy.id, ()))
         views.append(view)
         texts.setdefault(policy.model.meta.seed, source_text(policy.model))
-        html = environment.get_template("policy.html").render(
+        html = templates.get_template("policy.html").render(
             **view, version=__version__, index_href="index.html")
         pages.append((out / page_file_name(policy.id), html))
     index = out / "index.html"
     index.write_text(
-        environment.get_template("index.html").render(**site_view(views, texts), version=__version__),
+        templates.get_template("index.html").render(**site_view(views, texts), version=__version__),
         "utf-8")
     written.append(index)
     for path, html in pages:
