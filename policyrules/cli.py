@@ -152,6 +152,10 @@ def _parser() -> argparse.ArgumentParser:
     roster.add_argument("--values", action="store_true", help="only the values, not rules, missing, not_given")
     roster.add_argument("--households", help="a household table (household.id, household.statuses) joined to the "
                                              "roster's members by household.id (docs/roster.md)")
+    roster.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
+                        help="where the SQL runs: embedded DuckDB (default) or Spark (the spark extra; docs/roster.md)")
+    roster.add_argument("--spark-master", metavar="URL",
+                        help="with --engine spark: the cluster's master (default local[*]; SPARK_REMOTE for Spark Connect)")
     roster.set_defaults(run=_roster)
 
     add_change_commands(commands)
@@ -237,9 +241,24 @@ def _roster(args: argparse.Namespace) -> int:
     from .errors import RosterError
 
     policies = load_policies(args.policies)
+    households = Path(args.households) if args.households else None
+    if args.spark_master and args.engine != "spark":
+        print("--spark-master is for --engine spark", file=sys.stderr)
+        return EXIT_BAD_INPUT
     try:
-        summary = run_roster(policies, Path(args.roster), Path(args.output), values=args.values,
-                             households=Path(args.households) if args.households else None)
+        if args.engine == "spark":
+            try:
+                from .sql.spark import run_spark_roster
+            except ImportError:
+                from .sql import MISSING_SPARK
+
+                print(MISSING_SPARK, file=sys.stderr)
+                return EXIT_BAD_INPUT
+            summary = run_spark_roster(policies, Path(args.roster), Path(args.output), values=args.values,
+                                       households=households, master=args.spark_master)
+        else:
+            summary = run_roster(policies, Path(args.roster), Path(args.output), values=args.values,
+                                 households=households)
     except RosterError as error:
         print(str(error), file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -143,7 +143,8 @@ class RosterPlan:
                            if r.target_ratio is not None}
         choice = choice_expression([(p.counties, p.model.meta.effective_from, p.model.meta.effective_to)
                                     for p in policies], self.today)
-        #: the index of each row's policy (NULL: none covers it), as a column ``p`` beside ``__row``
+        #: the index of each row's policy (NULL: none covers it), and as a column ``p`` beside ``__row``
+        self.policy_index = choice
         self.choice = exp.select(column("__row"), exp.alias_(choice, "p", quoted=True)).from_(
             exp.table_("batch", quoted=True))
         self.answered = 0

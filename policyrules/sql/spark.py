@@ -1,0 +1,344 @@
+"""A roster answered on Spark (issue 18): the DuckDB run's algorithm, with Spark doing the SQL.
+
+`SparkRun` shares `RosterPlan` with the DuckDB run: the same compiled policies (their SELECTs
+generated in the ``spark`` dialect from the same sqlglot trees), the same schema, structs and
+counts. Every step the DuckDB run prepares in Python per distinct value is done the same way
+here, with Spark finding the distinct values: the distinct institution names, (diagnoses, age)
+pairs and truth signatures are collected to the driver (they are few), answered by the shared code
+(`normalise_name`, `CatalogIndex.match`, `Explainer`) and sent back as small tables joined with a
+broadcast hint; no Python function runs on Spark's rows.
+
+Rows come in as the DuckDB run reads them (`batches_of`: the same validation, bad rows and
+messages); in local mode the validated rows are staged as one Parquet file that Spark reads, and
+the answers are staged as Parquet in row order and read back in record batches for the writers of
+`policyrules.sql.run`, so memory stays bounded. On a cluster or through Spark Connect the
+validated batches are sent from the driver and the answers come back through
+``toLocalIterator``; a catalog table (`SparkRun.from_table`) is read where it lies.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from sqlglot import exp
+
+from ..determination import Outcome
+from ..engines.matching import normalise_name
+from ..errors import ContextProblem, RosterError
+from ..jsonlines import error_object
+from ..policy import PolicySet
+from ..vocabulary import LIST_OUTCOMES
+from .compiler import NAME_COLUMN, catalog_column, column, generate, match_column
+from .reading import Batch
+from .roster import RosterPlan, _Compiled
+from .run import _SHOWN, RosterSummary, _members, _output_kind, _writer
+
+__all__ = ["SparkRun", "run_spark_roster", "spark_session"]
+
+_ROWS_BACK = 65_536  # rows per table handed to the writers
+_NAME_IN, _DIAGNOSES_IN, _AGE_IN = "__name_in", "__diagnoses_in", "__age_in"
+
+
+def spark_session(master: str | None = None, remote: str | None = None) -> SparkSession:
+    """The session a run uses: Spark Connect at ``remote`` (default: the ``SPARK_REMOTE``
+    environment variable) unless a ``master`` is given, else a session on ``master`` (default
+    ``local[*]``), with Arrow transfers on."""
+    remote = remote if remote is not None else (None if master else os.environ.get("SPARK_REMOTE"))
+    builder: Any = SparkSession.builder.appName("policyrules roster")
+    if remote:
+        session: SparkSession = builder.remote(remote).getOrCreate()
+        return session
+    builder = builder.master(master or "local[*]")
+    session = builder.config("spark.sql.execution.arrow.pyspark.enabled", "true").getOrCreate()
+    return session
+
+
+def _is_local(spark: SparkSession) -> bool:
+    """Whether the driver's files are the executors' files (a classic session in local mode)."""
+    try:
+        master = spark.sparkContext.master
+    except Exception:  # Spark Connect has no SparkContext on the client
+        return False
+    return bool(master) and str(master).startswith("local")
+
+
+def _name(name: str) -> Any:
+    """A DataFrame column by its exact name (dotted CONTRACT names are not struct paths here)."""
+    return F.col(exp.to_identifier(name, quoted=True).sql("spark"))
+
+
+def _unanswered(row: int, the_id: Any, errors: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"row": row, **({} if the_id is None else {"id": the_id}), "errors": errors}
+
+
+class SparkRun(RosterPlan):
+    """A roster's answers on Spark, with the counts the summary prints (as `RosterRun`)."""
+
+    def __init__(self, policies: PolicySet, spark: SparkSession, values_only: bool = False,
+                 today: dt.date | None = None) -> None:
+        super().__init__(policies, values_only, today, dialect="spark")
+        self.spark = spark
+        self.local = _is_local(spark)
+        self.folder = Path(tempfile.mkdtemp(prefix="policyrules-spark-"))
+        self.id_type: pa.DataType = pa.int64()
+        #: each policy's answers, per outcome, by the index its rows carry in ``a:OUTCOME``
+        self.answers: dict[str, dict[str, list[Outcome]]] = {}
+        self._persisted: list[DataFrame] = []
+        self._views = 0
+
+    def close(self) -> None:
+        for frame in self._persisted:
+            frame.unpersist()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _view(self, frame: DataFrame) -> str:
+        self._views += 1
+        name = f"__policyrules_{id(self)}_{self._views}"
+        frame.createOrReplaceTempView(name)
+        return name
+
+    def _keep(self, frame: DataFrame) -> DataFrame:
+        frame = frame.persist(StorageLevel.MEMORY_AND_DISK)
+        self._persisted.append(frame)
+        return frame
+
+    # ------------------------------------------------------------ rows in
+
+    def load(self, batches: Iterable[Batch]) -> tuple[DataFrame | None, list[dict[str, Any]]]:
+        """The validated good rows of ``batches`` as a Spark DataFrame (``__row``, ``__id`` and a
+        column per field; None without any), and the bad rows' entries of ``OUT.errors.jsonl``."""
+        errors: list[dict[str, Any]] = []
+        tables: list[pa.Table] = []
+        writer: pq.ParquetWriter | None = None
+        staged = self.folder / "roster.parquet"
+        schema: pa.Schema | None = None
+        for batch in batches:
+            for position in sorted(batch.errors):
+                errors.append(_unanswered(batch.rows[position].as_py(), batch.id_of(position),
+                                          batch.errors[position]))
+            table = batch.table()
+            table = table.append_column("__id", batch.rows if batch.ids is None else batch.ids)
+            if batch.errors:
+                table = table.filter(pa.array([i not in batch.errors for i in range(len(batch))], pa.bool_()))
+            if schema is None:
+                schema = table.schema
+                self.id_type = schema.field("__id").type
+            table = table.cast(schema)
+            if not table.num_rows:
+                continue
+            if not self.local:
+                tables.append(table)
+                continue
+            if writer is None:
+                writer = pq.ParquetWriter(staged, schema)
+            writer.write_table(table)
+        if writer is not None:
+            writer.close()
+            return self.spark.read.parquet(str(staged)), errors
+        if tables:
+            frames = [self.spark.createDataFrame(t) for t in tables]
+            frame = frames[0]
+            for other in frames[1:]:
+                frame = frame.unionByName(other)
+            return frame, errors
+        return None, errors
+
+    # ------------------------------------------------------------ the run
+
+    def run(self, roster: DataFrame) -> tuple[DataFrame | None, list[dict[str, Any]]]:
+        """Each good row's policy and answer columns (``__row``, ``__id``, ``__date``, ``__policy``,
+        ``v:OUTCOME`` and, for full answers, ``a:OUTCOME``), and the rows no policy covers."""
+        spark = self.spark
+        names = [r[0] for r in roster.select(_name("encounter.institution.name")).distinct().collect()
+                 if r[0] is not None]
+        normalised = spark.createDataFrame(pa.table({
+            _NAME_IN: pa.array(names, pa.string()),
+            NAME_COLUMN: pa.array([normalise_name(n) for n in names], pa.string())}))
+        named = roster.join(F.broadcast(normalised), _name("encounter.institution.name") == F.col(_NAME_IN),
+                            "left").drop(_NAME_IN)
+        choice = exp.select(exp.Star(), exp.alias_(self.policy_index.copy(), "__p", quoted=True)).from_(
+            exp.table_(self._view(named), quoted=True))
+        chosen = self._keep(spark.sql(generate(choice, "spark")))
+        sizes = {r["__p"]: r["count"] for r in chosen.groupBy("__p").count().collect()}
+        unplaced: list[dict[str, Any]] = []
+        if sizes.get(None):
+            fields = ("person.insured_region", "encounter.institution.region", "encounter.date")
+            rows = chosen.where(F.col("__p").isNull()).select("__row", "__id", *[_name(f) for f in fields])
+            for row in rows.orderBy("__row").toLocalIterator():
+                why = self.why_no_policy(row[2], row[3], row[4])
+                unplaced.append(_unanswered(row[0], row[1], [error_object(ContextProblem("(context)", why))]))
+        parts = [self._policy(number, compiled, chosen.where(F.col("__p") == number))
+                 for number, compiled in enumerate(self.compiled) if sizes.get(number)]
+        if not parts:
+            return None, unplaced
+        answered = parts[0]
+        for part in parts[1:]:
+            answered = answered.unionByName(part, allowMissingColumns=True)
+        return answered, unplaced
+
+    def _prepare(self, compiled: _Compiled, rows: DataFrame) -> DataFrame:
+        """The policy's catalog columns: each catalog's match per distinct (diagnoses, age), found by
+        Spark, matched by the shared matcher, joined back (rows without diagnoses: unknown)."""
+        if not compiled.catalogs:
+            return rows
+        by_age = any(index.reads_age for _, index in compiled.catalogs)
+        keys = [_name("encounter.diagnoses")] + ([_name("person.age")] if by_age else [])
+        pairs = rows.where(_name("encounter.diagnoses").isNotNull()).select(*keys).distinct().collect()
+        columns: dict[str, pa.Array] = {
+            _DIAGNOSES_IN: pa.array([p[0] for p in pairs], pa.list_(pa.string())),
+            _AGE_IN: pa.array([p[1] if by_age else None for p in pairs], pa.int64())}
+        for position, (j, index) in enumerate(compiled.catalogs):
+            found = [compiled.match(position, p[0], p[1] if index.reads_age else None) for p in pairs]
+            columns[catalog_column(j)] = pa.array([truth for truth, _ in found], pa.bool_())
+            columns[match_column(j)] = pa.array([i for _, i in found], pa.int64())
+        matches = self.spark.createDataFrame(pa.table(columns))
+        on = _name("encounter.diagnoses").eqNullSafe(F.col(_DIAGNOSES_IN))
+        if by_age:
+            on = on & _name("person.age").eqNullSafe(F.col(_AGE_IN))
+        return rows.join(F.broadcast(matches), on, "left").drop(_DIAGNOSES_IN, _AGE_IN)
+
+    def _policy(self, number: int, compiled: _Compiled, rows: DataFrame) -> DataFrame:
+        """One policy's rows through its SQL, and for full answers each row's answer index."""
+        select = compiled.select.copy().select(column("__id"), column("encounter.date"))
+        select = select.from_(exp.table_(self._view(self._prepare(compiled, rows)), quoted=True))
+        result = self.spark.sql(generate(select, "spark"))
+        values = [F.col(f"`v:{o}`").cast("array<string>" if o in LIST_OUTCOMES else "boolean").alias(f"v:{o}")
+                  for o in compiled.outcomes]
+        head = [F.col("__row"), F.col("__id"), _name("encounter.date").alias("__date"),
+                F.lit(compiled.policy.id).alias("__policy")]
+        if self.values_only:
+            return result.select(*head, *values)
+        result = self._keep(result)
+        every = list(dict.fromkeys(k for o in compiled.outcomes for k in compiled.keys[o]))
+        distinct: DataFrame | None = None
+        for o, outcome in enumerate(compiled.outcomes):
+            keys = compiled.keys[outcome]
+            one = result.select(F.lit(o).alias("__o"), *[
+                F.col(k) if k in keys else F.lit(None).cast("bigint").alias(k) for k in every]).distinct()
+            distinct = one if distinct is None else distinct.unionByName(one)
+        assert distinct is not None
+        signatures: dict[int, list[Any]] = {o: [] for o in range(len(compiled.outcomes))}
+        for row in distinct.collect():
+            signatures[row["__o"]].append(row)
+        answers = self.answers[compiled.policy.id] = {}
+        indexes = []
+        for o, outcome in enumerate(compiled.outcomes):
+            keys = compiled.keys[outcome]
+            found = signatures[o]
+            answers[outcome] = [compiled.explainer.answer(outcome, tuple(s[k] for k in keys)) for s in found]
+            lookup = {k: pa.array([s[k] for s in found], pa.int64()) for k in keys}
+            lookup[f"a:{outcome}"] = pa.array(range(len(found)), pa.int64())
+            result = result.join(F.broadcast(self.spark.createDataFrame(pa.table(lookup))), keys, "inner")
+            indexes.append(F.col(f"`a:{outcome}`"))
+        return result.select(*head, *values, *indexes)
+
+    # ------------------------------------------------------------ answers out
+
+    def tables(self, answered: DataFrame | None) -> Iterator[pa.Table]:
+        """The answers in row order, as tables of the output columns and `INTERNAL_COLUMNS`, for the
+        writers (the counts of the summary taken on the way)."""
+        if answered is None:
+            return
+        ordered = answered.orderBy("__row")
+        for table in self._back(ordered):
+            parts = []
+            policies = table.column("__policy")
+            for compiled in self.compiled:
+                part = table.filter(pc.equal(policies, compiled.policy.id))
+                if part.num_rows:
+                    if not self.values_only:
+                        part = self.expand(part, self.answers[compiled.policy.id])
+                    parts.append(part)
+            joined = pa.concat_tables(parts, promote_options="default").sort_by("__row")
+            yield self.structure(joined, joined.column("__id").combine_chunks(),
+                                 joined.column("__date").combine_chunks())
+
+    def _back(self, ordered: DataFrame) -> Iterator[pa.Table]:
+        """``ordered`` to the driver in row order, a bounded table at a time."""
+        if self.local:  # staged as Parquet, its part files in the order of the range partitions
+            folder = self.folder / "answers"
+            ordered.write.mode("overwrite").parquet(str(folder))
+            for path in sorted(folder.glob("part-*.parquet")):
+                file = pq.ParquetFile(path)
+                for batch in file.iter_batches(batch_size=_ROWS_BACK):
+                    yield pa.Table.from_batches([batch])
+            return
+        rows: list[dict[str, Any]] = []
+        for row in ordered.toLocalIterator():
+            rows.append(row.asDict(recursive=True))
+            if len(rows) >= _ROWS_BACK:
+                yield pa.Table.from_pylist(rows)
+                rows = []
+        if rows:
+            yield pa.Table.from_pylist(rows)
+
+    def answer(self, batches: Iterable[Batch]) -> tuple[Iterator[pa.Table], list[dict[str, Any]]]:
+        """The answers of ``batches`` (tables in row order, as `tables`) and every unanswered row,
+        in row order, as `RosterRun.answer` gives them."""
+        roster, bad = self.load(batches)
+        if roster is None:
+            self.skipped += len(bad)
+            return iter(()), bad
+        answered, unplaced = self.run(roster)
+        errors = list(heapq.merge(bad, unplaced, key=lambda e: int(e["row"])))
+        self.skipped += len(errors)
+        return self.tables(answered), errors
+
+
+def run_spark_roster(policies: PolicySet, roster: Path, out: Path, values: bool = False,
+                     today: dt.date | None = None, households: Path | None = None,
+                     master: str | None = None, spark: SparkSession | None = None) -> RosterSummary:
+    """`run_roster` on Spark: ``roster`` answered into ``out`` (and ``out``.errors.jsonl), on
+    ``spark``, else the active session, else one of `spark_session` (stopped at the end);
+    `RosterError` when the roster cannot be read."""
+    kind = _output_kind(out)
+    errors_path = Path(f"{out}.errors.jsonl")
+    session, own = (spark, False) if spark is not None else _started(master)
+    run = SparkRun(policies, session, values_only=values, today=today)
+    try:
+        tables, errors = run.answer(_members(roster, households, run.today))
+        writer = _writer(kind, out, run, run.id_type)
+        try:
+            for table in tables:
+                writer.write(table)
+        finally:
+            writer.close()
+        try:
+            if errors:
+                with errors_path.open("w", encoding="utf-8") as stream:
+                    stream.writelines(json.dumps(item, ensure_ascii=False) + "\n" for item in errors)
+            else:
+                errors_path.unlink(missing_ok=True)
+        except OSError as error:
+            raise RosterError(f"{errors_path}: cannot write the skipped rows: {error.strerror}") from error
+    finally:
+        run.close()
+        if own:
+            session.stop()
+    return RosterSummary(run, errors_path, [int(e["row"]) for e in errors[:_SHOWN]])
+
+
+def _started(master: str | None) -> tuple[SparkSession, bool]:
+    """A session for one run, and whether the run started it (an active one is used, not stopped)."""
+    active = SparkSession.getActiveSession() if master is None and not os.environ.get("SPARK_REMOTE") else None
+    if active is not None:
+        return active, False
+    try:
+        return spark_session(master), True
+    except Exception as error:  # no Java, a master that does not answer: one line, not a traceback
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise RosterError(f"--engine spark: cannot start Spark ({master or 'local[*]'}): {first}") from error

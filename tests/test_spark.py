@@ -1,0 +1,132 @@
+"""Rosters on Spark (issue 18), local mode on the one SparkSession of the run (conftest ``spark``):
+the same answers as the reference engine, row by row, unknowns included; the CLI's outputs, bad
+rows, summary and exit codes as on DuckDB."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pa = pytest.importorskip("pyarrow")
+pytest.importorskip("duckdb")
+pytest.importorskip("pyspark")
+import pyarrow.parquet as pq  # noqa: E402
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from policyrules.cli import main  # noqa: E402
+from policyrules.policy import PolicySet  # noqa: E402
+from policyrules.sql.reading import batches_of  # noqa: E402
+from policyrules.sql.spark import SparkRun  # noqa: E402
+
+from .conftest import ROOT  # noqa: E402
+from .test_roster import _CONTEXTS, GOOD, HOSTILE, POLICIES, as_csv, expected, got  # noqa: E402
+
+
+def spark_answers(spark: Any, policies: PolicySet, data: Any, values: bool = False,
+                  ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], SparkRun]:
+    """The rows Spark answers (in the order it gives them) and the unanswered rows."""
+    run = SparkRun(policies, spark, values_only=values)
+    try:
+        tables, errors = run.answer(batches_of(data, run.today))
+        rows = [row for table in tables for row in table.to_pylist()]
+    finally:
+        run.close()
+    return rows, errors, run
+
+
+def check(spark: Any, policies: PolicySet, roster: list[dict[str, Any]], data: Any) -> None:
+    answered, errors, run = spark_answers(spark, policies, data)
+    rows = {row["id"]: row for row in answered}
+    assert [row["id"] for row in answered] == sorted(rows)  # input order, each row once
+    unanswered = {e["row"] for e in errors}
+    for number, context in enumerate(roster, start=1):
+        want = expected(policies, context)
+        if want is None:
+            assert number in unanswered and number not in rows
+            continue
+        assert got(rows[number], run.outcomes) == want, (number, context)
+    assert len(rows) + len(unanswered) == len(roster)
+    assert run.answered == len(rows) and run.skipped == len(unanswered)
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(st.lists(_CONTEXTS, min_size=20, max_size=80))
+def test_spark_answers_as_the_reference_engine(spark: Any, roster: list[dict[str, Any]]) -> None:
+    """Row by row, on generated rosters of all six policies: values, rules, missing, not_given,
+    unknowns, outcomes the row's policy does not address, and the rows no policy covers."""
+    check(spark, POLICIES, roster, roster)
+    values, _, _ = spark_answers(spark, POLICIES, roster, values=True)
+    by_id = {row["id"]: row for row in values}
+    for number, context in enumerate(roster, start=1):
+        want = expected(POLICIES, context)
+        if want is not None:
+            assert {k: v if k == "policy" else v["value"] for k, v in want.items()} == {
+                k: v if k == "policy" else v["value"] for k, v in by_id[number].items()
+                if k not in ("id", "__row", "__date") and v is not None}
+
+
+def test_hostile_names_on_spark(spark: Any, tmp_path: Path) -> None:
+    """The hostile fixture's names (quotes, backslashes, SQL) are string literals in Spark SQL too."""
+    from policyrules.fields import nest
+
+    names = ["'; DROP TABLE x; --", "O'Brien's \"clinic\"", "C:\\clinic\\'", "x' OR '1'='1", "x", "'", "\\",
+             "`; DROP TABLE x; --", "陈家桥卫生院", "a\nb"]
+    roster = [nest({"person.insured_region": "430511", "encounter.kind": "inpatient",
+                    "encounter.date": "2022-01-01", "encounter.institution.name": name,
+                    "encounter.diagnoses": diagnoses})
+              for name in names for diagnoses in (["C16.900"], ["J06"], [])]
+    check(spark, HOSTILE, roster, as_csv(roster, tmp_path / "hostile.csv"))
+
+
+def _read(path: Path) -> Any:
+    if path.suffix == ".parquet":
+        table = pq.read_table(path)
+        return table.schema, table.schema.metadata, table.to_pylist()
+    return path.read_text("utf-8")
+
+
+def test_the_cli_on_spark_writes_what_duckdb_writes(spark: Any, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """Every format, full and --values: the same file, the same OUT.errors.jsonl, the same summary,
+    the same exit code (1: a row skipped)."""
+    example = ROOT / "examples" / "roster.csv"
+    for name, values in (("a.parquet", False), ("a.jsonl", False), ("v.csv", True)):
+        outputs = {}
+        for engine in ("duckdb", "spark"):
+            out = tmp_path / engine / name
+            out.parent.mkdir(exist_ok=True)
+            assert main(["roster", str(example), "-o", str(out), "--engine", engine]
+                        + (["--values"] if values else [])) == 1
+            summary = capsys.readouterr().out.replace(str(out), "OUT")
+            outputs[engine] = (_read(out), (out.parent / f"{name}.errors.jsonl").read_text("utf-8"), summary)
+        assert outputs["spark"] == outputs["duckdb"], name
+    assert "5 rows answered, 1 skipped" in outputs["spark"][2]
+    good = tmp_path / "good.jsonl"
+    good.write_text(json.dumps(GOOD) + "\n", encoding="utf-8")
+    (tmp_path / "good.out.jsonl.errors.jsonl").write_text("stale\n", encoding="utf-8")
+    assert main(["roster", str(good), "-o", str(tmp_path / "good.out.jsonl"), "--engine", "spark"]) == 0
+    assert not (tmp_path / "good.out.jsonl.errors.jsonl").exists()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("person.agee\n5\n", encoding="utf-8")
+    assert main(["roster", str(bad), "-o", str(tmp_path / "x.csv"), "--engine", "spark"]) == 2
+    err = capsys.readouterr().err
+    assert "'person.agee'" in err and "Traceback" not in err
+    assert spark.sparkContext._jsc is not None  # the shared session is still up: the run did not stop it
+
+
+def test_without_pyspark_the_cli_says_what_to_install() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        code = ("import sys; sys.modules['pyspark'] = None; from policyrules.cli import main; "
+                f"sys.exit(main(['roster', {str(ROOT / 'examples' / 'roster.csv')!r}, '-o', "
+                f"{str(Path(folder) / 'out.csv')!r}, '--engine', 'spark']))")
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().count("\n") == 0 and "pip install 'policyrules[spark]'" in result.stderr
