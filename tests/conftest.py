@@ -40,6 +40,7 @@ def spark() -> object:
     session = (SparkSession.builder.master("local[2]").appName("policyrules tests")
                .config("spark.ui.enabled", "false")
                .config("spark.sql.shuffle.partitions", "2")
+               .config("spark.ui.showConsoleProgress", "false")
                .config("spark.sql.execution.arrow.pyspark.enabled", "true")
                .getOrCreate())
     session.sparkContext.setLogLevel("ERROR")

@@ -56,21 +56,13 @@ def check(spark: Any, policies: PolicySet, roster: list[dict[str, Any]], data: A
     assert run.answered == len(rows) and run.skipped == len(unanswered)
 
 
-@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+@settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                                                                   HealthCheck.function_scoped_fixture])
-@given(st.lists(_CONTEXTS, min_size=20, max_size=80))
+@given(st.lists(_CONTEXTS, min_size=30, max_size=90))
 def test_spark_answers_as_the_reference_engine(spark: Any, roster: list[dict[str, Any]]) -> None:
     """Row by row, on generated rosters of all six policies: values, rules, missing, not_given,
     unknowns, outcomes the row's policy does not address, and the rows no policy covers."""
-    check(spark, POLICIES, roster, roster)
-    values, _, _ = spark_answers(spark, POLICIES, roster, values=True)
-    by_id = {row["id"]: row for row in values}
-    for number, context in enumerate(roster, start=1):
-        want = expected(POLICIES, context)
-        if want is not None:
-            assert {k: v if k == "policy" else v["value"] for k, v in want.items()} == {
-                k: v if k == "policy" else v["value"] for k, v in by_id[number].items()
-                if k not in ("id", "__row", "__date") and v is not None}
+    check(spark, POLICIES, roster, roster)  # (--values: the CLI test checks it against DuckDB's)
 
 
 def test_hostile_names_on_spark(spark: Any, tmp_path: Path) -> None:

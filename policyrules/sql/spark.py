@@ -44,13 +44,14 @@ from ..policy import PolicySet
 from ..vocabulary import LIST_OUTCOMES
 from .compiler import NAME_COLUMN, catalog_column, column, generate, match_column
 from .reading import Batch
-from .roster import RosterPlan, _Compiled
+from .roster import RosterPlan
 from .run import _SHOWN, RosterSummary, _members, _output_kind, _writer
 
 __all__ = ["SparkRun", "run_spark_roster", "spark_session"]
 
 _ROWS_BACK = 65_536  # rows per table handed to the writers
-_NAME_IN, _DIAGNOSES_IN, _AGE_IN = "__name_in", "__diagnoses_in", "__age_in"
+_NAME_IN, _P_IN, _DIAGNOSES_IN, _AGE_IN = "__name_in", "__p_in", "__diagnoses_in", "__age_in"
+_AGE_KEY = "__age_key"  # the age where the row's policy has a catalog reading ages, else NULL
 
 
 def spark_session(master: str | None = None, remote: str | None = None) -> SparkSession:
@@ -161,18 +162,12 @@ class SparkRun(RosterPlan):
 
     def run(self, roster: DataFrame) -> tuple[DataFrame | None, list[dict[str, Any]]]:
         """Each good row's policy and answer columns (``__row``, ``__id``, ``__date``, ``__policy``,
-        ``v:OUTCOME`` and, for full answers, ``a:OUTCOME``), and the rows no policy covers."""
-        spark = self.spark
-        names = [r[0] for r in roster.select(_name("encounter.institution.name")).distinct().collect()
-                 if r[0] is not None]
-        normalised = spark.createDataFrame(pa.table({
-            _NAME_IN: pa.array(names, pa.string()),
-            NAME_COLUMN: pa.array([normalise_name(n) for n in names], pa.string())}))
-        named = roster.join(F.broadcast(normalised), _name("encounter.institution.name") == F.col(_NAME_IN),
-                            "left").drop(_NAME_IN)
+        ``v:OUTCOME`` and, for full answers, ``a:OUTCOME``), and the rows no policy covers. A few
+        Spark jobs whatever the number of policies: the rows per policy, the distinct names, the
+        distinct (policy, diagnoses, age), the distinct signatures of every policy's outcomes."""
         choice = exp.select(exp.Star(), exp.alias_(self.policy_index.copy(), "__p", quoted=True)).from_(
-            exp.table_(self._view(named), quoted=True))
-        chosen = self._keep(spark.sql(generate(choice, "spark")))
+            exp.table_(self._view(roster), quoted=True))
+        chosen = self._keep(self.spark.sql(generate(choice, "spark")))
         sizes = {r["__p"]: r["count"] for r in chosen.groupBy("__p").count().collect()}
         unplaced: list[dict[str, Any]] = []
         if sizes.get(None):
@@ -181,70 +176,107 @@ class SparkRun(RosterPlan):
             for row in rows.orderBy("__row").toLocalIterator():
                 why = self.why_no_policy(row[2], row[3], row[4])
                 unplaced.append(_unanswered(row[0], row[1], [error_object(ContextProblem("(context)", why))]))
-        parts = [self._policy(number, compiled, chosen.where(F.col("__p") == number))
-                 for number, compiled in enumerate(self.compiled) if sizes.get(number)]
-        if not parts:
+        numbers = [n for n in range(len(self.compiled)) if sizes.get(n)]
+        if not numbers:
             return None, unplaced
+        prepared = self._prepare(self._names(chosen.where(F.col("__p").isNotNull())), numbers)
+        results = {}
+        for number in numbers:
+            compiled = self.compiled[number]
+            select = compiled.select.copy().select(column("__id"), column("encounter.date"))
+            view = self._view(prepared.where(F.col("__p") == number))
+            results[number] = self.spark.sql(generate(select.from_(exp.table_(view, quoted=True)), "spark"))
+        if not self.values_only:
+            results = {n: self._keep(r) for n, r in results.items()}
+            indexes = self._signatures(results)
+        parts = []
+        for number, result in results.items():
+            compiled = self.compiled[number]
+            columns = [F.col("__row"), F.col("__id"), _name("encounter.date").alias("__date"),
+                       F.lit(compiled.policy.id).alias("__policy")]
+            columns += [F.col(f"`v:{o}`").cast("array<string>" if o in LIST_OUTCOMES else "boolean").alias(f"v:{o}")
+                        for o in compiled.outcomes]
+            if not self.values_only:
+                for outcome in compiled.outcomes:
+                    keys = compiled.keys[outcome]
+                    result = result.join(F.broadcast(indexes[number, outcome]), keys, "inner")
+                    columns.append(F.col(f"`a:{outcome}`"))
+            parts.append(result.select(*columns))
         answered = parts[0]
         for part in parts[1:]:
             answered = answered.unionByName(part, allowMissingColumns=True)
         return answered, unplaced
 
-    def _prepare(self, compiled: _Compiled, rows: DataFrame) -> DataFrame:
-        """The policy's catalog columns: each catalog's match per distinct (diagnoses, age), found by
-        Spark, matched by the shared matcher, joined back (rows without diagnoses: unknown)."""
-        if not compiled.catalogs:
-            return rows
-        by_age = any(index.reads_age for _, index in compiled.catalogs)
-        keys = [_name("encounter.diagnoses")] + ([_name("person.age")] if by_age else [])
-        pairs = rows.where(_name("encounter.diagnoses").isNotNull()).select(*keys).distinct().collect()
-        columns: dict[str, pa.Array] = {
-            _DIAGNOSES_IN: pa.array([p[0] for p in pairs], pa.list_(pa.string())),
-            _AGE_IN: pa.array([p[1] if by_age else None for p in pairs], pa.int64())}
-        for position, (j, index) in enumerate(compiled.catalogs):
-            found = [compiled.match(position, p[0], p[1] if index.reads_age else None) for p in pairs]
-            columns[catalog_column(j)] = pa.array([truth for truth, _ in found], pa.bool_())
-            columns[match_column(j)] = pa.array([i for _, i in found], pa.int64())
-        matches = self.spark.createDataFrame(pa.table(columns))
-        on = _name("encounter.diagnoses").eqNullSafe(F.col(_DIAGNOSES_IN))
-        if by_age:
-            on = on & _name("person.age").eqNullSafe(F.col(_AGE_IN))
-        return rows.join(F.broadcast(matches), on, "left").drop(_DIAGNOSES_IN, _AGE_IN)
+    def _names(self, rows: DataFrame) -> DataFrame:
+        """``rows`` with the normalised institution name, per distinct name (`NAME_COLUMN`)."""
+        names = [r[0] for r in rows.select(_name("encounter.institution.name")).distinct().collect()
+                 if r[0] is not None]
+        normalised = self.spark.createDataFrame(pa.table({
+            _NAME_IN: pa.array(names, pa.string()),
+            NAME_COLUMN: pa.array([normalise_name(n) for n in names], pa.string())}))
+        return rows.join(F.broadcast(normalised), _name("encounter.institution.name") == F.col(_NAME_IN),
+                         "left").drop(_NAME_IN)
 
-    def _policy(self, number: int, compiled: _Compiled, rows: DataFrame) -> DataFrame:
-        """One policy's rows through its SQL, and for full answers each row's answer index."""
-        select = compiled.select.copy().select(column("__id"), column("encounter.date"))
-        select = select.from_(exp.table_(self._view(self._prepare(compiled, rows)), quoted=True))
-        result = self.spark.sql(generate(select, "spark"))
-        values = [F.col(f"`v:{o}`").cast("array<string>" if o in LIST_OUTCOMES else "boolean").alias(f"v:{o}")
-                  for o in compiled.outcomes]
-        head = [F.col("__row"), F.col("__id"), _name("encounter.date").alias("__date"),
-                F.lit(compiled.policy.id).alias("__policy")]
-        if self.values_only:
-            return result.select(*head, *values)
-        result = self._keep(result)
-        every = list(dict.fromkeys(k for o in compiled.outcomes for k in compiled.keys[o]))
-        distinct: DataFrame | None = None
-        for o, outcome in enumerate(compiled.outcomes):
-            keys = compiled.keys[outcome]
-            one = result.select(F.lit(o).alias("__o"), *[
-                F.col(k) if k in keys else F.lit(None).cast("bigint").alias(k) for k in every]).distinct()
-            distinct = one if distinct is None else distinct.unionByName(one)
-        assert distinct is not None
-        signatures: dict[int, list[Any]] = {o: [] for o in range(len(compiled.outcomes))}
+    def _prepare(self, rows: DataFrame, numbers: list[int]) -> DataFrame:
+        """The policies' catalog columns: each catalog's match per distinct (policy, diagnoses, age),
+        found by Spark, matched by the shared matcher, joined back (no diagnoses: unknown)."""
+        with_catalogs = [n for n in numbers if self.compiled[n].catalogs]
+        if not with_catalogs:
+            return rows
+        by_age = [n for n in with_catalogs if any(i.reads_age for _, i in self.compiled[n].catalogs)]
+        rows = rows.withColumn(_AGE_KEY, F.when(F.col("__p").isin(by_age), _name("person.age")))
+        pairs = (rows.where(F.col("__p").isin(with_catalogs) & _name("encounter.diagnoses").isNotNull())
+                 .select("__p", _name("encounter.diagnoses"), _AGE_KEY).distinct().collect())
+        width = max(j for n in with_catalogs for j, _ in self.compiled[n].catalogs) + 1
+        truths: list[list[bool | None]] = [[None] * len(pairs) for _ in range(width)]
+        ids: list[list[int | None]] = [[None] * len(pairs) for _ in range(width)]
+        for row, (number, diagnoses, age) in enumerate(pairs):
+            compiled = self.compiled[number]
+            for position, (j, index) in enumerate(compiled.catalogs):
+                truths[j][row], ids[j][row] = compiled.match(position, diagnoses, age if index.reads_age else None)
+        columns: dict[str, pa.Array] = {
+            _P_IN: pa.array([p[0] for p in pairs], pa.int64()),
+            _DIAGNOSES_IN: pa.array([p[1] for p in pairs], pa.list_(pa.string())),
+            _AGE_IN: pa.array([p[2] for p in pairs], pa.int64())}
+        for j in range(width):
+            columns[catalog_column(j)] = pa.array(truths[j], pa.bool_())
+            columns[match_column(j)] = pa.array(ids[j], pa.int64())
+        matches = self.spark.createDataFrame(pa.table(columns))
+        on = ((F.col("__p") == F.col(_P_IN)) & _name("encounter.diagnoses").eqNullSafe(F.col(_DIAGNOSES_IN))
+              & F.col(_AGE_KEY).eqNullSafe(F.col(_AGE_IN)))
+        return rows.join(F.broadcast(matches), on, "left").drop(_P_IN, _DIAGNOSES_IN, _AGE_IN, _AGE_KEY)
+
+    def _signatures(self, results: dict[int, DataFrame]) -> dict[tuple[int, str], DataFrame]:
+        """Per (policy, outcome), the small table from the outcome's signature columns to the index
+        of its answer; the answers kept in `answers`. The distinct signatures of every policy's
+        outcomes are found in one Spark job and answered by the policy's `Explainer`."""
+        every = list(dict.fromkeys(k for n in results for o in self.compiled[n].outcomes
+                                   for k in self.compiled[n].keys[o]))
+        stacked: DataFrame | None = None
+        for number, result in results.items():
+            # each row once per outcome: (policy, outcome, the outcome's signature columns)
+            outcomes = F.array(*[F.struct(F.lit(o).alias("__o"), *[
+                F.col(k) if k in self.compiled[number].keys[outcome] else F.lit(None).cast("bigint").alias(k)
+                for k in every]) for o, outcome in enumerate(self.compiled[number].outcomes)])
+            one = result.select(F.lit(number).alias("__k"), F.explode(outcomes).alias("__s")).select("__k", "__s.*")
+            stacked = one if stacked is None else stacked.unionByName(one)
+        assert stacked is not None
+        distinct = stacked.distinct()
+        found: dict[tuple[int, int], list[Any]] = {}
         for row in distinct.collect():
-            signatures[row["__o"]].append(row)
-        answers = self.answers[compiled.policy.id] = {}
-        indexes = []
-        for o, outcome in enumerate(compiled.outcomes):
-            keys = compiled.keys[outcome]
-            found = signatures[o]
-            answers[outcome] = [compiled.explainer.answer(outcome, tuple(s[k] for k in keys)) for s in found]
-            lookup = {k: pa.array([s[k] for s in found], pa.int64()) for k in keys}
-            lookup[f"a:{outcome}"] = pa.array(range(len(found)), pa.int64())
-            result = result.join(F.broadcast(self.spark.createDataFrame(pa.table(lookup))), keys, "inner")
-            indexes.append(F.col(f"`a:{outcome}`"))
-        return result.select(*head, *values, *indexes)
+            found.setdefault((row["__k"], row["__o"]), []).append(row)
+        indexes = {}
+        for number in results:
+            compiled = self.compiled[number]
+            answers = self.answers[compiled.policy.id] = {}
+            for o, outcome in enumerate(compiled.outcomes):
+                keys = compiled.keys[outcome]
+                signatures = found.get((number, o), [])
+                answers[outcome] = [compiled.explainer.answer(outcome, tuple(s[k] for k in keys)) for s in signatures]
+                lookup = {k: pa.array([s[k] for s in signatures], pa.int64()) for k in keys}
+                lookup[f"a:{outcome}"] = pa.array(range(len(signatures)), pa.int64())
+                indexes[number, outcome] = self.spark.createDataFrame(pa.table(lookup))
+        return indexes
 
     # ------------------------------------------------------------ answers out
 
