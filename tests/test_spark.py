@@ -122,3 +122,15 @@ def test_without_pyspark_the_cli_says_what_to_install() -> None:
         result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2, result.stderr
     assert result.stderr.strip().count("\n") == 0 and "pip install 'policyrules[spark]'" in result.stderr
+
+
+def test_pyspark_is_imported_only_by_the_spark_module_and_is_an_extra_of_the_tests() -> None:
+    import tomllib
+
+    code = ("import sys, policyrules, policyrules.cli, policyrules.sql.run; "
+            "print('pyspark' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "False", result.stderr
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["project"]["optional-dependencies"]
+    assert any(d.startswith("pyspark>=4,<5") for d in extras["spark"]) and "policyrules[spark]" in extras["test"]
+    assert "openjdk-17-jre-headless" in (ROOT / ".ci" / "run").read_text("utf-8")
