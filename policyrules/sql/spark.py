@@ -56,14 +56,15 @@ _AGE_KEY = "__age_key"  # the age where the row's policy has a catalog reading a
 
 def spark_session(master: str | None = None, remote: str | None = None) -> SparkSession:
     """The session a run uses: Spark Connect at ``remote`` (default: the ``SPARK_REMOTE``
-    environment variable) unless a ``master`` is given, else a session on ``master`` (default
-    ``local[*]``), with Arrow transfers on."""
+    environment variable) unless a ``master`` is given, else a session on ``master`` (default: the
+    one spark-submit was given, else ``local[*]``), with Arrow transfers on."""
     remote = remote if remote is not None else (None if master else os.environ.get("SPARK_REMOTE"))
     builder: Any = SparkSession.builder.appName("policyrules roster")
     if remote:
         session: SparkSession = builder.remote(remote).getOrCreate()
         return session
-    builder = builder.master(master or "local[*]")
+    if master:  # else spark-submit's master, or Spark's default, local[*]
+        builder = builder.master(master)
     session = builder.config("spark.sql.execution.arrow.pyspark.enabled", "true").getOrCreate()
     return session
 
