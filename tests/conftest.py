@@ -35,9 +35,13 @@ def beita() -> policyrules.Policy:
 def spark() -> object:
     """The one SparkSession of the test run (local, two cores, no UI, Arrow on), stopped at the end."""
     pytest.importorskip("pyspark")
+    import tempfile
+
     from pyspark.sql import SparkSession
 
+    warehouse = tempfile.mkdtemp(prefix="policyrules-warehouse-")  # tables the tests save, not in the checkout
     session = (SparkSession.builder.master("local[2]").appName("policyrules tests")
+               .config("spark.sql.warehouse.dir", warehouse)
                .config("spark.ui.enabled", "false")
                .config("spark.sql.shuffle.partitions", "2")
                .config("spark.ui.showConsoleProgress", "false")

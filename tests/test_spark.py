@@ -26,7 +26,16 @@ from policyrules.sql.reading import batches_of  # noqa: E402
 from policyrules.sql.spark import SparkRun  # noqa: E402
 
 from .conftest import ROOT  # noqa: E402
-from .test_roster import _CONTEXTS, GOOD, HOSTILE, POLICIES, as_csv, expected, got  # noqa: E402
+from .test_roster import (  # noqa: E402
+    _CONTEXTS,
+    GOOD,
+    HOSTILE,
+    HOSTILE_NAMES,
+    POLICIES,
+    as_csv,
+    compare,
+    hostile_roster,
+)
 
 
 def spark_answers(spark: Any, policies: PolicySet, data: Any, values: bool = False,
@@ -43,17 +52,8 @@ def spark_answers(spark: Any, policies: PolicySet, data: Any, values: bool = Fal
 
 def check(spark: Any, policies: PolicySet, roster: list[dict[str, Any]], data: Any) -> None:
     answered, errors, run = spark_answers(spark, policies, data)
-    rows = {row["id"]: row for row in answered}
-    assert [row["id"] for row in answered] == sorted(rows)  # input order, each row once
-    unanswered = {e["row"] for e in errors}
-    for number, context in enumerate(roster, start=1):
-        want = expected(policies, context)
-        if want is None:
-            assert number in unanswered and number not in rows
-            continue
-        assert got(rows[number], run.outcomes) == want, (number, context)
-    assert len(rows) + len(unanswered) == len(roster)
-    assert run.answered == len(rows) and run.skipped == len(unanswered)
+    compare(policies, roster, answered, errors, run.outcomes)
+    assert run.answered == len(answered) and run.skipped == len(errors)
 
 
 @settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
@@ -67,14 +67,7 @@ def test_spark_answers_as_the_reference_engine(spark: Any, roster: list[dict[str
 
 def test_hostile_names_on_spark(spark: Any, tmp_path: Path) -> None:
     """The hostile fixture's names (quotes, backslashes, SQL) are string literals in Spark SQL too."""
-    from policyrules.fields import nest
-
-    names = ["'; DROP TABLE x; --", "O'Brien's \"clinic\"", "C:\\clinic\\'", "x' OR '1'='1", "x", "'", "\\",
-             "`; DROP TABLE x; --", "陈家桥卫生院", "a\nb"]
-    roster = [nest({"person.insured_region": "430511", "encounter.kind": "inpatient",
-                    "encounter.date": "2022-01-01", "encounter.institution.name": name,
-                    "encounter.diagnoses": diagnoses})
-              for name in names for diagnoses in (["C16.900"], ["J06"], [])]
+    roster = hostile_roster([*HOSTILE_NAMES, "`; DROP TABLE x; --", "a\nb`"])  # Spark quotes names with `
     check(spark, HOSTILE, roster, as_csv(roster, tmp_path / "hostile.csv"))
 
 
@@ -112,6 +105,32 @@ def test_the_cli_on_spark_writes_what_duckdb_writes(spark: Any, tmp_path: Path,
     err = capsys.readouterr().err
     assert "'person.agee'" in err and "Traceback" not in err
     assert spark.sparkContext._jsc is not None  # the shared session is still up: the run did not stop it
+
+
+@pytest.mark.timeout(900)
+def test_answers_kept_on_spark_as_a_folder_of_part_files_and_as_a_table(
+        spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """OUT ending in / (Spark's part files, in row order) and --out-table hold what DuckDB's file
+    holds, row for row; the skipped rows and the summary as on DuckDB."""
+    monkeypatch.chdir(tmp_path)
+    example = ROOT / "examples" / "roster.csv"
+    assert main(["roster", str(example), "-o", "d.parquet"]) == 1
+    want = pq.read_table("d.parquet").to_pylist()
+    summary = capsys.readouterr().out.replace("d.parquet", "OUT")
+    skipped = Path("d.parquet.errors.jsonl").read_text("utf-8")
+    assert main(["roster", str(example), "-o", "answers/", "--engine", "spark"]) == 1
+    assert pq.read_table("answers").to_pylist() == want
+    assert capsys.readouterr().out.replace("answers", "OUT") == summary
+    assert Path("answers.errors.jsonl").read_text("utf-8") == skipped
+    assert main(["roster", str(example), "--out-table", "policyrules_answers", "--engine", "spark"]) == 1
+    assert capsys.readouterr().out.replace("policyrules_answers", "OUT") == summary
+    table = spark.table("policyrules_answers").toArrow().to_pylist()
+    assert sorted(table, key=lambda row: row["id"]) == want
+    assert Path("policyrules_answers.errors.jsonl").read_text("utf-8") == skipped
+    assert main(["roster", str(example), "--out-table", "policyrules_answers", "--engine", "spark"]) == 2
+    err = capsys.readouterr().err
+    assert "policyrules_answers: cannot write the answers: the table exists" in err and err.count("\n") == 1
+    assert main(["roster", str(example), "--out-table", "t"]) == 2  # a table is for --engine spark
 
 
 def test_without_pyspark_the_cli_says_what_to_install() -> None:

@@ -86,6 +86,10 @@ def _name(name: str) -> Any:
     return F.col(exp.to_identifier(name, quoted=True).sql("spark"))
 
 
+def _spark_type(arrow: pa.DataType) -> str:
+    return {pa.bool_(): "boolean", pa.float64(): "double", pa.list_(pa.string()): "array<string>"}[arrow]
+
+
 def _unanswered(row: int, the_id: Any, errors: list[dict[str, Any]]) -> dict[str, Any]:
     return {"row": row, **({} if the_id is None else {"id": the_id}), "errors": errors}
 
@@ -330,34 +334,100 @@ class SparkRun(RosterPlan):
     def answer(self, batches: Iterable[Batch]) -> tuple[Iterator[pa.Table], list[dict[str, Any]]]:
         """The answers of ``batches`` (tables in row order, as `tables`) and every unanswered row,
         in row order, as `RosterRun.answer` gives them."""
+        answered, errors = self.answer_frame(batches)
+        return self.tables(answered), errors
+
+    def answer_frame(self, batches: Iterable[Batch]) -> tuple[DataFrame | None, list[dict[str, Any]]]:
+        """The answer columns of ``batches`` in Spark (as `run`), and every unanswered row."""
         roster, bad = self.load(batches)
         if roster is None:
             self.skipped += len(bad)
-            return iter(()), bad
+            return None, bad
         answered, unplaced = self.run(roster)
         errors = list(heapq.merge(bad, unplaced, key=lambda e: int(e["row"])))
         self.skipped += len(errors)
-        return self.tables(answered), errors
+        return answered, errors
+
+    # ------------------------------------------------------------ answers kept on the cluster
+
+    def assembled(self, answered: DataFrame) -> DataFrame:
+        """The output columns built in Spark, for a table or a folder of part files: the structs
+        of `structure` (a null struct where the row's policy does not address the outcome), each
+        row's rules, missing, not_given and target_ratio joined from its policy's answers."""
+        present = set(answered.columns)
+        frame = answered
+        columns = [F.col("__row"), F.col("__id").alias("id"), F.col("__policy").alias("policy")]
+        for o, outcome in enumerate(self.outcomes):
+            struct = self.struct_type(outcome)
+            value = f"v:{outcome}"
+            fields = [(F.col(f"`{value}`") if value in present else F.lit(None).cast(_spark_type(struct[0].type)))
+                      .alias("value")]
+            if not self.values_only:
+                keyed = [(policy, i, a) for policy, outcomes in self.answers.items()
+                         for i, a in enumerate(outcomes.get(outcome, ()))]
+                strings = pa.list_(pa.string())
+                lookup = self.spark.createDataFrame(pa.table({
+                    f"__lp{o}": pa.array([k[0] for k in keyed], pa.string()),
+                    f"__la{o}": pa.array([k[1] for k in keyed], pa.int64()),
+                    **{f"__{part}{o}": pa.array([list(getattr(k[2], part)) for k in keyed], strings)
+                       for part in ("rules", "missing", "not_given")},
+                    f"__target_ratio{o}": pa.array([k[2].target_ratio for k in keyed], pa.float64())}))
+                index = F.col(f"`a:{outcome}`") if f"a:{outcome}" in present else F.lit(None).cast("bigint")
+                frame = frame.join(F.broadcast(lookup), (F.col("__policy") == F.col(f"__lp{o}"))
+                                   & (index == F.col(f"__la{o}")), "left")
+                fields += [F.col(f"__{f.name}{o}").cast(_spark_type(f.type)).alias(f.name) for f in struct
+                           if f.name != "value"]
+            addressed = F.col("__policy").isin(self.addressing[outcome])
+            columns.append(F.when(addressed, F.struct(*fields)).alias(outcome))
+        return frame.select(*columns)
+
+    def count(self, assembled: DataFrame) -> None:
+        """The summary's counts, in one Spark job, as `structure` takes them."""
+        keys = []
+        for outcome in self.outcomes:
+            value = F.col(f"`{outcome}`.value")
+            text = (F.concat_ws(" → ", value) if outcome in LIST_OUTCOMES
+                    else F.when(value, F.lit("true")).otherwise(F.lit("false")))
+            key = F.when(F.col(f"`{outcome}`").isNotNull(), F.when(value.isNull(), F.lit("unknown")).otherwise(text))
+            keys.append(F.struct(F.lit(outcome).alias("o"), key.alias("k")))
+        stacked = assembled.select(F.explode(F.array(*keys)).alias("s")).select("s.o", "s.k")
+        for row in stacked.groupBy("o", "k").count().collect():
+            if row["o"] == self.outcomes[0]:  # every row once
+                self.answered += row["count"]
+            if row["k"] is not None:  # (None: not addressed)
+                self.counts[row["o"]][row["k"]] += row["count"]
 
 
-def run_spark_roster(policies: PolicySet, roster: Path, out: Path, values: bool = False,
+def run_spark_roster(policies: PolicySet, roster: Path, out: Path | str | None, values: bool = False,
                      today: dt.date | None = None, households: Path | None = None,
-                     master: str | None = None, spark: SparkSession | None = None) -> RosterSummary:
+                     master: str | None = None, spark: SparkSession | None = None,
+                     out_table: str | None = None) -> RosterSummary:
     """`run_roster` on Spark: ``roster`` answered into ``out`` (and ``out``.errors.jsonl), on
     ``spark``, else the active session, else one of `spark_session` (stopped at the end);
-    `RosterError` when the roster cannot be read."""
-    kind = _output_kind(out)
-    errors_path = Path(f"{out}.errors.jsonl")
+    `RosterError` when the roster cannot be read. ``out`` ending in ``/`` is a folder of Parquet
+    part files written by Spark; ``out_table`` (instead of ``out``) a table saved in the
+    session's catalog (the skipped rows then go to ``OUT_TABLE.errors.jsonl`` here)."""
+    folder = out_table is None and str(out).endswith("/")
+    target = str(out).rstrip("/") if out_table is None else out_table
+    kind = "" if folder or out_table is not None else _output_kind(Path(target))
+    errors_path = Path(f"{target}.errors.jsonl")
     session, own = (spark, False) if spark is not None else _started(master)
     run = SparkRun(policies, session, values_only=values, today=today)
     try:
-        tables, errors = run.answer(_members(roster, households, run.today))
-        writer = _writer(kind, out, run, run.id_type)
-        try:
-            for table in tables:
-                writer.write(table)
-        finally:
-            writer.close()
+        if out_table is not None and session.catalog.tableExists(out_table):
+            raise RosterError(f"{out_table}: cannot write the answers: the table exists (drop it, or name another)")
+        if folder and run.local and Path(target).exists():
+            raise RosterError(f"{target}/: cannot write the answers: the folder exists (remove it, or name another)")
+        if kind:
+            tables, errors = run.answer(_members(roster, households, run.today))
+            writer = _writer(kind, Path(target), run, run.id_type)
+            try:
+                for table in tables:
+                    writer.write(table)
+            finally:
+                writer.close()
+        else:
+            errors = _kept(run, _members(roster, households, run.today), target, folder)
         try:
             if errors:
                 with errors_path.open("w", encoding="utf-8") as stream:
@@ -371,6 +441,24 @@ def run_spark_roster(policies: PolicySet, roster: Path, out: Path, values: bool 
         if own:
             session.stop()
     return RosterSummary(run, errors_path, [int(e["row"]) for e in errors[:_SHOWN]])
+
+
+def _kept(run: SparkRun, batches: Iterable[Batch], target: str, folder: bool) -> list[dict[str, Any]]:
+    """The answers written by Spark: a folder of Parquet part files (in row order) or a table."""
+    answered, errors = run.answer_frame(batches)
+    if answered is None:
+        return errors
+    assembled = run._keep(run.assembled(answered))
+    run.count(assembled)
+    try:
+        if folder:
+            assembled.orderBy("__row").drop("__row").write.parquet(target)
+        else:
+            assembled.drop("__row").write.saveAsTable(target)
+    except Exception as error:  # a folder or table that exists, a catalog that refuses: one line
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise RosterError(f"{target}: cannot write the answers: {first}") from error
+    return errors
 
 
 def _started(master: str | None) -> tuple[SparkSession, bool]:
