@@ -38,10 +38,12 @@ from .test_roster import (  # noqa: E402
 )
 
 
-def spark_answers(spark: Any, policies: PolicySet, data: Any, values: bool = False,
+def spark_answers(spark: Any, policies: PolicySet, data: Any, values: bool = False, local: bool = True,
                   ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], SparkRun]:
-    """The rows Spark answers (in the order it gives them) and the unanswered rows."""
+    """The rows Spark answers (in the order it gives them) and the unanswered rows; ``local``
+    False takes the cluster's way in and out (rows sent from the driver, ``toLocalIterator``)."""
     run = SparkRun(policies, spark, values_only=values)
+    run.local = local
     try:
         tables, errors = run.answer(batches_of(data, run.today))
         rows = [row for table in tables for row in table.to_pylist()]
@@ -50,8 +52,8 @@ def spark_answers(spark: Any, policies: PolicySet, data: Any, values: bool = Fal
     return rows, errors, run
 
 
-def check(spark: Any, policies: PolicySet, roster: list[dict[str, Any]], data: Any) -> None:
-    answered, errors, run = spark_answers(spark, policies, data)
+def check(spark: Any, policies: PolicySet, roster: list[dict[str, Any]], data: Any, local: bool = True) -> None:
+    answered, errors, run = spark_answers(spark, policies, data, local=local)
     compare(policies, roster, answered, errors, run.outcomes)
     assert run.answered == len(answered) and run.skipped == len(errors)
 
@@ -69,6 +71,7 @@ def test_hostile_names_on_spark(spark: Any, tmp_path: Path) -> None:
     """The hostile fixture's names (quotes, backslashes, SQL) are string literals in Spark SQL too."""
     roster = hostile_roster([*HOSTILE_NAMES, "`; DROP TABLE x; --", "a\nb`"])  # Spark quotes names with `
     check(spark, HOSTILE, roster, as_csv(roster, tmp_path / "hostile.csv"))
+    check(spark, HOSTILE, roster, roster, local=False)  # as on a cluster: sent from the driver and back
 
 
 def _read(path: Path) -> Any:

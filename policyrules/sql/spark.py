@@ -326,10 +326,17 @@ class SparkRun(RosterPlan):
         for row in ordered.toLocalIterator():
             rows.append(row.asDict(recursive=True))
             if len(rows) >= _ROWS_BACK:
-                yield pa.Table.from_pylist(rows)
+                yield self._typed(pa.Table.from_pylist(rows))
                 rows = []
         if rows:
-            yield pa.Table.from_pylist(rows)
+            yield self._typed(pa.Table.from_pylist(rows))
+
+    def _typed(self, table: pa.Table) -> pa.Table:
+        """Rows from Python values with the types a column of nulls cannot tell."""
+        types = {"__row": pa.int64(), "__id": self.id_type, "__date": pa.date32(), "__policy": pa.string()}
+        for name, kind in types.items():
+            table = table.set_column(table.schema.get_field_index(name), name, table.column(name).cast(kind))
+        return table
 
     def answer(self, batches: Iterable[Batch]) -> tuple[Iterator[pa.Table], list[dict[str, Any]]]:
         """The answers of ``batches`` (tables in row order, as `tables`) and every unanswered row,
