@@ -136,6 +136,42 @@ def test_answers_kept_on_spark_as_a_folder_of_part_files_and_as_a_table(
     assert main(["roster", str(example), "--out-table", "t"]) == 2  # a table is for --engine spark
 
 
+@pytest.mark.timeout(900)
+def test_a_catalog_table_is_validated_on_the_cluster_and_answered_as_its_file(
+        spark: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """--table: the same checks per distinct value (the same messages), ages from birth dates, the
+    same answers as the same rows in a Parquet file on DuckDB; rows named by their id."""
+    import datetime
+
+    monkeypatch.chdir(tmp_path)
+    day = datetime.date(2022, 3, 1)
+    person = [{"age": 58, "statuses": ["destitute"], "insured_region": "430511", "birth_date": None},
+              {"age": 200, "statuses": ["destitute"], "insured_region": "430511", "birth_date": None},
+              {"age": None, "statuses": ["rich"], "insured_region": "430511", "birth_date": None},
+              {"age": None, "statuses": [], "insured_region": "430511", "birth_date": datetime.date(1960, 5, 1)},
+              {"age": None, "statuses": None, "insured_region": "430511", "birth_date": datetime.date(2030, 1, 1)},
+              {"age": 7, "statuses": ["destitute"], "insured_region": "430511", "birth_date": None},
+              {"age": 40, "statuses": ["destitute"], "insured_region": "999999", "birth_date": None}]
+    table = pa.table({"id": ["a", "b", "c", "d", "e", "", "g"], "person": pa.array(person),
+                      "encounter.date": [day] * 7, "encounter.kind": ["inpatient"] * 7,
+                      "encounter.diagnoses": [["I10.x00"], ["C16.900"], None, [], ["J06"], ["I10"], ["I10"]]})
+    pq.write_table(table, "r.parquet")
+    spark.createDataFrame(table).coalesce(1).write.saveAsTable("policyrules_admissions")
+    assert main(["roster", "r.parquet", "-o", "d.jsonl"]) == 1
+    summary = capsys.readouterr().out.splitlines()
+    assert main(["roster", "--table", "policyrules_admissions", "-o", "s.jsonl", "--engine", "spark"]) == 1
+    got = capsys.readouterr().out.splitlines()
+    assert got[0] == summary[0].replace("d.jsonl", "s.jsonl") and got[2:] == summary[2:]  # (row numbers differ)
+    assert Path("s.jsonl").read_text("utf-8") == Path("d.jsonl").read_text("utf-8")
+
+    def named(path: str) -> list[Any]:
+        return [(e["id"], e["errors"]) for e in map(json.loads, Path(path).read_text("utf-8").splitlines())]
+    assert named("s.jsonl.errors.jsonl") == named("d.jsonl.errors.jsonl")
+    assert [i for i, _ in named("d.jsonl.errors.jsonl")] == ["b", "c", "e", "", "g"]
+    assert main(["roster", "--table", "no_such_table", "-o", "x.jsonl", "--engine", "spark"]) == 2
+    assert "no_such_table: cannot read the table" in capsys.readouterr().err
+
+
 def test_without_pyspark_the_cli_says_what_to_install() -> None:
     with tempfile.TemporaryDirectory() as folder:
         code = ("import sys; sys.modules['pyspark'] = None; from policyrules.cli import main; "

@@ -338,15 +338,22 @@ class SparkRun(RosterPlan):
             table = table.set_column(table.schema.get_field_index(name), name, table.column(name).cast(kind))
         return table
 
-    def answer(self, batches: Iterable[Batch]) -> tuple[Iterator[pa.Table], list[dict[str, Any]]]:
+    def answer(self, batches: Iterable[Batch] | str) -> tuple[Iterator[pa.Table], list[dict[str, Any]]]:
         """The answers of ``batches`` (tables in row order, as `tables`) and every unanswered row,
         in row order, as `RosterRun.answer` gives them."""
         answered, errors = self.answer_frame(batches)
         return self.tables(answered), errors
 
-    def answer_frame(self, batches: Iterable[Batch]) -> tuple[DataFrame | None, list[dict[str, Any]]]:
-        """The answer columns of ``batches`` in Spark (as `run`), and every unanswered row."""
-        roster, bad = self.load(batches)
+    def answer_frame(self, batches: Iterable[Batch] | str) -> tuple[DataFrame | None, list[dict[str, Any]]]:
+        """The answer columns of ``batches`` (or of the catalog table so named) in Spark (as `run`),
+        and every unanswered row."""
+        roster: DataFrame | None
+        if isinstance(batches, str):
+            from .spark_table import read_table
+
+            roster, self.id_type, bad = read_table(self.spark, batches, self.today)
+        else:
+            roster, bad = self.load(batches)
         if roster is None:
             self.skipped += len(bad)
             return None, bad
@@ -405,15 +412,16 @@ class SparkRun(RosterPlan):
                 self.counts[row["o"]][row["k"]] += row["count"]
 
 
-def run_spark_roster(policies: PolicySet, roster: Path, out: Path | str | None, values: bool = False,
+def run_spark_roster(policies: PolicySet, roster: Path | None, out: Path | str | None, values: bool = False,
                      today: dt.date | None = None, households: Path | None = None,
                      master: str | None = None, spark: SparkSession | None = None,
-                     out_table: str | None = None) -> RosterSummary:
+                     out_table: str | None = None, table: str | None = None) -> RosterSummary:
     """`run_roster` on Spark: ``roster`` answered into ``out`` (and ``out``.errors.jsonl), on
     ``spark``, else the active session, else one of `spark_session` (stopped at the end);
     `RosterError` when the roster cannot be read. ``out`` ending in ``/`` is a folder of Parquet
     part files written by Spark; ``out_table`` (instead of ``out``) a table saved in the
-    session's catalog (the skipped rows then go to ``OUT_TABLE.errors.jsonl`` here)."""
+    session's catalog (the skipped rows then go to ``OUT_TABLE.errors.jsonl`` here); ``table``
+    (instead of ``roster``) a catalog table read and validated on the cluster."""
     folder = out_table is None and str(out).endswith("/")
     target = str(out).rstrip("/") if out_table is None else out_table
     kind = "" if folder or out_table is not None else _output_kind(Path(target))
@@ -425,8 +433,11 @@ def run_spark_roster(policies: PolicySet, roster: Path, out: Path | str | None, 
             raise RosterError(f"{out_table}: cannot write the answers: the table exists (drop it, or name another)")
         if folder and run.local and Path(target).exists():
             raise RosterError(f"{target}/: cannot write the answers: the folder exists (remove it, or name another)")
+        if table is not None and households is not None:
+            raise RosterError("--households is for a roster file, not --table (join the households in the table)")
+        source: Iterable[Batch] | str = table if table is not None else _members(roster, households, run.today)
         if kind:
-            tables, errors = run.answer(_members(roster, households, run.today))
+            tables, errors = run.answer(source)
             writer = _writer(kind, Path(target), run, run.id_type)
             try:
                 for table in tables:
@@ -434,7 +445,7 @@ def run_spark_roster(policies: PolicySet, roster: Path, out: Path | str | None, 
             finally:
                 writer.close()
         else:
-            errors = _kept(run, _members(roster, households, run.today), target, folder)
+            errors = _kept(run, source, target, folder)
         try:
             if errors:
                 with errors_path.open("w", encoding="utf-8") as stream:
@@ -450,7 +461,7 @@ def run_spark_roster(policies: PolicySet, roster: Path, out: Path | str | None, 
     return RosterSummary(run, errors_path, [int(e["row"]) for e in errors[:_SHOWN]])
 
 
-def _kept(run: SparkRun, batches: Iterable[Batch], target: str, folder: bool) -> list[dict[str, Any]]:
+def _kept(run: SparkRun, batches: Iterable[Batch] | str, target: str, folder: bool) -> list[dict[str, Any]]:
     """The answers written by Spark: a folder of Parquet part files (in row order) or a table."""
     answered, errors = run.answer_frame(batches)
     if answered is None:
