@@ -426,6 +426,8 @@ def run_spark_roster(policies: PolicySet, roster: Path | None, out: Path | str |
     target = str(out).rstrip("/") if out_table is None else out_table
     kind = "" if folder or out_table is not None else _output_kind(Path(target))
     errors_path = Path(f"{target}.errors.jsonl")
+    if folder and "://" not in target:  # a local path: Spark's JVM has its own working folder
+        target = str(Path(target).absolute())
     session, own = (spark, False) if spark is not None else _started(master)
     run = SparkRun(policies, session, values_only=values, today=today)
     try:
