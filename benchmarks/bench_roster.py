@@ -1,6 +1,6 @@
 """Benchmark: `policyrules roster` (SQL on DuckDB) against a per-row loop, on one big Parquet roster.
 
-    python benchmarks/bench_roster.py [--rows 1000000] [--sample 20000]
+    python benchmarks/bench_roster.py [--rows 1000000] [--sample 20000] [--spark]
 
 Generates a 北塔 roster of ``--rows`` rows as Parquet (drawn from the pool of
 bench_evaluate.py, with an id per row), then in one run times:
@@ -11,6 +11,10 @@ bench_evaluate.py, with an id per row), then in one run times:
 - the compiled engine's loop (`PolicySet.evaluate` per row, the reference engine) and the
   lean hand-written function per row (`bench_evaluate.Lean`), timed over ``--sample`` rows and given
   as rows per second (their cost per row does not depend on the roster's size).
+
+With ``--spark``, each of those runs is followed by the same with ``--engine spark`` (Spark in
+local mode, ``local[*]``; its fresh process includes starting the JVM and the session, about
+10-20 s here), interleaved so both see the same load: Spark local rows/s beside DuckDB's.
 
 Goals (issue 16): ``--values`` >= 10x the hand-written function per row, full answers >= 5x,
 peak memory < 1 GB. Not a test: nothing here asserts.
@@ -56,10 +60,10 @@ def make_roster(path: Path, rows: int, pool_size: int = 20_000) -> None:
     writer.close()
 
 
-def run_cli(roster: Path, out: Path, values: bool) -> tuple[float, float]:
+def run_cli(roster: Path, out: Path, values: bool, engine: str = "duckdb") -> tuple[float, float]:
     """Seconds and peak RSS (MB) of one ``policyrules roster`` process."""
     command = [sys.executable, "-m", "policyrules.cli", "roster", str(roster), "-o", str(out),
-               "--policies", str(ROOT / "policies")] + (["--values"] if values else [])
+               "--policies", str(ROOT / "policies"), "--engine", engine] + (["--values"] if values else [])
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     start = time.perf_counter()
     result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
@@ -81,6 +85,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--sample", type=int, default=20_000)
+    parser.add_argument("--spark", action="store_true", help="also time --engine spark (local mode)")
     args = parser.parse_args()
     policies = policyrules.load_policies(ROOT / "policies")
     beita = policies["beita_2021"].model
@@ -92,18 +97,23 @@ def main() -> int:
         print(f"roster: {args.rows} rows, {roster.stat().st_size / 1e6:.1f} MB Parquet "
               f"(made in {time.perf_counter() - start:.1f} s)")
         results = {}
+        engines = ("duckdb", "spark") if args.spark else ("duckdb",)
         for label, values in (("--values", True), ("full", False)):
-            seconds, peak = run_cli(roster, Path(folder) / f"out{label}.parquet", values)
-            results[label] = args.rows / seconds
-            print(f"policyrules roster {label:8}: {seconds:6.1f} s, {args.rows / seconds:>10,.0f} rows/s, "
-                  f"peak memory (max RSS of the process, as measured) {peak:,.0f} MB")
+            for engine in engines:
+                seconds, peak = run_cli(roster, Path(folder) / f"out{label}.parquet", values, engine)
+                name = label if engine == "duckdb" else f"{label} spark"
+                results[name] = args.rows / seconds
+                print(f"policyrules roster {name:14}: {seconds:6.1f} s, {args.rows / seconds:>10,.0f} rows/s, "
+                      f"peak memory (max RSS of the process, as measured) {peak:,.0f} MB")
+            if args.spark:
+                print(f"  spark local ÷ duckdb ({label}): {results[label + ' spark'] / results[label]:.2f}x")
     sample = make_pool(args.sample, seed=7)
     loop = per_row(policies.evaluate, sample)
     by_hand = per_row(Lean(catalogs), sample)
     print(f"compiled engine loop (evaluate per row): {loop:>10,.0f} rows/s")
     print(f"hand-written function per row:           {by_hand:>10,.0f} rows/s")
     for label, rate in results.items():
-        print(f"{label:8} ÷ hand-written: {rate / by_hand:5.1f}x   ÷ evaluate loop: {rate / loop:5.1f}x")
+        print(f"{label:14} ÷ hand-written: {rate / by_hand:5.1f}x   ÷ evaluate loop: {rate / loop:5.1f}x")
     return 0
 
 

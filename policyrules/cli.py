@@ -146,12 +146,18 @@ def _parser() -> argparse.ArgumentParser:
 
     roster = commands.add_parser(
         "roster", help="answer a whole roster (.parquet, .csv, .jsonl) on embedded DuckDB (docs/roster.md)")
-    roster.add_argument("roster", help="the roster: .parquet, .csv (one column per dotted field) or .jsonl")
-    roster.add_argument("-o", "--output", required=True, help="the answers: .parquet, .csv or .jsonl")
+    roster.add_argument("roster", nargs="?", help="the roster: .parquet, .csv (one column per dotted field) or .jsonl")
+    roster.add_argument("-o", "--output", help="the answers: .parquet, .csv or .jsonl (Spark: a folder ending in /)")
     roster.add_argument("--policies", help="a directory of policies (default: the shipped ones)")
     roster.add_argument("--values", action="store_true", help="only the values, not rules, missing, not_given")
     roster.add_argument("--households", help="a household table (household.id, household.statuses) joined to the "
                                              "roster's members by household.id (docs/roster.md)")
+    roster.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
+                        help="where the SQL runs: embedded DuckDB (default) or Spark (the spark extra; docs/roster.md)")
+    roster.add_argument("--spark-master", metavar="URL",
+                        help="with --engine spark: the cluster's master (default local[*]; SPARK_REMOTE for Spark Connect)")
+    roster.add_argument("--out-table", metavar="NAME", help="with --engine spark: save the answers as this catalog table")
+    roster.add_argument("--table", metavar="NAME", help="with --engine spark: read the roster from this catalog table")
     roster.set_defaults(run=_roster)
 
     add_change_commands(commands)
@@ -237,9 +243,29 @@ def _roster(args: argparse.Namespace) -> int:
     from .errors import RosterError
 
     policies = load_policies(args.policies)
+    households = Path(args.households) if args.households else None
+    if (args.spark_master or args.out_table or args.table) and args.engine != "spark":
+        print("--spark-master, --table and --out-table are for --engine spark", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if (args.output is None) == (args.out_table is None) or (args.roster is None) == (args.table is None):
+        print("give the roster one place (ROSTER or --table) and the answers one (-o OUT or --out-table)",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
     try:
-        summary = run_roster(policies, Path(args.roster), Path(args.output), values=args.values,
-                             households=Path(args.households) if args.households else None)
+        if args.engine == "spark":
+            try:
+                from .sql.spark import run_spark_roster
+            except ImportError:
+                from .sql import MISSING_SPARK
+
+                print(MISSING_SPARK, file=sys.stderr)
+                return EXIT_BAD_INPUT
+            summary = run_spark_roster(policies, Path(args.roster) if args.roster else None, args.output,
+                                       values=args.values, households=households, master=args.spark_master,
+                                       out_table=args.out_table, table=args.table)
+        else:
+            summary = run_roster(policies, Path(args.roster), Path(args.output), values=args.values,
+                                 households=households)
     except RosterError as error:
         print(str(error), file=sys.stderr)
         return EXIT_BAD_INPUT

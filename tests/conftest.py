@@ -29,3 +29,24 @@ def policy_set() -> policyrules.PolicySet:
 @pytest.fixture(scope="session")
 def beita() -> policyrules.Policy:
     return policyrules.load_policy(POLICIES / "beita_2021.yaml")
+
+
+@pytest.fixture(scope="session")
+def spark() -> object:
+    """The one SparkSession of the test run (local, two cores, no UI, Arrow on), stopped at the end."""
+    pytest.importorskip("pyspark")
+    import tempfile
+
+    from pyspark.sql import SparkSession
+
+    warehouse = tempfile.mkdtemp(prefix="policyrules-warehouse-")  # tables the tests save, not in the checkout
+    session = (SparkSession.builder.master("local[2]").appName("policyrules tests")
+               .config("spark.sql.warehouse.dir", warehouse)
+               .config("spark.ui.enabled", "false")
+               .config("spark.sql.shuffle.partitions", "2")
+               .config("spark.ui.showConsoleProgress", "false")
+               .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+               .getOrCreate())
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()

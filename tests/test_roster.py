@@ -72,8 +72,14 @@ def check(policies: PolicySet, roster: list[dict[str, Any]], data: Any) -> None:
     run = _run(policies)
     errors: list[dict[str, Any]] = []
     table = answer_with(run, data, errors)
-    rows = {row["id"]: row for row in table.to_pylist()}
-    assert list(rows) == sorted(rows)  # input order
+    compare(policies, roster, table.to_pylist(), errors, run.outcomes)
+
+
+def compare(policies: PolicySet, roster: list[dict[str, Any]], answered: list[dict[str, Any]],
+            errors: list[dict[str, Any]], outcomes: list[str]) -> None:
+    """A run's answered rows and unanswered rows against the reference engine, row by row."""
+    rows = {row["id"]: row for row in answered}
+    assert [row["id"] for row in answered] == sorted(rows)  # input order, each row once
     unanswered = {e["row"] for e in errors}
     for number, context in enumerate(roster, start=1):
         want = expected(policies, context)
@@ -81,7 +87,7 @@ def check(policies: PolicySet, roster: list[dict[str, Any]], data: Any) -> None:
             assert number in unanswered and number not in rows
             continue
         assert number in rows, (number, errors)
-        assert got(rows[number], run.outcomes) == want, (number, context)
+        assert got(rows[number], outcomes) == want, (number, context)
     assert len(rows) + len(unanswered) == len(roster)
 
 
@@ -136,15 +142,23 @@ def test_the_sql_target_answers_as_the_reference_engine(roster: list[dict[str, A
         check(POLICIES, roster, as_csv(roster, Path(folder) / "roster.csv"))
 
 
+#: Institution names a generator must keep as string literals (the hostile_sql policy lists some).
+HOSTILE_NAMES = ["'; DROP TABLE x; --", "O'Brien's \"clinic\"", "C:\\clinic\\'", "x' OR '1'='1", "x", "'", "\\",
+                 " O'Brien's  \"clinic\" ", "陈家桥卫生院", "'; DROP TABLE x; -- "]
+
+
+def hostile_roster(names: list[str]) -> list[dict[str, Any]]:
+    """A roster of the hostile_sql policy: each name with a listed, an unlisted and no diagnosis."""
+    return [nest({"person.insured_region": "430511", "encounter.kind": "inpatient",
+                  "encounter.date": "2022-01-01", "encounter.institution.name": name,
+                  "encounter.diagnoses": diagnoses})
+            for name in names for diagnoses in (["C16.900"], ["J06"], [])]
+
+
 def test_hostile_names_are_answered_as_the_reference_engine(tmp_path: Path) -> None:
     sql = policy_sql(HOSTILE.policies[0].model)
     assert "''';droptablex;--'" in sql  # a string literal (normalised), its quote doubled
-    names = ["'; DROP TABLE x; --", "O'Brien's \"clinic\"", "C:\\clinic\\'", "x' OR '1'='1", "x", "'", "\\",
-             " O'Brien's  \"clinic\" ", "陈家桥卫生院", "'; DROP TABLE x; -- "]
-    roster = [nest({"person.insured_region": "430511", "encounter.kind": "inpatient",
-                    "encounter.date": "2022-01-01", "encounter.institution.name": name,
-                    "encounter.diagnoses": diagnoses})
-              for name in names for diagnoses in (["C16.900"], ["J06"], [])]
+    roster = hostile_roster(HOSTILE_NAMES)
     check(HOSTILE, roster, roster)
     check(HOSTILE, roster, pa.Table.from_struct_array(pa.array(roster)))
     check(HOSTILE, roster, as_csv(roster, tmp_path / "hostile.csv"))

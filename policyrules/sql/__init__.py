@@ -7,6 +7,7 @@ on embedded DuckDB, a whole roster at a time.
   every condition node, exactly as the reference engine derives it.
 - `roster`: reading rosters (Parquet, CSV, JSON Lines) in record batches, validating them per
   distinct value, running them on DuckDB, writing the answers.
+- `spark`: the same run on Spark (the ``spark`` extra): local mode, a cluster, Spark Connect.
 
 Needs the ``roster`` extra (duckdb, pyarrow, sqlglot, tqdm); ``import policyrules`` never imports
 this package.
@@ -14,7 +15,9 @@ this package.
 
 from __future__ import annotations
 
-__all__ = ["MISSING_EXTRA"]
+__all__ = ["MISSING_EXTRA", "MISSING_SPARK"]
 
 #: What to install when the extra is missing (the CLI prints it in one line).
 MISSING_EXTRA = "rosters need the roster extra: pip install 'policyrules[roster]' (duckdb, pyarrow, sqlglot, tqdm)"
+#: What to install for ``--engine spark`` (docs/roster.md, "On a Spark cluster").
+MISSING_SPARK = "--engine spark needs the spark extra: pip install 'policyrules[spark]' (pyspark 4; Java 17)"

@@ -37,7 +37,7 @@ from ..model import (
 from ..vocabulary import HISTORY_FIELDS, PASSING_STATUSES
 
 __all__ = ["NAME_COLUMN", "SIGNATURE_DIGITS", "SqlCompiler", "catalog_column", "choice_expression",
-           "column", "match_column", "policy_sql"]
+           "column", "generate", "match_column", "policy_sql"]
 
 #: The normalised institution name (`normalise_name` of ``encounter.institution.name``).
 NAME_COLUMN = "__name"
@@ -279,6 +279,54 @@ def choice_expression(policies: Sequence[tuple[frozenset[str], dt.date, dt.date 
     return exp.Case(ifs=ifs, default=exp.Null())
 
 
+# ---------------------------------------------------------------- list overlap in every dialect
+
+#: Dialects whose ``&&`` is list overlap, NULL on a NULL list (sqlglot's default rendering).
+_NATIVE_OVERLAP = frozenset({"duckdb", "postgres", "materialize", "risingwave"})
+#: Dialects with ``ARRAYS_OVERLAP(a, b)``, NULL on a NULL list (sqlglot renders ``&&`` there).
+_OVERLAP_FUNCTION = frozenset({"spark", "spark2", "databricks", "trino", "presto", "athena", "dune",
+                               "starrocks", "doris"})
+
+
+def _overlap_form(dialect: str) -> str:
+    """How ``dialect`` is given list overlap: ``native`` (sqlglot's own rendering is right),
+    ``function`` (``ARRAYS_OVERLAP``) or ``contains`` (one membership test per listed value)."""
+    from sqlglot.dialects.dialect import Dialect
+    from sqlglot.generator import Generator
+
+    name = Dialect.get_or_raise(dialect).__class__.__name__.lower()
+    generator = Dialect.get_or_raise(dialect).generator_class
+    if name in _NATIVE_OVERLAP or generator.TRANSFORMS.get(exp.ArrayOverlaps) is not Generator.TRANSFORMS.get(
+            exp.ArrayOverlaps):
+        return "native"
+    return "function" if name in _OVERLAP_FUNCTION else "contains"
+
+
+def _portable_overlaps(tree: exp.Expr, form: str) -> exp.Expr:
+    """``tree`` with each list overlap in ``form`` (see `_overlap_form`); the same truth, NULL on
+    a NULL list, in each (our lists hold no NULL element: validated statuses)."""
+    if form == "native":
+        return tree
+
+    def rewrite(node: exp.Expr) -> exp.Expr:
+        if not isinstance(node, exp.ArrayOverlaps):
+            return node
+        if form == "function":
+            return exp.Anonymous(this="ARRAYS_OVERLAP", expressions=[node.this, node.expression])
+        wanted = node.expression.expressions if isinstance(node.expression, exp.Array) else []
+        tests = [exp.ArrayContains(this=node.this.copy(), expression=value.copy()) for value in wanted]
+        # a dialect's membership test may answer FALSE on a NULL list: NULL is decided first
+        return _null_unless_known(node.this.copy(), exp.or_(*tests) if tests else exp.false())
+
+    return tree.copy().transform(rewrite)
+
+
+def generate(tree: exp.Expr, dialect: str = "duckdb", pretty: bool = False) -> str:
+    """``tree`` as SQL text in ``dialect`` (any dialect sqlglot knows), list overlap written as that
+    dialect has it (sqlglot writes ``&&``, which Spark, Trino or BigQuery do not accept)."""
+    return _portable_overlaps(tree, _overlap_form(dialect)).sql(dialect=dialect, pretty=pretty)
+
+
 def policy_sql(model: PolicyModel, dialect: str = "duckdb", pretty: bool = True) -> str:
     """The policy as one SELECT in ``dialect`` (any dialect sqlglot knows)."""
-    return SqlCompiler(model).select().sql(dialect=dialect, pretty=pretty)
+    return generate(SqlCompiler(model).select(), dialect, pretty)

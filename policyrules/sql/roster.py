@@ -27,11 +27,19 @@ from ..errors import ContextProblem, NoPolicyError
 from ..policy import Policy, PolicySet
 from ..vocabulary import LIST_OUTCOMES
 from .answers import NULL_FIELDS, Explainer
-from .compiler import NAME_COLUMN, SqlCompiler, catalog_column, choice_expression, column, match_column
+from .compiler import (
+    NAME_COLUMN,
+    SqlCompiler,
+    catalog_column,
+    choice_expression,
+    column,
+    generate,
+    match_column,
+)
 from ..jsonlines import error_object
 from .reading import Batch, distinct
 
-__all__ = ["INTERNAL_COLUMNS", "RosterRun"]
+__all__ = ["INTERNAL_COLUMNS", "RosterPlan", "RosterRun"]
 
 #: Columns of a run's tables that the outputs leave out (the row number, the date used).
 INTERNAL_COLUMNS = ("__row", "__date")
@@ -44,13 +52,13 @@ def _arrow(relation: Any) -> pa.Table:
 
 
 def _sql(select: exp.Expr) -> str:
-    return select.sql(dialect="duckdb")
+    return generate(select, "duckdb")
 
 
 class _Compiled:
     """One policy's SQL (values, and for full answers the signature) and its explainer."""
 
-    def __init__(self, policy: Policy, values_only: bool) -> None:
+    def __init__(self, policy: Policy, values_only: bool, dialect: str = "duckdb") -> None:
         self.policy = policy
         self.compiler = SqlCompiler(policy.model)
         self.explainer = Explainer(policy.model, self.compiler)
@@ -76,7 +84,9 @@ class _Compiled:
                     match = exp.Coalesce(this=column(match_column(j)), expressions=[exp.Literal.number(-1)])
                     projections.append(exp.alias_(match, f"o{o}m{j}", quoted=True))
                     keys.append(f"o{o}m{j}")
-        self.sql = _sql(exp.select(*projections).from_(exp.table_("batch", quoted=True)))
+        #: the policy's SELECT over the table ``batch`` (its tree, and as SQL text in ``dialect``)
+        self.select = exp.select(*projections).from_(exp.table_("batch", quoted=True))
+        self.sql = generate(self.select, dialect)
 
     def prepare(self, table: pa.Table) -> pa.Table:
         """The policy's catalog columns: each catalog's match per distinct (diagnoses, age)."""
@@ -95,44 +105,52 @@ class _Compiled:
                 pairs = [(d, None) for d in range(len(diagnoses))]
             truths: list[bool | None] = []
             ids: list[int] = []
-            known = self._match_ids[position]
             for d, age in pairs:
-                match = index.match(tuple(diagnoses[d]), age)
-                truths.append(None if match[0] == UNKNOWN else bool(match[0]))
-                found = known.get(match)
-                if found is None:
-                    found = known[match] = len(self.explainer.matches[j])
-                    self.explainer.matches[j].append(match)
+                truth, found = self.match(position, diagnoses[d], age)
+                truths.append(truth)
                 ids.append(found)
             table = table.append_column(catalog_column(j), pa.array(truths, pa.bool_()).take(key_index))
             table = table.append_column(match_column(j), pa.array(ids, pa.int64()).take(key_index))
         return table
 
 
-class RosterRun:
-    """A roster's answers, batch by batch, with the counts the summary prints."""
+    def match(self, position: int, diagnoses: list[str], age: int | None) -> tuple[bool | None, int]:
+        """The truth of catalog number ``position`` (of `catalogs`) for a diagnosis list and age, and
+        the id of the match (its index in the explainer's matches, for the answers)."""
+        j, index = self.catalogs[position]
+        match = index.match(tuple(diagnoses), age)
+        known = self._match_ids[position]
+        found = known.get(match)
+        if found is None:
+            found = known[match] = len(self.explainer.matches[j])
+            self.explainer.matches[j].append(match)
+        return (None if match[0] == UNKNOWN else bool(match[0])), found
 
-    def __init__(self, policies: PolicySet, values_only: bool = False, today: dt.date | None = None) -> None:
+
+class RosterPlan:
+    """What every engine's run of a roster shares: each policy compiled (its SQL in ``dialect``),
+    the output schema, the policy choice, the structs assembled from a run's columns, the counts."""
+
+    def __init__(self, policies: PolicySet, values_only: bool = False, today: dt.date | None = None,
+                 dialect: str = "duckdb") -> None:
         self.policies = policies
         self.values_only = values_only
         self.today = today or dt.date.today()
-        self.compiled = [_Compiled(policy, values_only) for policy in policies]
+        self.compiled = [_Compiled(policy, values_only, dialect) for policy in policies]
         self.outcomes: list[str] = list(dict.fromkeys(o for c in self.compiled for o in c.outcomes))
         self.addressing = {o: [c.policy.id for c in self.compiled if o in c.outcomes] for o in self.outcomes}
         self.with_ratio = {r.outcome for c in self.compiled for r in c.policy.model.rules
                            if r.target_ratio is not None}
         choice = choice_expression([(p.counties, p.model.meta.effective_from, p.model.meta.effective_to)
                                     for p in policies], self.today)
-        self._choice_sql = _sql(exp.select(column("__row"), exp.alias_(choice, "p", quoted=True))
-                                .from_(exp.table_("batch", quoted=True)))
-        self.con = duckdb.connect()
+        #: the index of each row's policy (NULL: none covers it), and as a column ``p`` beside ``__row``
+        self.policy_index = choice
+        self.choice = exp.select(column("__row"), exp.alias_(choice, "p", quoted=True)).from_(
+            exp.table_("batch", quoted=True))
         self.answered = 0
         self.skipped = 0
         self.counts: dict[str, collections.Counter[str]] = {o: collections.Counter() for o in self.outcomes}
         self._no_policy: dict[tuple[Any, ...], str] = {}
-
-    def close(self) -> None:
-        self.con.close()
 
     # ------------------------------------------------------------ schema
 
@@ -152,6 +170,88 @@ class RosterRun:
         fields += [pa.field(o, self.struct_type(o)) for o in self.outcomes]
         metadata = {"policyrules.sha256": ",".join(f"{c.policy.id}={c.policy.model.sha256}" for c in self.compiled)}
         return pa.schema(fields, metadata=metadata)
+
+    def why_no_policy(self, insured: str | None, region: str | None, date: dt.date | None) -> str:
+        """Why no policy covers a row of these regions and date (`PolicySet.select`'s message)."""
+        key = (insured, region, date)
+        found = self._no_policy.get(key)
+        if found is None:
+            values = {f: v for f, v in (("person.insured_region", insured),
+                                        ("encounter.institution.region", region)) if v is not None}
+            try:
+                self.policies.select(Facts(values, date or self.today, date is not None))
+                found = "no policy covers the context"
+            except NoPolicyError as error:
+                found = str(error)
+            self._no_policy[key] = found
+        return found
+
+    def expand(self, joined: pa.Table, answers: dict[str, list[Outcome]]) -> pa.Table:
+        """``joined`` (one policy's rows, with the column ``a:OUTCOME``, each row's index among the
+        outcome's distinct ``answers``) with the answers' rules, missing, not_given, target_ratio."""
+        strings = pa.list_(pa.string())
+        for outcome, found in answers.items():
+            index = joined.column(f"a:{outcome}").combine_chunks()
+            joined = joined.append_column(f"rules:{outcome}", pa.array([list(a.rules) for a in found], strings).take(index))
+            joined = joined.append_column(f"missing:{outcome}",
+                                          pa.array([list(a.missing) for a in found], strings).take(index))
+            joined = joined.append_column(f"not_given:{outcome}",
+                                          pa.array([list(a.not_given) for a in found], strings).take(index))
+            joined = joined.append_column(f"target_ratio:{outcome}",
+                                          pa.array([a.target_ratio for a in found], pa.float64()).take(index))
+        return joined
+
+    def structure(self, table: pa.Table, ids: pa.Array, dates: pa.Array) -> pa.Table:
+        """The output columns of a run's answered rows: ``table`` (sorted by ``__row``, with
+        ``__policy`` and the columns ``v:OUTCOME``, ``rules:OUTCOME``, … of each row's policy), the
+        rows' ``ids`` and encounter ``dates``; the counts of the summary taken on the way."""
+        rows = table.column("__row").combine_chunks()
+        policy = table.column("__policy").combine_chunks()
+        arrays: dict[str, pa.Array] = {"id": ids, "policy": policy}
+        n = table.num_rows
+        for outcome in self.outcomes:
+            addressed = pc.is_in(policy, value_set=pa.array(self.addressing[outcome], pa.string()))
+            struct = self.struct_type(outcome)
+            children = []
+            for field in struct:
+                name = "v:" + outcome if field.name == "value" else f"{field.name}:{outcome}"
+                if name in table.column_names:
+                    children.append(pc.cast(table.column(name).combine_chunks(), field.type))
+                else:
+                    children.append(pa.nulls(n, field.type))
+            arrays[outcome] = pa.StructArray.from_arrays(children, fields=list(struct), mask=pc.invert(addressed))
+            self._count(outcome, children[0], addressed)
+        self.answered += n
+        arrays["__row"] = rows
+        arrays["__date"] = pc.fill_null(dates, pa.scalar(self.today, pa.date32()))
+        return pa.table(arrays)
+
+    def empty(self, batch: Batch) -> pa.Table:
+        id_type = pa.int64() if batch.ids is None else batch.ids.type
+        schema = self.schema(id_type)
+        arrays = {f.name: pa.array([], f.type) for f in schema}
+        return pa.table({**arrays, "__row": pa.array([], pa.int64()), "__date": pa.array([], pa.date32())})
+
+    def _count(self, outcome: str, values: pa.Array, addressed: pa.Array) -> None:
+        values = values.filter(addressed)
+        if outcome in LIST_OUTCOMES:
+            keys = pc.fill_null(pc.binary_join(values, " → "), "unknown")
+        else:
+            keys = pc.fill_null(pc.cast(values, pa.string()), "unknown")
+        for item in pc.value_counts(keys).to_pylist():
+            self.counts[outcome][item["values"]] += item["counts"]
+
+
+class RosterRun(RosterPlan):
+    """A roster's answers on embedded DuckDB, batch by batch, with the counts the summary prints."""
+
+    def __init__(self, policies: PolicySet, values_only: bool = False, today: dt.date | None = None) -> None:
+        super().__init__(policies, values_only, today)
+        self._choice_sql = _sql(self.choice)
+        self.con = duckdb.connect()
+
+    def close(self) -> None:
+        self.con.close()
 
     # ------------------------------------------------------------ one batch
 
@@ -190,21 +290,9 @@ class RosterRun:
 
     def _why_no_policy(self, batch: Batch, position: int) -> str:
         columns = batch.columns
-        insured = columns["person.insured_region"][position].as_py()
-        region = columns["encounter.institution.region"][position].as_py()
-        date = columns["encounter.date"][position].as_py()
-        key = (insured, region, date)
-        found = self._no_policy.get(key)
-        if found is None:
-            values = {f: v for f, v in (("person.insured_region", insured),
-                                        ("encounter.institution.region", region)) if v is not None}
-            try:
-                self.policies.select(Facts(values, date or self.today, date is not None))
-                found = "no policy covers the context"
-            except NoPolicyError as error:
-                found = str(error)
-            self._no_policy[key] = found
-        return found
+        return self.why_no_policy(columns["person.insured_region"][position].as_py(),
+                                  columns["encounter.institution.region"][position].as_py(),
+                                  columns["encounter.date"][position].as_py())
 
     def _run(self, compiled: _Compiled, table: pa.Table) -> pa.Table:
         table = compiled.prepare(table)
@@ -242,18 +330,7 @@ class RosterRun:
         finally:
             for name in registered:
                 self.con.unregister(name)
-        # each row's answer, by its index among the batch's distinct answers (taken in Arrow)
-        strings = pa.list_(pa.string())
-        for outcome, found in answers.items():
-            index = joined.column(f"a:{outcome}").combine_chunks()
-            joined = joined.append_column(f"rules:{outcome}", pa.array([list(a.rules) for a in found], strings).take(index))
-            joined = joined.append_column(f"missing:{outcome}",
-                                          pa.array([list(a.missing) for a in found], strings).take(index))
-            joined = joined.append_column(f"not_given:{outcome}",
-                                          pa.array([list(a.not_given) for a in found], strings).take(index))
-            joined = joined.append_column(f"target_ratio:{outcome}",
-                                          pa.array([a.target_ratio for a in found], pa.float64()).take(index))
-        return joined
+        return self.expand(joined, answers)
 
     def _assemble(self, batch: Batch, parts: list[pa.Table]) -> pa.Table:
         if not parts:
@@ -266,38 +343,4 @@ class RosterRun:
         else:  # row numbers skip (a blank JSON line)
             positions = pc.index_in(rows, value_set=batch.rows)
         ids = rows if batch.ids is None else batch.ids.take(positions)
-        policy = table.column("__policy").combine_chunks()
-        dates = batch.columns["encounter.date"].take(positions)
-        arrays: dict[str, pa.Array] = {"id": ids, "policy": policy}
-        n = table.num_rows
-        for outcome in self.outcomes:
-            addressed = pc.is_in(policy, value_set=pa.array(self.addressing[outcome], pa.string()))
-            struct = self.struct_type(outcome)
-            children = []
-            for field in struct:
-                name = "v:" + outcome if field.name == "value" else f"{field.name}:{outcome}"
-                if name in table.column_names:
-                    children.append(pc.cast(table.column(name).combine_chunks(), field.type))
-                else:
-                    children.append(pa.nulls(n, field.type))
-            arrays[outcome] = pa.StructArray.from_arrays(children, fields=list(struct), mask=pc.invert(addressed))
-            self._count(outcome, children[0], addressed)
-        self.answered += n
-        arrays["__row"] = rows
-        arrays["__date"] = pc.fill_null(dates, pa.scalar(self.today, pa.date32()))
-        return pa.table(arrays)
-
-    def empty(self, batch: Batch) -> pa.Table:
-        id_type = pa.int64() if batch.ids is None else batch.ids.type
-        schema = self.schema(id_type)
-        arrays = {f.name: pa.array([], f.type) for f in schema}
-        return pa.table({**arrays, "__row": pa.array([], pa.int64()), "__date": pa.array([], pa.date32())})
-
-    def _count(self, outcome: str, values: pa.Array, addressed: pa.Array) -> None:
-        values = values.filter(addressed)
-        if outcome in LIST_OUTCOMES:
-            keys = pc.fill_null(pc.binary_join(values, " → "), "unknown")
-        else:
-            keys = pc.fill_null(pc.cast(values, pa.string()), "unknown")
-        for item in pc.value_counts(keys).to_pylist():
-            self.counts[outcome][item["values"]] += item["counts"]
+        return self.structure(table, ids, batch.columns["encounter.date"].take(positions))

@@ -16,7 +16,7 @@ import pyarrow as pa
 from ..errors import RosterError, RosterRowsError
 from ..policy import PolicySet
 from .reading import Batch, batches_of, household_table, joined
-from .roster import INTERNAL_COLUMNS, RosterRun
+from .roster import INTERNAL_COLUMNS, RosterPlan, RosterRun
 
 __all__ = ["RosterSummary", "answer_roster", "answer_with", "run_roster"]
 
@@ -71,7 +71,7 @@ def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
 class RosterSummary:
     """What a run did: rows answered and skipped, counts per outcome and value."""
 
-    def __init__(self, run: RosterRun, errors_path: Path, skipped_rows: list[int]) -> None:
+    def __init__(self, run: RosterPlan, errors_path: Path, skipped_rows: list[int]) -> None:
         self.skipped_rows = skipped_rows
         self.answered = run.answered
         self.skipped = run.skipped
@@ -150,7 +150,7 @@ def run_roster(policies: PolicySet, roster: Path, out: Path, values: bool = Fals
 
 
 class _Writer:
-    def __init__(self, out: Path, run: RosterRun, id_type: pa.DataType) -> None:
+    def __init__(self, out: Path, run: RosterPlan, id_type: pa.DataType) -> None:
         self.out = out
         self.run = run
         self.schema = run.schema(id_type)
@@ -163,7 +163,7 @@ class _Writer:
 
 
 class _ParquetWriter(_Writer):
-    def __init__(self, out: Path, run: RosterRun, id_type: pa.DataType) -> None:
+    def __init__(self, out: Path, run: RosterPlan, id_type: pa.DataType) -> None:
         import pyarrow.parquet as pq
 
         super().__init__(out, run, id_type)
@@ -187,7 +187,7 @@ def _text(value: Any) -> str:
 
 
 class _CsvWriter(_Writer):
-    def __init__(self, out: Path, run: RosterRun, id_type: pa.DataType) -> None:
+    def __init__(self, out: Path, run: RosterPlan, id_type: pa.DataType) -> None:
         super().__init__(out, run, id_type)
         self.stream: IO[str] = out.open("w", encoding="utf-8", newline="")
         self.csv = csv.writer(self.stream)
@@ -223,7 +223,7 @@ class _CsvWriter(_Writer):
 
 
 class _JsonLinesWriter(_Writer):
-    def __init__(self, out: Path, run: RosterRun, id_type: pa.DataType) -> None:
+    def __init__(self, out: Path, run: RosterPlan, id_type: pa.DataType) -> None:
         super().__init__(out, run, id_type)
         self.stream: IO[str] = out.open("w", encoding="utf-8")
         self.outcomes_of = {c.policy.id: c.outcomes for c in run.compiled}
@@ -248,7 +248,7 @@ class _JsonLinesWriter(_Writer):
         self.stream.close()
 
 
-def _writer(kind: str, out: Path, run: RosterRun, id_type: pa.DataType) -> _Writer:
+def _writer(kind: str, out: Path, run: RosterPlan, id_type: pa.DataType) -> _Writer:
     cls = {".parquet": _ParquetWriter, ".csv": _CsvWriter, ".jsonl": _JsonLinesWriter}[kind]
     try:
         return cls(out, run, id_type)
