@@ -1,18 +1,24 @@
 """Answering a roster on embedded DuckDB: policy choice, the compiled SQL, full answers per row.
 
-`RosterRun` answers batch after batch (`policyrules.sql.reading`): the policy in force for each
-row is chosen in SQL (`choice_expression`, as `PolicySet.select`); each policy's rows get their
-prepared columns (normalised institution names, catalog matches per distinct diagnosis list) and
-run through the policy's SQL, which gives every outcome's value and, for full answers, the truth
-of every condition node; the answers' rules, missing and not_given are derived once per distinct
-signature (`policyrules.sql.answers`) and joined back. Rows carry their number: DuckDB does not
-keep input order on a parallel scan, so each batch is sorted by it.
+`RosterRun` answers batch after batch. A batch is a relation ``__base`` inside DuckDB (an Arrow
+batch of `policyrules.sql.reading` registered as it is, or a slice of a Parquet file that DuckDB
+reads itself, `policyrules.sql.native`) holding the CONTRACT's fields, the row number ``__row``,
+the ``__id`` and a ``__bad`` flag. One query then answers every row of every policy: the policy in
+force is chosen in SQL (`choice_expression`, as `PolicySet.select`); the prepared columns are joined
+from small tables that grow with the distinct values seen (normalised institution names, each
+catalog's match per distinct diagnosis list, and age for a catalog with 儿童 entries); statuses are
+bitmasks; each outcome's value is a CASE on the chosen policy. For full answers the query also
+gives, per outcome, a key of the truth of every condition node (`SqlCompiler.signature`); the
+answers' rules, missing and not_given are derived once per distinct key (`policyrules.sql.answers`)
+into lookup tables, joined back by a second query. Rows carry their number: DuckDB does not keep
+input order on a parallel scan, so each batch is ordered by it.
 """
 
 from __future__ import annotations
 
 import collections
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 import duckdb
@@ -24,18 +30,27 @@ from ..context import Facts
 from ..determination import Outcome
 from ..engines.matching import UNKNOWN, Match, normalise_name
 from ..errors import ContextProblem, NoPolicyError
-from ..policy import Policy, PolicySet
-from ..vocabulary import LIST_OUTCOMES
-from .answers import NULL_FIELDS, Explainer
-from .compiler import NAME_COLUMN, SqlCompiler, catalog_column, choice_expression, column, match_column
+from ..fields import BAD
 from ..jsonlines import error_object
-from .reading import Batch, distinct
+from ..model import Condition, DiagnosisIn, StatusAny
+from ..policy import Policy, PolicySet
+from ..vocabulary import CONTEXT_FIELDS, LIST_OUTCOMES, PASSING_STATUSES, STATUS_IMPLIES
+from .answers import NULL_FIELDS, Explainer
+from .compiler import NAME_COLUMN, SqlCompiler, choice_expression, column
+from .native import ParquetSlice
+from .reading import Batch
 
-__all__ = ["INTERNAL_COLUMNS", "RosterRun"]
+__all__ = ["BASE", "INTERNAL_COLUMNS", "RosterRun", "catalog_of", "mask_column", "match_of"]
 
 #: Columns of a run's tables that the outputs leave out (the row number, the date used).
 INTERNAL_COLUMNS = ("__row", "__date")
-_AGE_NONE = 999  # an absent age in a (diagnoses, age) key
+#: The relation a batch is answered from (registered or created by the reader).
+BASE = "__base"
+_AGE_NONE = -1  # an absent age in a (diagnoses, age) key
+_DIAGNOSES, _AGE, _NAME = "encounter.diagnoses", "person.age", "encounter.institution.name"
+_STATUS_FIELDS = ("person.statuses", "household.statuses")
+_BIGINT = exp.DataType.build("BIGINT")
+_DIAGNOSIS_KIND = CONTEXT_FIELDS[_DIAGNOSES].kind
 
 
 def _arrow(relation: Any) -> pa.Table:
@@ -47,66 +62,220 @@ def _sql(select: exp.Expr) -> str:
     return select.sql(dialect="duckdb")
 
 
-class _Compiled:
-    """One policy's SQL (values, and for full answers the signature) and its explainer."""
+def _name(text: str) -> exp.Identifier:
+    return exp.to_identifier(text, quoted=True)
 
-    def __init__(self, policy: Policy, values_only: bool) -> None:
+
+def _at(table: str, name: str) -> exp.Column:
+    return exp.column(_name(name), table=_name(table))
+
+
+def _number(value: int) -> exp.Expr:
+    return exp.Literal.number(value)
+
+
+def mask_column(field: str) -> str:
+    """The prepared BIGINT column of a statuses field: one bit per status (implications included)."""
+    return f"__mask:{field}"
+
+
+def catalog_of(policy: int, index: int) -> str:
+    """The prepared column of the truth of catalog ``index`` of the run's policy number ``policy``."""
+    return f"__p{policy}c{index}"
+
+
+def match_of(policy: int, index: int) -> str:
+    """The prepared column of the match id of catalog ``index`` of policy number ``policy``."""
+    return f"__p{policy}m{index}"
+
+
+class _DuckCompiler(SqlCompiler):
+    """The compiler of one policy of a run: statuses tested on bitmasks, catalogs per policy."""
+
+    def __init__(self, policy: Policy, number: int, bits: dict[str, int]) -> None:
+        super().__init__(policy.model)
+        self.number = number
+        self.bits = bits
+        #: id(node) -> the column holding its truth, once `layers` has placed it
+        self.columns: dict[int, str] = {}
+
+    def condition(self, node: Condition) -> exp.Expr:
+        name = self.columns.get(id(node))
+        return column(name) if name is not None else super().condition(node)
+
+    def layers(self) -> list[list[tuple[str, exp.Expr]]]:
+        """Every condition node as a column ``__n{i}``, computed once: leaves first, then each node
+        from its children's columns (nodes that compile alike share one column)."""
+        height: dict[int, int] = {}
+
+        def measure(node: Condition) -> int:
+            if id(node) not in height:
+                height[id(node)] = 1 + max((measure(c) for c in node.children), default=-1)
+            return height[id(node)]
+
+        for node in self.nodes:
+            measure(node)
+        by_text: dict[str, str] = {}
+        out: list[list[tuple[str, exp.Expr]]] = []
+        for level in range(max(height.values(), default=-1) + 1):
+            layer: list[tuple[str, exp.Expr]] = []
+            for node in self.nodes:
+                if height[id(node)] != level:
+                    continue
+                compiled = self.condition(node)
+                text = compiled.sql("duckdb")
+                name = by_text.get(text)
+                if name is None:
+                    name = by_text[text] = f"__n{len(by_text)}"
+                    layer.append((name, compiled))
+                self.columns[id(node)] = name
+            out.append(layer)
+        return out
+
+    def _diagnosis_in(self, node: DiagnosisIn) -> exp.Expr:
+        return column(catalog_of(self.number, self.catalogs[node.catalog]))
+
+    def _has(self, field: str, statuses: frozenset[str]) -> exp.Expr:
+        """``field`` holds one of ``statuses``: NULL when the field is absent (as list overlap)."""
+        bits = sum(1 << self.bits[s] for s in statuses)
+        held = exp.BitwiseAnd(this=column(mask_column(field)), expression=_number(bits))
+        return exp.NEQ(this=exp.Paren(this=held), expression=_number(0))
+
+    def _status_any(self, node: StatusAny) -> exp.Expr:  # as SqlCompiler._status_any, on bitmasks
+        person, household = _STATUS_FIELDS
+        if node.holder == "household":
+            return self._has(household, node.statuses)
+        passing = node.statuses & PASSING_STATUSES
+        by_household = self._has(household, passing) if passing else exp.false()
+        settled = exp.false() if node.statuses <= PASSING_STATUSES else exp.null()
+        return exp.Case(ifs=[
+            exp.If(this=exp.Not(this=exp.Is(this=column(mask_column(person)), expression=exp.Null())),
+                   true=exp.or_(self._has(person, node.statuses), exp.func("COALESCE", by_household, exp.false()))),
+            exp.If(this=exp.Is(this=column(mask_column(household)), expression=exp.Null()), true=exp.null()),
+            exp.If(this=by_household, true=exp.true()),
+        ], default=settled)
+
+
+class _Compiled:
+    """One policy of a run: its SQL expressions (values, and for full answers each outcome's key)
+    and its explainer."""
+
+    def __init__(self, policy: Policy, number: int, bits: dict[str, int], values_only: bool) -> None:
         self.policy = policy
-        self.compiler = SqlCompiler(policy.model)
+        self.number = number
+        self.compiler = _DuckCompiler(policy, number, bits)
         self.explainer = Explainer(policy.model, self.compiler)
         self.outcomes = policy.model.outcomes()
         matcher = policy.prepared.matcher
         self.catalogs = [(j, matcher.catalogs[name]) for name, j in self.compiler.catalogs.items()]
         self._match_ids: list[dict[Match, int]] = [{} for _ in self.catalogs]
-        projections: list[exp.Expr] = [column("__row")]
-        projections += [exp.alias_(self.compiler.value(o), f"v:{o}", quoted=True) for o in self.outcomes]
-        #: outcome -> the names of its signature columns (its lookup table's keys)
+        #: the (diagnosis list, age) keys already in the policy's tables, without and with age
+        self.seen: dict[bool, set[tuple[tuple[str, ...], int | None]]] = {False: set(), True: set()}
+        self.layers = self.compiler.layers()
+        self.values = {o: self.compiler.value(o) for o in self.outcomes}
+        #: outcome -> the names of its key columns (packed truth codes, absent flags, match ids)
         self.keys: dict[str, list[str]] = {}
+        self.key_columns: list[tuple[str, exp.Expr]] = []
         if not values_only:
             for i, field in enumerate(NULL_FIELDS):
-                absent = exp.Is(this=column(field), expression=exp.Null())
-                projections.append(exp.alias_(exp.cast(absent, exp.DataType.build("BIGINT")), f"n{i}", quoted=True))
+                self.key_columns.append((f"n{i}", exp.cast(exp.Is(this=column(field), expression=exp.Null()), _BIGINT)))
             for o, outcome in enumerate(self.outcomes):
                 keys = self.keys[outcome] = []
                 for k, packed in enumerate(self.compiler.signature(self.compiler.outcome_nodes(outcome))):
-                    projections.append(exp.alias_(packed, f"o{o}s{k}", quoted=True))
+                    self.key_columns.append((f"o{o}s{k}", packed))
                     keys.append(f"o{o}s{k}")
                 keys += [f"n{i}" for i in range(len(NULL_FIELDS))]
                 for j in self.compiler.outcome_catalogs(outcome):
-                    match = exp.Coalesce(this=column(match_column(j)), expressions=[exp.Literal.number(-1)])
-                    projections.append(exp.alias_(match, f"o{o}m{j}", quoted=True))
+                    match = exp.Coalesce(this=column(match_of(number, j)), expressions=[_number(-1)])
+                    self.key_columns.append((f"o{o}m{j}", match))
                     keys.append(f"o{o}m{j}")
-        self.sql = _sql(exp.select(*projections).from_(exp.table_("batch", quoted=True)))
+        #: (outcome -> the answers of its lookup table, by index; their Arrow columns)
+        self.answers: dict[str, list[Outcome]] = {o: [] for o in self.outcomes}
+        self.answer_arrays: dict[str, dict[str, pa.Array]] = {}
+        self.known: dict[str, set[tuple[int, ...]]] = {o: set() for o in self.outcomes}
 
-    def prepare(self, table: pa.Table) -> pa.Table:
-        """The policy's catalog columns: each catalog's match per distinct (diagnoses, age)."""
-        if not self.catalogs:
-            return table
-        diagnoses, diagnosis_index = distinct(table.column("encounter.diagnoses").combine_chunks())
-        ages = table.column("person.age").combine_chunks()
+    def select(self, source: exp.Expr, today: dt.date) -> str:
+        """The SQL of the policy's rows of ``source`` (the prepared batch): ``__row``, ``id``,
+        ``__date``, each outcome's value ``v:o`` and, for full answers, each key column."""
+        where = exp.EQ(this=column("__p"), expression=_number(self.number))
+        query = exp.select(exp.Star()).from_(source).where(where)
+        for n, layer in enumerate(self.layers):
+            query = exp.select(exp.Star(), *[exp.alias_(e, name, quoted=True) for name, e in layer]).from_(
+                exp.alias_(exp.Subquery(this=query), f"l{n}"))
+        day = exp.Coalesce(this=column("encounter.date"),
+                           expressions=[exp.cast(exp.Literal.string(today.isoformat()), "DATE")])
+        projections: list[exp.Expr] = [column("__row"), exp.alias_(column("__id"), "id", quoted=True),
+                                       exp.alias_(day, "__date", quoted=True)]
+        projections += [exp.alias_(value, f"v:{o}", quoted=True) for o, value in self.values.items()]
+        projections += [exp.alias_(e, name, quoted=True) for name, e in self.key_columns]
+        return _sql(exp.select(*projections).from_(exp.alias_(exp.Subquery(this=query), "c")))
+
+    def matches(self, diagnoses: tuple[str, ...], age: int | None, by_age: bool) -> list[tuple[bool | None, int]]:
+        """(truth, match id) of each of the policy's catalogs that reads age (``by_age``) or not."""
+        out: list[tuple[bool | None, int]] = []
         for position, (j, index) in enumerate(self.catalogs):
-            if index.reads_age:
-                key = pc.add(pc.multiply(pc.cast(diagnosis_index, pa.int64()), 1000),
-                             pc.fill_null(ages, _AGE_NONE))
-                keys, key_index = distinct(key)
-                pairs = [(k // 1000, None if k % 1000 == _AGE_NONE else k % 1000) for k in keys]
-            else:
-                key_index = diagnosis_index
-                pairs = [(d, None) for d in range(len(diagnoses))]
-            truths: list[bool | None] = []
-            ids: list[int] = []
+            if index.reads_age != by_age:
+                continue
+            match = index.match(diagnoses, age)
             known = self._match_ids[position]
-            for d, age in pairs:
-                match = index.match(tuple(diagnoses[d]), age)
-                truths.append(None if match[0] == UNKNOWN else bool(match[0]))
-                found = known.get(match)
-                if found is None:
-                    found = known[match] = len(self.explainer.matches[j])
-                    self.explainer.matches[j].append(match)
-                ids.append(found)
-            table = table.append_column(catalog_column(j), pa.array(truths, pa.bool_()).take(key_index))
-            table = table.append_column(match_column(j), pa.array(ids, pa.int64()).take(key_index))
-        return table
+            found = known.get(match)
+            if found is None:
+                found = known[match] = len(self.explainer.matches[j])
+                self.explainer.matches[j].append(match)
+            out.append((None if match[0] == UNKNOWN else bool(match[0]), found))
+        return out
+
+    def catalog_columns(self, by_age: bool) -> list[tuple[str, str]]:
+        return [(catalog_of(self.number, j), match_of(self.number, j))
+                for j, index in self.catalogs if index.reads_age == by_age]
+
+    def diagnoses_table(self, by_age: bool) -> str:
+        """The run's table of this policy's catalog matches per diagnosis list (and age)."""
+        return f"__diagnoses{self.number}" + ("_ages" if by_age else "")
+
+    def lookup(self, outcome: str) -> str:
+        """The run's lookup table of ``outcome``'s answers (its key columns, then ``__a``)."""
+        return f"__l{self.number}_{self.outcomes.index(outcome)}"
+
+    def learn(self, outcome: str, keys: list[tuple[int, ...]]) -> list[int]:
+        """The keys not seen before, answered and indexed; returns their indices."""
+        start = len(self.answers[outcome])
+        self.answers[outcome].extend(self.explainer.answer(outcome, key) for key in keys)
+        self.known[outcome].update(keys)
+        found = self.answers[outcome]
+        strings = pa.list_(pa.string())
+        self.answer_arrays[outcome] = {
+            "rules": pa.array([list(a.rules) for a in found], strings),
+            "missing": pa.array([list(a.missing) for a in found], strings),
+            "not_given": pa.array([list(a.not_given) for a in found], strings),
+            "target_ratio": pa.array([a.target_ratio for a in found], pa.float64())}
+        return list(range(start, len(found)))
+
+
+def _status_bits(policies: Iterable[Policy]) -> dict[str, int]:
+    """A bit for every status a StatusAny node of the policies tests."""
+    used: set[str] = set()
+    for policy in policies:
+        for node in policy.model.conditions():
+            if isinstance(node, StatusAny):
+                used |= node.statuses
+    return {status: bit for bit, status in enumerate(sorted(used))}
+
+
+def _mask(field: str, bits: dict[str, int]) -> exp.Expr:
+    """The statuses of ``field`` as a bitmask, with their implications (as `reading._canonical`)."""
+    implied_by: dict[str, set[str]] = {s: {s} for s in bits}
+    for status, implied in STATUS_IMPLIES.items():
+        for target in implied & set(bits):
+            implied_by[target].add(status)
+    total: exp.Expr = _number(0)
+    for status, bit in bits.items():
+        held = exp.or_(*[exp.func("LIST_CONTAINS", column(field), exp.Literal.string(s))
+                         for s in sorted(implied_by[status])])
+        total = exp.Add(this=total, expression=exp.Case(ifs=[exp.If(this=held, true=_number(1 << bit))],
+                                                        default=_number(0)))
+    return exp.Case(ifs=[exp.If(this=exp.Is(this=column(field), expression=exp.Null()), true=exp.Null())],
+                    default=total)
 
 
 class RosterRun:
@@ -116,20 +285,24 @@ class RosterRun:
         self.policies = policies
         self.values_only = values_only
         self.today = today or dt.date.today()
-        self.compiled = [_Compiled(policy, values_only) for policy in policies]
+        bits = _status_bits(policies)
+        self.compiled = [_Compiled(policy, n, bits, values_only) for n, policy in enumerate(policies)]
         self.outcomes: list[str] = list(dict.fromkeys(o for c in self.compiled for o in c.outcomes))
         self.addressing = {o: [c.policy.id for c in self.compiled if o in c.outcomes] for o in self.outcomes}
         self.with_ratio = {r.outcome for c in self.compiled for r in c.policy.model.rules
                            if r.target_ratio is not None}
-        choice = choice_expression([(p.counties, p.model.meta.effective_from, p.model.meta.effective_to)
-                                    for p in policies], self.today)
-        self._choice_sql = _sql(exp.select(column("__row"), exp.alias_(choice, "p", quoted=True))
-                                .from_(exp.table_("batch", quoted=True)))
         self.con = duckdb.connect()
         self.answered = 0
         self.skipped = 0
         self.counts: dict[str, collections.Counter[str]] = {o: collections.Counter() for o in self.outcomes}
         self._no_policy: dict[tuple[Any, ...], str] = {}
+        self._names: set[str] = set()
+        self._create_tables()
+        self._chosen_sql = self._chosen_query()
+        self._unplaced_sql = self._unplaced_query()
+        self._names_sql = self._names_query()
+        self._bits = bits
+        self._selects: dict[int, str] = {}
 
     def close(self) -> None:
         self.con.close()
@@ -153,46 +326,236 @@ class RosterRun:
         metadata = {"policyrules.sha256": ",".join(f"{c.policy.id}={c.policy.model.sha256}" for c in self.compiled)}
         return pa.schema(fields, metadata=metadata)
 
+    # ------------------------------------------------------------ the run's tables and queries
+
+    def _create_tables(self) -> None:
+        def create(name: str, columns: list[tuple[str, str]]) -> None:
+            listed = ", ".join(f"{_name(c).sql('duckdb')} {kind}" for c, kind in columns)
+            self.con.execute(f"CREATE TEMP TABLE {_name(name).sql('duckdb')} ({listed})")
+
+        create("__names", [("raw", "VARCHAR"), (NAME_COLUMN, "VARCHAR")])
+        for c in self.compiled:
+            for by_age in (False, True):
+                columns = [("__key", "VARCHAR[]")] + ([("__age", "BIGINT")] if by_age else [])
+                for truth, match in c.catalog_columns(by_age):
+                    columns += [(truth, "BOOLEAN"), (match, "BIGINT")]
+                create(c.diagnoses_table(by_age), columns)
+        if not self.values_only:
+            for c in self.compiled:
+                for outcome in c.outcomes:
+                    create(c.lookup(outcome), [(k, "BIGINT") for k in c.keys[outcome]] + [("__a", "BIGINT")])
+
+    def _prepared(self, bits: dict[str, int], compiled: _Compiled) -> exp.Select:
+        """``__base``'s good rows with the prepared columns of one policy and the chosen policy ``__p``."""
+        base = exp.table_(BASE, quoted=True, alias="b")
+        projections: list[exp.Expr] = [exp.Column(this=exp.Star(), table=_name("b")),
+                                       _at("n", NAME_COLUMN)]
+        query = exp.select().from_(base).join(
+            exp.table_("__names", quoted=True, alias="n"), join_type="left",
+            on=exp.EQ(this=_at("b", _NAME), expression=_at("n", "raw")))
+        for alias, by_age in (("d", False), ("a", True)):
+            table = compiled.diagnoses_table(by_age)
+            names = [name for pair in compiled.catalog_columns(by_age) for name in pair]
+            if not names:
+                continue
+            on: exp.Expr = exp.EQ(this=_at("b", _DIAGNOSES), expression=_at(alias, "__key"))
+            if by_age:
+                age = exp.Coalesce(this=_at("b", _AGE), expressions=[_number(_AGE_NONE)])
+                on = exp.and_(on, exp.EQ(this=age, expression=_at(alias, "__age")))
+            query = query.join(exp.table_(table, quoted=True, alias=alias), join_type="left", on=on)
+            projections += [_at(alias, name) for name in names]
+        projections += [exp.alias_(_mask(f, bits), mask_column(f), quoted=True) for f in _STATUS_FIELDS]
+        projections.append(exp.alias_(self._choice(), "__p", quoted=True))
+        return query.select(*projections).where(exp.not_(_at("b", "__bad")))
+
+    def _choice(self) -> exp.Expr:
+        return choice_expression([(p.counties, p.model.meta.effective_from, p.model.meta.effective_to)
+                                  for p in self.policies], self.today)
+
+    def _chosen_query(self) -> str:
+        """How many good rows of ``__base`` each policy (NULL: none) answers."""
+        choice = exp.alias_(self._choice(), "__p", quoted=True)
+        query = exp.select(choice, exp.func("COUNT", exp.Star())).from_(exp.table_(BASE, quoted=True))
+        return _sql(query.where(exp.not_(column("__bad"))).group_by(_number(1)))
+
+    def _unplaced_query(self) -> str:
+        fields = ("__row", "__id", "person.insured_region", "encounter.institution.region", "encounter.date")
+        query = exp.select(*[column(f) for f in fields]).from_(exp.table_(BASE, quoted=True))
+        good = exp.not_(column("__bad"))
+        return _sql(query.where(exp.and_(good, exp.Is(this=self._choice(), expression=exp.Null()))))
+
+    def _names_query(self) -> str:
+        """The distinct institution names of a batch's good rows."""
+        query = exp.select(column(_NAME)).distinct().from_(exp.table_(BASE, quoted=True))
+        return _sql(query.where(exp.not_(column("__bad"))))
+
     # ------------------------------------------------------------ one batch
 
-    def answer(self, batch: Batch) -> tuple[pa.Table, list[dict[str, Any]]]:
+    def answer(self, batch: Batch | ParquetSlice) -> tuple[pa.Table, list[dict[str, Any]]]:
         """The answers of the batch's good rows (output columns and `INTERNAL_COLUMNS`), in order,
         and the unanswered rows (``{"row", "id", "errors"}``)."""
+        if isinstance(batch, ParquetSlice):
+            errors, ids_of = batch.create(self.con)
+            return self.answer_base(errors, ids_of.get)
         table = batch.table()
-        names = table.column("encounter.institution.name").combine_chunks()
-        uniques, index = distinct(names)
-        table = table.append_column(NAME_COLUMN, pa.array(
-            [normalise_name(n) for n in uniques], pa.string()).take(index))
-        self.con.register("batch", table)
-        try:
-            chosen = _arrow(self.con.sql(self._choice_sql)).sort_by("__row").column("p").combine_chunks()
-        finally:
-            self.con.unregister("batch")
-        errors = dict(batch.errors)
-        unplaced = pc.fill_null(pc.is_null(chosen), False)
-        if pc.any(unplaced).as_py():
-            for position in pc.indices_nonzero(unplaced).to_pylist():
-                if position not in errors:
-                    errors[position] = [error_object(ContextProblem("(context)", self._why_no_policy(batch, position)))]
-        bad = pa.array([i in errors for i in range(len(batch))], pa.bool_()) if errors else None
-        parts: list[pa.Table] = []
-        for number, compiled in enumerate(self.compiled):
-            mask = pc.fill_null(pc.equal(chosen, number), False)
-            if bad is not None:
-                mask = pc.and_(mask, pc.invert(bad))
-            if not pc.any(mask).as_py():
-                continue
-            parts.append(self._run(compiled, table.filter(mask)))
-        unanswered = [{"row": batch.rows[p].as_py(), **({} if (i := batch.id_of(p)) is None else {"id": i}),
-                       "errors": errors[p]} for p in sorted(errors)]
-        self.skipped += len(unanswered)
-        return self._assemble(batch, parts), unanswered
+        ids = batch.rows if batch.ids is None else batch.ids
+        bad = pa.array([i in batch.errors for i in range(len(batch))], pa.bool_())
+        table = table.append_column("__id", ids).append_column("__bad", bad)
+        by_row = {batch.rows[p].as_py(): problems for p, problems in batch.errors.items()}
+        positions: dict[int, int] = {}
 
-    def _why_no_policy(self, batch: Batch, position: int) -> str:
-        columns = batch.columns
-        insured = columns["person.insured_region"][position].as_py()
-        region = columns["encounter.institution.region"][position].as_py()
-        date = columns["encounter.date"][position].as_py()
+        def id_of(row: int) -> Any:
+            if not positions:
+                positions.update((r, p) for p, r in enumerate(batch.rows.to_pylist()))
+            return batch.id_of(positions[row])
+
+        self.con.register(BASE, table)
+        try:
+            return self.answer_base(by_row, id_of)
+        finally:
+            self.con.unregister(BASE)
+
+    def answer_base(self, errors: dict[int, list[dict[str, Any]]], id_of: Any,
+                    ) -> tuple[pa.Table, list[dict[str, Any]]]:
+        """The answers of the relation ``__base`` (see the module's doc) whose bad rows (by row
+        number) have ``errors``; ``id_of(row)`` is a bad row's id."""
+        errors = dict(errors)
+        unplaced: dict[int, Any] = {}
+        chosen = dict(self.con.execute(self._chosen_sql).fetchall())
+        if None in chosen:
+            for row, the_id, insured, region, date in self.con.execute(self._unplaced_sql).fetchall():
+                errors[row] = [error_object(ContextProblem("(context)", self._why_no_policy(insured, region, date)))]
+                unplaced[row] = the_id
+        parts: list[pa.Table] = []
+        if any(n is not None for n in chosen):
+            self._prepare_names()
+            parts = [self._run(self.compiled[n]) for n in sorted(n for n in chosen if n is not None)]
+        unanswered = []
+        for row in sorted(errors):
+            the_id = unplaced[row] if row in unplaced else id_of(row)
+            unanswered.append({"row": row, **({} if the_id is None else {"id": the_id}), "errors": errors[row]})
+        self.skipped += len(unanswered)
+        table = pa.concat_tables(parts).sort_by("__row") if len(parts) > 1 else parts[0] if parts else None
+        if table is None or table.num_rows == 0:
+            id_type = table.schema.field("id").type if table is not None else pa.int64()
+            return self.empty_table(id_type), unanswered
+        self.answered += table.num_rows
+        return table, unanswered
+
+    def _select(self, compiled: _Compiled) -> str:
+        """The SQL of one policy's rows (made when the policy first has rows: it takes a while)."""
+        found = self._selects.get(compiled.number)
+        if found is None:
+            prepared = exp.alias_(exp.Subquery(this=self._prepared(self._bits, compiled)), "p")
+            found = self._selects[compiled.number] = compiled.select(prepared, self.today)
+        return found
+
+    def _run(self, compiled: _Compiled) -> pa.Table:
+        """The answers of the batch's rows of one policy, ordered by row, as the output's columns."""
+        self._prepare(compiled)
+        result = _arrow(self.con.sql(self._select(compiled)))
+        if not self.values_only:
+            result = self._join_answers(compiled, result)
+        order = pc.sort_indices(result.column("__row"))
+        result = result.take(order)
+        n = result.num_rows
+        arrays: dict[str, Any] = {"id": result.column("id"),
+                                  "policy": pa.repeat(pa.scalar(compiled.policy.id, pa.string()), n)}
+        for outcome in self.outcomes:
+            struct = self.struct_type(outcome)
+            if outcome not in compiled.outcomes:
+                arrays[outcome] = pa.nulls(n, struct)
+                continue
+            children = [result.column(f"v:{outcome}").combine_chunks().cast(struct.field("value").type)]
+            self._count(outcome, children[0])
+            if not self.values_only:
+                index = result.column(f"a:{outcome}").combine_chunks()
+                found = compiled.answer_arrays[outcome]
+                children += [found[f.name].take(index) for f in list(struct)[1:]]
+            arrays[outcome] = pa.StructArray.from_arrays(children, fields=list(struct))
+        arrays["__row"] = result.column("__row")
+        arrays["__date"] = result.column("__date")
+        return pa.table(arrays)
+
+    def _join_answers(self, compiled: _Compiled, result: pa.Table) -> pa.Table:
+        """Each row's answer index ``a:o`` per outcome: the keys not seen before are answered
+        (`Explainer`) into the outcome's lookup table, then joined."""
+        self.con.register("__r", result)
+        try:
+            query = exp.select().from_(exp.table_("__r", quoted=True, alias="r"))
+            projections: list[exp.Expr] = [exp.Column(this=exp.Star(), table=_name("r"))]
+            for o, outcome in enumerate(compiled.outcomes):
+                keys = compiled.keys[outcome]
+                distinct = exp.select(*[column(k) for k in keys]).distinct().from_(exp.table_("__r", quoted=True))
+                new = [tuple(k) for k in self.con.execute(_sql(distinct)).fetchall()
+                       if tuple(k) not in compiled.known[outcome]]
+                if new:
+                    indices = compiled.learn(outcome, new)
+                    columns = {k: pa.array([key[i] for key in new], pa.int64()) for i, k in enumerate(keys)}
+                    self._insert(compiled.lookup(outcome), {**columns, "__a": pa.array(indices, pa.int64())})
+                alias = f"l{o}"
+                on = exp.and_(*[exp.EQ(this=_at("r", k), expression=_at(alias, k)) for k in keys])
+                query = query.join(exp.table_(compiled.lookup(outcome), quoted=True, alias=alias), on=on)
+                projections.append(exp.alias_(_at(alias, "__a"), f"a:{outcome}", quoted=True))
+            return _arrow(self.con.sql(_sql(query.select(*projections))))
+        finally:
+            self.con.unregister("__r")
+
+    def _prepare_names(self) -> None:
+        """The institution names of ``__base`` not seen before, normalised into the run's table."""
+        found = self.con.execute(self._names_sql).fetchall()
+        names = [n for (n,) in found if n is not None and n not in self._names]
+        if names:
+            self._names.update(names)
+            self._insert("__names", {"raw": pa.array(names, pa.string()),
+                                     NAME_COLUMN: pa.array([normalise_name(n) for n in names], pa.string())})
+
+    def _prepare(self, compiled: _Compiled) -> None:
+        """The diagnosis lists (and ages) of the policy's rows of ``__base`` not seen before,
+        matched against its catalogs into its tables."""
+        if not compiled.catalogs:
+            return
+        chosen = exp.EQ(this=self._choice(), expression=_number(compiled.number))
+        good = exp.and_(exp.not_(column("__bad")), chosen)
+        base = exp.table_(BASE, quoted=True)
+        for by_age in (False, True):
+            if not compiled.catalog_columns(by_age):
+                continue
+            keys: list[exp.Expr] = [column(_DIAGNOSES), *([column(_AGE)] if by_age else [])]
+            query = exp.select(*keys).distinct().from_(base).where(good.copy())
+            known = compiled.seen[by_age]
+            rows: list[tuple[list[str], tuple[str, ...], int | None]] = []
+            for found in self.con.execute(_sql(query)).fetchall():
+                raw = found[0]
+                age = (_AGE_NONE if found[1] is None else found[1]) if by_age else None
+                codes = None if raw is None else _DIAGNOSIS_KIND.fast(raw)
+                if codes is BAD or codes is None or (tuple(raw), age) in known:
+                    continue
+                known.add((tuple(raw), age))
+                rows.append((raw, codes, age))
+            self._insert_matches(compiled, rows, by_age)
+
+    def _insert_matches(self, compiled: _Compiled, rows: list[tuple[list[str], tuple[str, ...], int | None]],
+                        by_age: bool) -> None:
+        if not rows:
+            return
+        columns: dict[str, pa.Array] = {"__key": pa.array([r[0] for r in rows], pa.list_(pa.string()))}
+        if by_age:
+            columns["__age"] = pa.array([r[2] for r in rows], pa.int64())
+        found = [compiled.matches(codes, None if age == _AGE_NONE else age, by_age) for _, codes, age in rows]
+        for position, (truth, match) in enumerate(compiled.catalog_columns(by_age)):
+            columns[truth] = pa.array([f[position][0] for f in found], pa.bool_())
+            columns[match] = pa.array([f[position][1] for f in found], pa.int64())
+        self._insert(compiled.diagnoses_table(by_age), columns)
+
+    def _insert(self, table: str, columns: dict[str, pa.Array]) -> None:
+        self.con.register("__new", pa.table(columns))
+        try:
+            self.con.execute(f"INSERT INTO {_name(table).sql('duckdb')} SELECT * FROM __new")
+        finally:
+            self.con.unregister("__new")
+
+    def _why_no_policy(self, insured: Any, region: Any, date: Any) -> str:
         key = (insured, region, date)
         found = self._no_policy.get(key)
         if found is None:
@@ -206,98 +569,19 @@ class RosterRun:
             self._no_policy[key] = found
         return found
 
-    def _run(self, compiled: _Compiled, table: pa.Table) -> pa.Table:
-        table = compiled.prepare(table)
-        self.con.register("batch", table)
-        try:
-            result = _arrow(self.con.sql(compiled.sql))
-        finally:
-            self.con.unregister("batch")
-        result = result.append_column("__policy", pa.array([compiled.policy.id] * result.num_rows, pa.string()))
-        if self.values_only:
-            return result
-        registered = ["r"]
-        self.con.register("r", result)
-        answers: dict[str, list[Outcome]] = {}
-        try:
-            projections: list[exp.Expr] = [exp.Column(this=exp.Star(), table=exp.to_identifier("r"))]
-            query = exp.select()
-            for o, outcome in enumerate(compiled.outcomes):
-                keys = compiled.keys[outcome]
-                listed = ", ".join(exp.to_identifier(k, quoted=True).sql("duckdb") for k in keys)
-                signatures = _arrow(self.con.sql(f"SELECT DISTINCT {listed} FROM r")).to_pylist()
-                answers[outcome] = [compiled.explainer.answer(outcome, tuple(s[k] for k in keys)) for s in signatures]
-                name = f"l{o}"
-                lookup = {k: pa.array([s[k] for s in signatures], pa.int64()) for k in keys}
-                lookup[f"a:{outcome}"] = pa.array(range(len(signatures)), pa.int64())
-                self.con.register(name, pa.table(lookup))
-                registered.append(name)
-                on = exp.and_(*[exp.EQ(this=exp.column(exp.to_identifier(k, quoted=True), table="r"),
-                                       expression=exp.column(exp.to_identifier(k, quoted=True), table=name))
-                                for k in keys])
-                query = query.join(exp.table_(name, quoted=True), on=on)
-                projections.append(exp.column(exp.to_identifier(f"a:{outcome}", quoted=True), table=name))
-            query = query.select(*projections).from_(exp.table_("r", quoted=True))
-            joined = _arrow(self.con.sql(_sql(query)))
-        finally:
-            for name in registered:
-                self.con.unregister(name)
-        # each row's answer, by its index among the batch's distinct answers (taken in Arrow)
-        strings = pa.list_(pa.string())
-        for outcome, found in answers.items():
-            index = joined.column(f"a:{outcome}").combine_chunks()
-            joined = joined.append_column(f"rules:{outcome}", pa.array([list(a.rules) for a in found], strings).take(index))
-            joined = joined.append_column(f"missing:{outcome}",
-                                          pa.array([list(a.missing) for a in found], strings).take(index))
-            joined = joined.append_column(f"not_given:{outcome}",
-                                          pa.array([list(a.not_given) for a in found], strings).take(index))
-            joined = joined.append_column(f"target_ratio:{outcome}",
-                                          pa.array([a.target_ratio for a in found], pa.float64()).take(index))
-        return joined
-
-    def _assemble(self, batch: Batch, parts: list[pa.Table]) -> pa.Table:
-        if not parts:
-            return self.empty(batch)
-        table = pa.concat_tables(parts, promote_options="default").sort_by("__row")
-        rows = table.column("__row").combine_chunks()
-        first, last = batch.rows[0].as_py(), batch.rows[-1].as_py()
-        if last - first + 1 == len(batch):
-            positions = pc.subtract(rows, first)
-        else:  # row numbers skip (a blank JSON line)
-            positions = pc.index_in(rows, value_set=batch.rows)
-        ids = rows if batch.ids is None else batch.ids.take(positions)
-        policy = table.column("__policy").combine_chunks()
-        dates = batch.columns["encounter.date"].take(positions)
-        arrays: dict[str, pa.Array] = {"id": ids, "policy": policy}
-        n = table.num_rows
-        for outcome in self.outcomes:
-            addressed = pc.is_in(policy, value_set=pa.array(self.addressing[outcome], pa.string()))
-            struct = self.struct_type(outcome)
-            children = []
-            for field in struct:
-                name = "v:" + outcome if field.name == "value" else f"{field.name}:{outcome}"
-                if name in table.column_names:
-                    children.append(pc.cast(table.column(name).combine_chunks(), field.type))
-                else:
-                    children.append(pa.nulls(n, field.type))
-            arrays[outcome] = pa.StructArray.from_arrays(children, fields=list(struct), mask=pc.invert(addressed))
-            self._count(outcome, children[0], addressed)
-        self.answered += n
-        arrays["__row"] = rows
-        arrays["__date"] = pc.fill_null(dates, pa.scalar(self.today, pa.date32()))
-        return pa.table(arrays)
-
-    def empty(self, batch: Batch) -> pa.Table:
-        id_type = pa.int64() if batch.ids is None else batch.ids.type
+    def empty_table(self, id_type: pa.DataType) -> pa.Table:
         schema = self.schema(id_type)
         arrays = {f.name: pa.array([], f.type) for f in schema}
         return pa.table({**arrays, "__row": pa.array([], pa.int64()), "__date": pa.array([], pa.date32())})
 
-    def _count(self, outcome: str, values: pa.Array, addressed: pa.Array) -> None:
-        values = values.filter(addressed)
+    def empty(self, batch: Batch) -> pa.Table:
+        return self.empty_table(pa.int64() if batch.ids is None else batch.ids.type)
+
+    def _count(self, outcome: str, values: pa.Array) -> None:
+        """Count the values of rows whose policy addresses ``outcome``."""
         if outcome in LIST_OUTCOMES:
-            keys = pc.fill_null(pc.binary_join(values, " → "), "unknown")
-        else:
-            keys = pc.fill_null(pc.cast(values, pa.string()), "unknown")
-        for item in pc.value_counts(keys).to_pylist():
-            self.counts[outcome][item["values"]] += item["counts"]
+            values = pc.binary_join(values, " → ")
+        for item in pc.value_counts(values).to_pylist():
+            value = item["values"]
+            key = "unknown" if value is None else str(value).lower() if isinstance(value, bool) else value
+            self.counts[outcome][key] += item["counts"]

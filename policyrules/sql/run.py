@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from ..errors import RosterError, RosterRowsError
 from ..policy import PolicySet
+from .native import ParquetSlice, slices
 from .reading import Batch, batches_of, household_table, joined
 from .roster import INTERNAL_COLUMNS, RosterRun
 
@@ -35,8 +36,14 @@ def answer_roster(policies: PolicySet, data: Any, values: bool = False,
         run.close()
 
 
-def _members(data: Any, households: Any, today: dt.date) -> Iterator[Batch]:
-    """The batches of a roster, joined to a household table by household.id where one is given."""
+def _members(data: Any, households: Any, today: dt.date) -> Iterator[Batch | ParquetSlice]:
+    """The batches of a roster, joined to a household table by household.id where one is given
+    (a Parquet file DuckDB can read itself comes in slices of it, `policyrules.sql.native`)."""
+    if households is None and isinstance(data, (str, Path)) and Path(data).suffix.lower() == ".parquet" \
+            and Path(data).is_file():
+        found = slices(Path(data), today)
+        if found is not None:
+            return found
     batches = batches_of(data, today)
     return batches if households is None else joined(batches, household_table(households, today))
 
