@@ -59,6 +59,8 @@ def _fits(name: str, kind: pa.DataType) -> bool:
     """Whether a column of type ``kind`` can hold good values of ``name`` (else: the Arrow path)."""
     if name == "id":
         return _string(kind) or bool(pa.types.is_signed_integer(kind))
+    if pa.types.is_null(kind):  # no value at all: the field is absent
+        return True
     field = CONTEXT_FIELDS[name].kind
     if isinstance(field, WholeYears):
         return bool(pa.types.is_integer(kind))
@@ -67,7 +69,8 @@ def _fits(name: str, kind: pa.DataType) -> bool:
     if isinstance(field, Date):
         return bool(pa.types.is_date32(kind)) or _string(kind)
     if isinstance(field, _LISTS):
-        return (pa.types.is_list(kind) or pa.types.is_large_list(kind)) and _string(kind.value_type)
+        listed = pa.types.is_list(kind) or pa.types.is_large_list(kind)
+        return bool(listed) and (_string(kind.value_type) or bool(pa.types.is_null(kind.value_type)))
     if isinstance(field, RecordId):
         return _string(kind)
     return _string(kind)
@@ -95,10 +98,12 @@ def _source(path: Path, leaves: list[tuple[str, list[str], pa.DataType]]) -> tup
     source = exp.func("read_parquet", exp.Literal.string(str(path)),
                       exp.EQ(this=exp.column("file_row_number"), expression=exp.true()))
     reads: dict[str, exp.Expr] = {}
-    for name, parts, _ in leaves:
+    for name, parts, kind in leaves:
         node: exp.Expr = exp.column(exp.to_identifier(parts[0], quoted=True))
         for part in parts[1:]:
             node = exp.func("struct_extract", node, exp.Literal.string(part))
+        if pa.types.is_list(kind) or pa.types.is_large_list(kind):
+            node = exp.cast(node, "VARCHAR[]")  # a list of nothing but nulls is typed null
         reads[name] = node
     return source, reads
 
@@ -120,6 +125,7 @@ class ParquetSlice:
 class _Roster:
     def __init__(self, path: Path, leaves: list[tuple[str, list[str], pa.DataType]], today: dt.date) -> None:
         self.path, self.today = path, today
+        leaves = [leaf for leaf in leaves if not pa.types.is_null(leaf[2])]  # absent, as a missing column
         self.types = {name: kind for name, _, kind in leaves}
         self.source, self.reads = _source(path, leaves)
         #: field -> {raw value (lists: each item) -> its problems}, judged once

@@ -32,7 +32,7 @@ from ..engines.matching import UNKNOWN, Match, normalise_name
 from ..errors import ContextProblem, NoPolicyError
 from ..fields import BAD
 from ..jsonlines import error_object
-from ..model import Condition, DiagnosisIn, StatusAny
+from ..model import Condition, DiagnosisIn, InstitutionIn, StatusAny
 from ..policy import Policy, PolicySet
 from ..vocabulary import CONTEXT_FIELDS, LIST_OUTCOMES, PASSING_STATUSES, STATUS_IMPLIES
 from .answers import NULL_FIELDS, Explainer
@@ -134,6 +134,13 @@ class _DuckCompiler(SqlCompiler):
 
     def _diagnosis_in(self, node: DiagnosisIn) -> exp.Expr:
         return column(catalog_of(self.number, self.catalogs[node.catalog]))
+
+    def list_columns(self) -> dict[str, str]:
+        """list name -> the prepared column of whether the normalised name is on it (NULL: no name)."""
+        return {name: f"__p{self.number}list{i}" for i, name in enumerate(sorted(self.lists))}
+
+    def _institution_in(self, node: InstitutionIn) -> exp.Expr:
+        return column(self.list_columns()[node.list_name])
 
     def _has(self, field: str, statuses: frozenset[str]) -> exp.Expr:
         """``field`` holds one of ``statuses``: NULL when the field is absent (as list overlap)."""
@@ -333,7 +340,9 @@ class RosterRun:
             listed = ", ".join(f"{_name(c).sql('duckdb')} {kind}" for c, kind in columns)
             self.con.execute(f"CREATE TEMP TABLE {_name(name).sql('duckdb')} ({listed})")
 
-        create("__names", [("raw", "VARCHAR"), (NAME_COLUMN, "VARCHAR")])
+        self._lists = [(c.compiler.list_columns()[name], frozenset(names)) for c in self.compiled
+                       for name, names in c.compiler.lists.items()]
+        create("__names", [("raw", "VARCHAR"), (NAME_COLUMN, "VARCHAR")] + [(n, "BOOLEAN") for n, _ in self._lists])
         for c in self.compiled:
             for by_age in (False, True):
                 columns = [("__key", "VARCHAR[]")] + ([("__age", "BIGINT")] if by_age else [])
@@ -348,8 +357,8 @@ class RosterRun:
     def _prepared(self, bits: dict[str, int], compiled: _Compiled) -> exp.Select:
         """``__base``'s good rows with the prepared columns of one policy and the chosen policy ``__p``."""
         base = exp.table_(BASE, quoted=True, alias="b")
-        projections: list[exp.Expr] = [exp.Column(this=exp.Star(), table=_name("b")),
-                                       _at("n", NAME_COLUMN)]
+        projections: list[exp.Expr] = [exp.Column(this=exp.Star(), table=_name("b")), _at("n", NAME_COLUMN)]
+        projections += [_at("n", name) for name in compiled.compiler.list_columns().values()]
         query = exp.select().from_(base).join(
             exp.table_("__names", quoted=True, alias="n"), join_type="left",
             on=exp.EQ(this=_at("b", _NAME), expression=_at("n", "raw")))
@@ -507,8 +516,11 @@ class RosterRun:
         names = [n for (n,) in found if n is not None and n not in self._names]
         if names:
             self._names.update(names)
-            self._insert("__names", {"raw": pa.array(names, pa.string()),
-                                     NAME_COLUMN: pa.array([normalise_name(n) for n in names], pa.string())})
+            normalised = [normalise_name(n) for n in names]
+            columns = {"raw": pa.array(names, pa.string()), NAME_COLUMN: pa.array(normalised, pa.string())}
+            for name, listed in self._lists:
+                columns[name] = pa.array([n in listed for n in normalised], pa.bool_())
+            self._insert("__names", columns)
 
     def _prepare(self, compiled: _Compiled) -> None:
         """The diagnosis lists (and ages) of the policy's rows of ``__base`` not seen before,
