@@ -135,6 +135,10 @@ class _DuckCompiler(SqlCompiler):
     def _diagnosis_in(self, node: DiagnosisIn) -> exp.Expr:
         return column(catalog_of(self.number, self.catalogs[node.catalog]))
 
+    def truth_code(self, node: Condition) -> exp.Expr:
+        """1 where ``node`` holds, 0 where it does not, 2 where it is unknown (from its column)."""
+        return exp.Coalesce(this=exp.cast(self.condition(node), _BIGINT), expressions=[_number(2)])
+
     def list_columns(self) -> dict[str, str]:
         """list name -> the prepared column of whether the normalised name is on it (NULL: no name)."""
         return {name: f"__p{self.number}list{i}" for i, name in enumerate(sorted(self.lists))}
@@ -298,7 +302,7 @@ class RosterRun:
         self.addressing = {o: [c.policy.id for c in self.compiled if o in c.outcomes] for o in self.outcomes}
         self.with_ratio = {r.outcome for c in self.compiled for r in c.policy.model.rules
                            if r.target_ratio is not None}
-        self.con = duckdb.connect()
+        self.con = duckdb.connect(config={"preserve_insertion_order": False})  # rows are sorted by number
         self.answered = 0
         self.skipped = 0
         self.counts: dict[str, collections.Counter[str]] = {o: collections.Counter() for o in self.outcomes}
@@ -310,6 +314,7 @@ class RosterRun:
         self._names_sql = self._names_query()
         self._bits = bits
         self._selects: dict[int, str] = {}
+        self._joins: dict[int, str] = {}
 
     def close(self) -> None:
         self.con.close()
@@ -462,9 +467,10 @@ class RosterRun:
     def _run(self, compiled: _Compiled) -> pa.Table:
         """The answers of the batch's rows of one policy, ordered by row, as the output's columns."""
         self._prepare(compiled)
-        result = _arrow(self.con.sql(self._select(compiled)))
-        if not self.values_only:
-            result = self._join_answers(compiled, result)
+        if self.values_only:
+            result = _arrow(self.con.sql(self._select(compiled)))
+        else:
+            result = self._full(compiled)
         order = pc.sort_indices(result.column("__row"))
         result = result.take(order)
         n = result.num_rows
@@ -486,29 +492,31 @@ class RosterRun:
         arrays["__date"] = result.column("__date")
         return pa.table(arrays)
 
-    def _join_answers(self, compiled: _Compiled, result: pa.Table) -> pa.Table:
-        """Each row's answer index ``a:o`` per outcome: the keys not seen before are answered
-        (`Explainer`) into the outcome's lookup table, then joined."""
-        self.con.register("__r", result)
-        try:
+    def _full(self, compiled: _Compiled) -> pa.Table:
+        """The policy's rows with each outcome's answer index ``a:o``: the keys not seen before are
+        answered (`Explainer`) into the outcome's lookup table, then joined."""
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE __r AS {self._select(compiled)}")
+        for outcome in compiled.outcomes:
+            keys = compiled.keys[outcome]
+            distinct = exp.select(*[column(k) for k in keys]).distinct().from_(exp.table_("__r", quoted=True))
+            new = [tuple(k) for k in self.con.execute(_sql(distinct)).fetchall()
+                   if tuple(k) not in compiled.known[outcome]]
+            if new:
+                indices = compiled.learn(outcome, new)
+                columns = {k: pa.array([key[i] for key in new], pa.int64()) for i, k in enumerate(keys)}
+                self._insert(compiled.lookup(outcome), {**columns, "__a": pa.array(indices, pa.int64())})
+        found = self._joins.get(compiled.number)
+        if found is None:
             query = exp.select().from_(exp.table_("__r", quoted=True, alias="r"))
-            projections: list[exp.Expr] = [exp.Column(this=exp.Star(), table=_name("r"))]
+            projections: list[exp.Expr] = [_at("r", name) for name in ("__row", "id", "__date")]
+            projections += [_at("r", f"v:{o}") for o in compiled.outcomes]
             for o, outcome in enumerate(compiled.outcomes):
-                keys = compiled.keys[outcome]
-                distinct = exp.select(*[column(k) for k in keys]).distinct().from_(exp.table_("__r", quoted=True))
-                new = [tuple(k) for k in self.con.execute(_sql(distinct)).fetchall()
-                       if tuple(k) not in compiled.known[outcome]]
-                if new:
-                    indices = compiled.learn(outcome, new)
-                    columns = {k: pa.array([key[i] for key in new], pa.int64()) for i, k in enumerate(keys)}
-                    self._insert(compiled.lookup(outcome), {**columns, "__a": pa.array(indices, pa.int64())})
                 alias = f"l{o}"
-                on = exp.and_(*[exp.EQ(this=_at("r", k), expression=_at(alias, k)) for k in keys])
+                on = exp.and_(*[exp.EQ(this=_at("r", k), expression=_at(alias, k)) for k in compiled.keys[outcome]])
                 query = query.join(exp.table_(compiled.lookup(outcome), quoted=True, alias=alias), on=on)
                 projections.append(exp.alias_(_at(alias, "__a"), f"a:{outcome}", quoted=True))
-            return _arrow(self.con.sql(_sql(query.select(*projections))))
-        finally:
-            self.con.unregister("__r")
+            found = self._joins[compiled.number] = _sql(query.select(*projections))
+        return _arrow(self.con.sql(found))
 
     def _prepare_names(self) -> None:
         """The institution names of ``__base`` not seen before, normalised into the run's table."""
