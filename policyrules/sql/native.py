@@ -31,6 +31,8 @@ __all__ = ["SLICE_ROWS", "ParquetSlice", "eligible", "slices"]
 #: Rows per slice: memory stays bounded whatever the roster's size (DuckDB streams the file).
 SLICE_ROWS = 262_144
 _LISTS = (Statuses, Diagnoses)
+#: Fields holding record ids (one per household: too many to judge value by value).
+_RECORDS = tuple(f for f in FIELDS if isinstance(CONTEXT_FIELDS[f].kind, RecordId))
 _SQL_TYPES = {"int64": "BIGINT", "date32[day]": "DATE", "bool": "BOOLEAN", "list<item: string>": "VARCHAR[]",
               "string": "VARCHAR"}
 
@@ -123,8 +125,9 @@ class ParquetSlice:
 
 
 class _Roster:
-    def __init__(self, path: Path, leaves: list[tuple[str, list[str], pa.DataType]], today: dt.date) -> None:
-        self.path, self.today = path, today
+    def __init__(self, path: Path, leaves: list[tuple[str, list[str], pa.DataType]], today: dt.date,
+                 rows: int) -> None:
+        self.path, self.today, self.rows = path, today, rows
         leaves = [leaf for leaf in leaves if not pa.types.is_null(leaf[2])]  # absent, as a missing column
         self.types = {name: kind for name, _, kind in leaves}
         self.source, self.reads = _source(path, leaves)
@@ -177,11 +180,12 @@ class _Roster:
     def _bad_tests(self) -> list[exp.Expr]:
         """One test per column that may hold a bad value (none for a column whose values are all good)."""
         tests: list[exp.Expr] = []
-        if "id" in self.reads and _string(self.types["id"]):
-            length = exp.func("length", self.reads["id"].copy())
-            tests.append(exp.func("COALESCE", exp.or_(exp.EQ(this=length, expression=exp.Literal.number(0)),
-                                                      exp.GT(this=length, expression=exp.Literal.number(128))),
-                                  exp.false()))
+        for name in ("id", *_RECORDS):  # record ids are many: checked in SQL (RecordId's limits)
+            if name in self.reads and _string(self.types[name]):
+                length = exp.func("length", self.reads[name].copy())
+                tests.append(exp.func("COALESCE", exp.or_(
+                    exp.EQ(this=length, expression=exp.Literal.number(0)),
+                    exp.GT(this=length, expression=exp.Literal.number(RecordId.MAX_LENGTH))), exp.false()))
         for field in (*FIELDS, _BIRTH):
             bad = [raw for raw, problems in self.judged.get(field, {}).items() if problems]
             lists = isinstance(CONTEXT_FIELDS[field].kind, _LISTS)
@@ -209,12 +213,13 @@ class _Roster:
     def judge(self, con: Any, start: int, stop: int) -> None:
         """The slice's distinct values (items of lists) not judged before, judged by ``careful``."""
         for field in (*FIELDS, _BIRTH):
-            if field not in self.reads:
+            if field not in self.reads or field in _RECORDS:
                 continue
             read = self.reads[field].copy()
             item = exp.func("unnest", read) if isinstance(CONTEXT_FIELDS[field].kind, _LISTS) else read
             query = self._from(start, stop).select(exp.alias_(item, "v", quoted=True)).distinct()
             judged = self.judged.setdefault(field, {})
+            self.holes.setdefault(field, False)
             for (raw,) in con.execute(query.sql("duckdb")).fetchall():
                 if raw is None:
                     self.holes[field] = isinstance(CONTEXT_FIELDS[field].kind, _LISTS)
@@ -230,7 +235,8 @@ class _Roster:
                 judged[raw] = problems
 
     def create(self, con: Any, start: int, stop: int) -> tuple[dict[int, list[dict[str, Any]]], dict[int, Any]]:
-        self.judge(con, start, stop)
+        if not self.judged:  # once, over the whole file: a column's distinct values are few
+            self.judge(con, 0, self.rows)
         tests = self._bad_tests()
         bad = exp.or_(*tests) if tests else exp.false()
         row = exp.Add(this=exp.column("file_row_number"), expression=exp.Literal.number(1))
@@ -295,6 +301,6 @@ def slices(path: Path, today: dt.date) -> Iterator[ParquetSlice] | None:
     import pyarrow.parquet as pq
 
     rows = pq.ParquetFile(path).metadata.num_rows
-    roster = _Roster(path, leaves, today)
+    roster = _Roster(path, leaves, today, rows)
     return (ParquetSlice(roster, start, min(start + SLICE_ROWS, rows)) for start in range(0, rows, SLICE_ROWS))
 

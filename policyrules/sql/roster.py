@@ -182,12 +182,27 @@ class _Compiled:
         self._match_ids: list[dict[Match, int]] = [{} for _ in self.catalogs]
         #: the (diagnosis list, age) keys already in the policy's tables, without and with age
         self.seen: dict[bool, set[tuple[tuple[str, ...], int | None]]] = {False: set(), True: set()}
-        self.layers = self.compiler.layers()
-        self.values = {o: self.compiler.value(o) for o in self.outcomes}
+        self.values_only = values_only
+        self.built = False
+        self.layers: list[list[tuple[str, exp.Expr]]] = []
+        self.values: dict[str, exp.Expr] = {}
         #: outcome -> the names of its key columns (packed truth codes, absent flags, match ids)
         self.keys: dict[str, list[str]] = {}
         self.key_columns: list[tuple[str, exp.Expr]] = []
-        if not values_only:
+        #: (outcome -> the answers of its lookup table, by index; their Arrow columns)
+        self.answers: dict[str, list[Outcome]] = {o: [] for o in self.outcomes}
+        self.answer_arrays: dict[str, dict[str, pa.Array]] = {}
+        self.known: dict[str, set[tuple[int, ...]]] = {o: set() for o in self.outcomes}
+
+    def build(self) -> None:
+        """The policy's SQL: its condition nodes as layered columns, values and keys (made when
+        the policy first has rows: a roster seldom needs every policy)."""
+        if self.built:
+            return
+        self.built = True
+        self.layers = self.compiler.layers()
+        self.values = {o: self.compiler.value(o) for o in self.outcomes}
+        if not self.values_only:
             for i, field in enumerate(NULL_FIELDS):
                 self.key_columns.append((f"n{i}", exp.cast(exp.Is(this=column(field), expression=exp.Null()), _BIGINT)))
             for o, outcome in enumerate(self.outcomes):
@@ -197,13 +212,9 @@ class _Compiled:
                     keys.append(f"o{o}s{k}")
                 keys += [f"n{i}" for i in range(len(NULL_FIELDS))]
                 for j in self.compiler.outcome_catalogs(outcome):
-                    match = exp.Coalesce(this=column(match_of(number, j)), expressions=[_number(-1)])
+                    match = exp.Coalesce(this=column(match_of(self.number, j)), expressions=[_number(-1)])
                     self.key_columns.append((f"o{o}m{j}", match))
                     keys.append(f"o{o}m{j}")
-        #: (outcome -> the answers of its lookup table, by index; their Arrow columns)
-        self.answers: dict[str, list[Outcome]] = {o: [] for o in self.outcomes}
-        self.answer_arrays: dict[str, dict[str, pa.Array]] = {}
-        self.known: dict[str, set[tuple[int, ...]]] = {o: set() for o in self.outcomes}
 
     def select(self, source: exp.Expr, today: dt.date) -> str:
         """The SQL of the policy's rows of ``source`` (the prepared batch): ``__row``, ``id``,
@@ -219,6 +230,7 @@ class _Compiled:
                                        exp.alias_(day, "__date", quoted=True)]
         projections += [exp.alias_(value, f"v:{o}", quoted=True) for o, value in self.values.items()]
         projections += [exp.alias_(e, name, quoted=True) for name, e in self.key_columns]
+        projections.append(column("__miss"))
         return _sql(exp.select(*projections).from_(exp.alias_(exp.Subquery(this=query), "c")))
 
     def matches(self, diagnoses: tuple[str, ...], age: int | None, by_age: bool) -> list[tuple[bool | None, int]]:
@@ -315,6 +327,7 @@ class RosterRun:
         self._bits = bits
         self._selects: dict[int, str] = {}
         self._joins: dict[int, str] = {}
+        self._used: set[int] = set()  # the policies whose tables have been filled once
 
     def close(self) -> None:
         self.con.close()
@@ -354,10 +367,6 @@ class RosterRun:
                 for truth, match in c.catalog_columns(by_age):
                     columns += [(truth, "BOOLEAN"), (match, "BIGINT")]
                 create(c.diagnoses_table(by_age), columns)
-        if not self.values_only:
-            for c in self.compiled:
-                for outcome in c.outcomes:
-                    create(c.lookup(outcome), [(k, "BIGINT") for k in c.keys[outcome]] + [("__a", "BIGINT")])
 
     def _prepared(self, bits: dict[str, int], compiled: _Compiled) -> exp.Select:
         """``__base``'s good rows with the prepared columns of one policy and the chosen policy ``__p``."""
@@ -367,6 +376,13 @@ class RosterRun:
         query = exp.select().from_(base).join(
             exp.table_("__names", quoted=True, alias="n"), join_type="left",
             on=exp.EQ(this=_at("b", _NAME), expression=_at("n", "raw")))
+
+        def unseen(given: str, found: exp.Expr) -> exp.Expr:
+            return exp.and_(exp.not_(exp.Is(this=_at("b", given), expression=exp.Null())),
+                            exp.Is(this=found, expression=exp.Null()))
+
+        #: whether the row has a name or a diagnosis list not yet in the run's tables
+        missing: list[exp.Expr] = [unseen(_NAME, _at("n", "raw"))]
         for alias, by_age in (("d", False), ("a", True)):
             table = compiled.diagnoses_table(by_age)
             names = [name for pair in compiled.catalog_columns(by_age) for name in pair]
@@ -378,6 +394,8 @@ class RosterRun:
                 on = exp.and_(on, exp.EQ(this=age, expression=_at(alias, "__age")))
             query = query.join(exp.table_(table, quoted=True, alias=alias), join_type="left", on=on)
             projections += [_at(alias, name) for name in names]
+            missing.append(unseen(_DIAGNOSES, _at(alias, "__key")))
+        projections.append(exp.alias_(exp.or_(*missing), "__miss", quoted=True))
         projections += [exp.alias_(_mask(f, bits), mask_column(f), quoted=True) for f in _STATUS_FIELDS]
         projections.append(exp.alias_(self._choice(), "__p", quoted=True))
         return query.select(*projections).where(exp.not_(_at("b", "__bad")))
@@ -442,7 +460,6 @@ class RosterRun:
                 unplaced[row] = the_id
         parts: list[pa.Table] = []
         if any(n is not None for n in chosen):
-            self._prepare_names()
             parts = [self._run(self.compiled[n]) for n in sorted(n for n in chosen if n is not None)]
         unanswered = []
         for row in sorted(errors):
@@ -460,17 +477,30 @@ class RosterRun:
         """The SQL of one policy's rows (made when the policy first has rows: it takes a while)."""
         found = self._selects.get(compiled.number)
         if found is None:
+            compiled.build()
+            if not self.values_only:
+                for outcome in compiled.outcomes:
+                    listed = ", ".join(f"{_name(k).sql('duckdb')} BIGINT" for k in [*compiled.keys[outcome], "__a"])
+                    self.con.execute(f"CREATE TEMP TABLE {_name(compiled.lookup(outcome)).sql('duckdb')} ({listed})")
             prepared = exp.alias_(exp.Subquery(this=self._prepared(self._bits, compiled)), "p")
             found = self._selects[compiled.number] = compiled.select(prepared, self.today)
         return found
 
     def _run(self, compiled: _Compiled) -> pa.Table:
         """The answers of the batch's rows of one policy, ordered by row, as the output's columns."""
-        self._prepare(compiled)
+        first = compiled.number not in self._used
+        if first:  # the run's tables are empty: fill them first
+            self._used.add(compiled.number)
+            self._prepare_names()
+            self._prepare(compiled)
         if self.values_only:
             result = _arrow(self.con.sql(self._select(compiled)))
+            if not first and pc.any(result.column("__miss")).as_py():  # then once more, with them
+                self._prepare_names()
+                self._prepare(compiled)
+                result = _arrow(self.con.sql(self._select(compiled)))
         else:
-            result = self._full(compiled)
+            result = self._full(compiled, first)
         order = pc.sort_indices(result.column("__row"))
         result = result.take(order)
         n = result.num_rows
@@ -492,10 +522,14 @@ class RosterRun:
         arrays["__date"] = result.column("__date")
         return pa.table(arrays)
 
-    def _full(self, compiled: _Compiled) -> pa.Table:
+    def _full(self, compiled: _Compiled, first: bool) -> pa.Table:
         """The policy's rows with each outcome's answer index ``a:o``: the keys not seen before are
         answered (`Explainer`) into the outcome's lookup table, then joined."""
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE __r AS {self._select(compiled)}")
+        if not first and self.con.execute("SELECT BOOL_OR(__miss) FROM __r").fetchall()[0][0]:
+            self._prepare_names()
+            self._prepare(compiled)
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE __r AS {self._select(compiled)}")
         for outcome in compiled.outcomes:
             keys = compiled.keys[outcome]
             distinct = exp.select(*[column(k) for k in keys]).distinct().from_(exp.table_("__r", quoted=True))
