@@ -1,24 +1,23 @@
-"""Answering a roster on embedded DuckDB: policy choice, the compiled SQL, full answers per row.
+"""Answering a roster on embedded DuckDB: policy choice, each policy's SQL, full answers per row.
 
 `RosterRun` answers batch after batch. A batch is a relation ``__base`` inside DuckDB (an Arrow
 batch of `policyrules.sql.reading` registered as it is, or a slice of a Parquet file that DuckDB
 reads itself, `policyrules.sql.native`) holding the CONTRACT's fields, the row number ``__row``,
-the ``__id`` and a ``__bad`` flag. One query then answers every row of every policy: the policy in
-force is chosen in SQL (`choice_expression`, as `PolicySet.select`); the prepared columns are joined
-from small tables that grow with the distinct values seen (normalised institution names, each
-catalog's match per distinct diagnosis list, and age for a catalog with 儿童 entries); statuses are
-bitmasks; each outcome's value is a CASE on the chosen policy. For full answers the query also
-gives, per outcome, a key of the truth of every condition node (`SqlCompiler.signature`); the
-answers' rules, missing and not_given are derived once per distinct key (`policyrules.sql.answers`)
-into lookup tables, joined back by a second query. Rows carry their number: DuckDB does not keep
-input order on a parallel scan, so each batch is ordered by it.
+the ``__id`` and a ``__bad`` flag. The policy in force is chosen in SQL (`choice_expression`, as
+`PolicySet.select`); each policy present in the batch then answers its rows in one query
+(`policyrules.sql.duck`), its prepared columns joined from small tables that grow with the
+distinct values met: normalised institution names and their lists, each catalog's match per
+diagnosis list (and age, for a catalog with 儿童 entries). They are filled when a policy is first
+used and again only when a row flags a value not in them yet (``__miss``). For full answers the
+query also gives each outcome's key (`SqlCompiler.signature`); the rules, missing and not_given of
+a key are derived once (`policyrules.sql.answers`) into a lookup table joined back, and taken per
+row in Arrow. DuckDB does not keep input order on a parallel scan: each batch is sorted by row.
 """
 
 from __future__ import annotations
 
 import collections
 import datetime as dt
-from collections.abc import Iterable
 from typing import Any
 
 import duckdb
@@ -27,20 +26,29 @@ import pyarrow.compute as pc
 from sqlglot import exp
 
 from ..context import Facts
-from ..determination import Outcome
-from ..engines.matching import UNKNOWN, Match, normalise_name
+from ..engines.matching import normalise_name
 from ..errors import ContextProblem, NoPolicyError
 from ..fields import BAD
 from ..jsonlines import error_object
-from ..model import Condition, DiagnosisIn, InstitutionIn, StatusAny
-from ..policy import Policy, PolicySet
-from ..vocabulary import CONTEXT_FIELDS, LIST_OUTCOMES, PASSING_STATUSES, STATUS_IMPLIES
-from .answers import NULL_FIELDS, Explainer
-from .compiler import NAME_COLUMN, SqlCompiler, choice_expression, column
+from ..policy import PolicySet
+from ..vocabulary import CONTEXT_FIELDS, LIST_OUTCOMES
+from .compiler import NAME_COLUMN, choice_expression, column
+from .duck import (
+    STATUS_FIELDS,
+    CompiledPolicy,
+    arrow_of,
+    at,
+    mask_column,
+    number,
+    quoted,
+    sql_text,
+    status_bits,
+    status_mask,
+)
 from .native import ParquetSlice
 from .reading import Batch
 
-__all__ = ["BASE", "INTERNAL_COLUMNS", "RosterRun", "catalog_of", "mask_column", "match_of"]
+__all__ = ["BASE", "INTERNAL_COLUMNS", "RosterRun"]
 
 #: Columns of a run's tables that the outputs leave out (the row number, the date used).
 INTERNAL_COLUMNS = ("__row", "__date")
@@ -48,257 +56,7 @@ INTERNAL_COLUMNS = ("__row", "__date")
 BASE = "__base"
 _AGE_NONE = -1  # an absent age in a (diagnoses, age) key
 _DIAGNOSES, _AGE, _NAME = "encounter.diagnoses", "person.age", "encounter.institution.name"
-_STATUS_FIELDS = ("person.statuses", "household.statuses")
-_BIGINT = exp.DataType.build("BIGINT")
 _DIAGNOSIS_KIND = CONTEXT_FIELDS[_DIAGNOSES].kind
-
-
-def _arrow(relation: Any) -> pa.Table:
-    table: pa.Table = relation.to_arrow_table() if hasattr(relation, "to_arrow_table") else relation.arrow()
-    return table
-
-
-def _sql(select: exp.Expr) -> str:
-    return select.sql(dialect="duckdb")
-
-
-def _name(text: str) -> exp.Identifier:
-    return exp.to_identifier(text, quoted=True)
-
-
-def _at(table: str, name: str) -> exp.Column:
-    return exp.column(_name(name), table=_name(table))
-
-
-def _number(value: int) -> exp.Expr:
-    return exp.Literal.number(value)
-
-
-def mask_column(field: str) -> str:
-    """The prepared BIGINT column of a statuses field: one bit per status (implications included)."""
-    return f"__mask:{field}"
-
-
-def catalog_of(policy: int, index: int) -> str:
-    """The prepared column of the truth of catalog ``index`` of the run's policy number ``policy``."""
-    return f"__p{policy}c{index}"
-
-
-def match_of(policy: int, index: int) -> str:
-    """The prepared column of the match id of catalog ``index`` of policy number ``policy``."""
-    return f"__p{policy}m{index}"
-
-
-class _DuckCompiler(SqlCompiler):
-    """The compiler of one policy of a run: statuses tested on bitmasks, catalogs per policy."""
-
-    def __init__(self, policy: Policy, number: int, bits: dict[str, int]) -> None:
-        super().__init__(policy.model)
-        self.number = number
-        self.bits = bits
-        #: id(node) -> the column holding its truth, once `layers` has placed it
-        self.columns: dict[int, str] = {}
-
-    def condition(self, node: Condition) -> exp.Expr:
-        name = self.columns.get(id(node))
-        return column(name) if name is not None else super().condition(node)
-
-    def layers(self) -> list[list[tuple[str, exp.Expr]]]:
-        """Every condition node as a column ``__n{i}``, computed once: leaves first, then each node
-        from its children's columns (nodes that compile alike share one column)."""
-        height: dict[int, int] = {}
-
-        def measure(node: Condition) -> int:
-            if id(node) not in height:
-                height[id(node)] = 1 + max((measure(c) for c in node.children), default=-1)
-            return height[id(node)]
-
-        for node in self.nodes:
-            measure(node)
-        by_text: dict[str, str] = {}
-        out: list[list[tuple[str, exp.Expr]]] = []
-        for level in range(max(height.values(), default=-1) + 1):
-            layer: list[tuple[str, exp.Expr]] = []
-            for node in self.nodes:
-                if height[id(node)] != level:
-                    continue
-                compiled = self.condition(node)
-                text = compiled.sql("duckdb")
-                name = by_text.get(text)
-                if name is None:
-                    name = by_text[text] = f"__n{len(by_text)}"
-                    layer.append((name, compiled))
-                self.columns[id(node)] = name
-            out.append(layer)
-        return out
-
-    def _diagnosis_in(self, node: DiagnosisIn) -> exp.Expr:
-        return column(catalog_of(self.number, self.catalogs[node.catalog]))
-
-    def truth_code(self, node: Condition) -> exp.Expr:
-        """1 where ``node`` holds, 0 where it does not, 2 where it is unknown (from its column)."""
-        return exp.Coalesce(this=exp.cast(self.condition(node), _BIGINT), expressions=[_number(2)])
-
-    def list_columns(self) -> dict[str, str]:
-        """list name -> the prepared column of whether the normalised name is on it (NULL: no name)."""
-        return {name: f"__p{self.number}list{i}" for i, name in enumerate(sorted(self.lists))}
-
-    def _institution_in(self, node: InstitutionIn) -> exp.Expr:
-        return column(self.list_columns()[node.list_name])
-
-    def _has(self, field: str, statuses: frozenset[str]) -> exp.Expr:
-        """``field`` holds one of ``statuses``: NULL when the field is absent (as list overlap)."""
-        bits = sum(1 << self.bits[s] for s in statuses)
-        held = exp.BitwiseAnd(this=column(mask_column(field)), expression=_number(bits))
-        return exp.NEQ(this=exp.Paren(this=held), expression=_number(0))
-
-    def _status_any(self, node: StatusAny) -> exp.Expr:  # as SqlCompiler._status_any, on bitmasks
-        person, household = _STATUS_FIELDS
-        if node.holder == "household":
-            return self._has(household, node.statuses)
-        passing = node.statuses & PASSING_STATUSES
-        by_household = self._has(household, passing) if passing else exp.false()
-        settled = exp.false() if node.statuses <= PASSING_STATUSES else exp.null()
-        return exp.Case(ifs=[
-            exp.If(this=exp.Not(this=exp.Is(this=column(mask_column(person)), expression=exp.Null())),
-                   true=exp.or_(self._has(person, node.statuses), exp.func("COALESCE", by_household, exp.false()))),
-            exp.If(this=exp.Is(this=column(mask_column(household)), expression=exp.Null()), true=exp.null()),
-            exp.If(this=by_household, true=exp.true()),
-        ], default=settled)
-
-
-class _Compiled:
-    """One policy of a run: its SQL expressions (values, and for full answers each outcome's key)
-    and its explainer."""
-
-    def __init__(self, policy: Policy, number: int, bits: dict[str, int], values_only: bool) -> None:
-        self.policy = policy
-        self.number = number
-        self.compiler = _DuckCompiler(policy, number, bits)
-        self.explainer = Explainer(policy.model, self.compiler)
-        self.outcomes = policy.model.outcomes()
-        matcher = policy.prepared.matcher
-        self.catalogs = [(j, matcher.catalogs[name]) for name, j in self.compiler.catalogs.items()]
-        self._match_ids: list[dict[Match, int]] = [{} for _ in self.catalogs]
-        #: the (diagnosis list, age) keys already in the policy's tables, without and with age
-        self.seen: dict[bool, set[tuple[tuple[str, ...], int | None]]] = {False: set(), True: set()}
-        self.values_only = values_only
-        self.built = False
-        self.layers: list[list[tuple[str, exp.Expr]]] = []
-        self.values: dict[str, exp.Expr] = {}
-        #: outcome -> the names of its key columns (packed truth codes, absent flags, match ids)
-        self.keys: dict[str, list[str]] = {}
-        self.key_columns: list[tuple[str, exp.Expr]] = []
-        #: (outcome -> the answers of its lookup table, by index; their Arrow columns)
-        self.answers: dict[str, list[Outcome]] = {o: [] for o in self.outcomes}
-        self.answer_arrays: dict[str, dict[str, pa.Array]] = {}
-        self.known: dict[str, set[tuple[int, ...]]] = {o: set() for o in self.outcomes}
-
-    def build(self) -> None:
-        """The policy's SQL: its condition nodes as layered columns, values and keys (made when
-        the policy first has rows: a roster seldom needs every policy)."""
-        if self.built:
-            return
-        self.built = True
-        self.layers = self.compiler.layers()
-        self.values = {o: self.compiler.value(o) for o in self.outcomes}
-        if not self.values_only:
-            for i, field in enumerate(NULL_FIELDS):
-                self.key_columns.append((f"n{i}", exp.cast(exp.Is(this=column(field), expression=exp.Null()), _BIGINT)))
-            for o, outcome in enumerate(self.outcomes):
-                keys = self.keys[outcome] = []
-                for k, packed in enumerate(self.compiler.signature(self.compiler.outcome_nodes(outcome))):
-                    self.key_columns.append((f"o{o}s{k}", packed))
-                    keys.append(f"o{o}s{k}")
-                keys += [f"n{i}" for i in range(len(NULL_FIELDS))]
-                for j in self.compiler.outcome_catalogs(outcome):
-                    match = exp.Coalesce(this=column(match_of(self.number, j)), expressions=[_number(-1)])
-                    self.key_columns.append((f"o{o}m{j}", match))
-                    keys.append(f"o{o}m{j}")
-
-    def select(self, source: exp.Expr, today: dt.date) -> str:
-        """The SQL of the policy's rows of ``source`` (the prepared batch): ``__row``, ``id``,
-        ``__date``, each outcome's value ``v:o`` and, for full answers, each key column."""
-        where = exp.EQ(this=column("__p"), expression=_number(self.number))
-        query = exp.select(exp.Star()).from_(source).where(where)
-        for n, layer in enumerate(self.layers):
-            query = exp.select(exp.Star(), *[exp.alias_(e, name, quoted=True) for name, e in layer]).from_(
-                exp.alias_(exp.Subquery(this=query), f"l{n}"))
-        day = exp.Coalesce(this=column("encounter.date"),
-                           expressions=[exp.cast(exp.Literal.string(today.isoformat()), "DATE")])
-        projections: list[exp.Expr] = [column("__row"), exp.alias_(column("__id"), "id", quoted=True),
-                                       exp.alias_(day, "__date", quoted=True)]
-        projections += [exp.alias_(value, f"v:{o}", quoted=True) for o, value in self.values.items()]
-        projections += [exp.alias_(e, name, quoted=True) for name, e in self.key_columns]
-        projections.append(column("__miss"))
-        return _sql(exp.select(*projections).from_(exp.alias_(exp.Subquery(this=query), "c")))
-
-    def matches(self, diagnoses: tuple[str, ...], age: int | None, by_age: bool) -> list[tuple[bool | None, int]]:
-        """(truth, match id) of each of the policy's catalogs that reads age (``by_age``) or not."""
-        out: list[tuple[bool | None, int]] = []
-        for position, (j, index) in enumerate(self.catalogs):
-            if index.reads_age != by_age:
-                continue
-            match = index.match(diagnoses, age)
-            known = self._match_ids[position]
-            found = known.get(match)
-            if found is None:
-                found = known[match] = len(self.explainer.matches[j])
-                self.explainer.matches[j].append(match)
-            out.append((None if match[0] == UNKNOWN else bool(match[0]), found))
-        return out
-
-    def catalog_columns(self, by_age: bool) -> list[tuple[str, str]]:
-        return [(catalog_of(self.number, j), match_of(self.number, j))
-                for j, index in self.catalogs if index.reads_age == by_age]
-
-    def diagnoses_table(self, by_age: bool) -> str:
-        """The run's table of this policy's catalog matches per diagnosis list (and age)."""
-        return f"__diagnoses{self.number}" + ("_ages" if by_age else "")
-
-    def lookup(self, outcome: str) -> str:
-        """The run's lookup table of ``outcome``'s answers (its key columns, then ``__a``)."""
-        return f"__l{self.number}_{self.outcomes.index(outcome)}"
-
-    def learn(self, outcome: str, keys: list[tuple[int, ...]]) -> list[int]:
-        """The keys not seen before, answered and indexed; returns their indices."""
-        start = len(self.answers[outcome])
-        self.answers[outcome].extend(self.explainer.answer(outcome, key) for key in keys)
-        self.known[outcome].update(keys)
-        found = self.answers[outcome]
-        strings = pa.list_(pa.string())
-        self.answer_arrays[outcome] = {
-            "rules": pa.array([list(a.rules) for a in found], strings),
-            "missing": pa.array([list(a.missing) for a in found], strings),
-            "not_given": pa.array([list(a.not_given) for a in found], strings),
-            "target_ratio": pa.array([a.target_ratio for a in found], pa.float64())}
-        return list(range(start, len(found)))
-
-
-def _status_bits(policies: Iterable[Policy]) -> dict[str, int]:
-    """A bit for every status a StatusAny node of the policies tests."""
-    used: set[str] = set()
-    for policy in policies:
-        for node in policy.model.conditions():
-            if isinstance(node, StatusAny):
-                used |= node.statuses
-    return {status: bit for bit, status in enumerate(sorted(used))}
-
-
-def _mask(field: str, bits: dict[str, int]) -> exp.Expr:
-    """The statuses of ``field`` as a bitmask, with their implications (as `reading._canonical`)."""
-    implied_by: dict[str, set[str]] = {s: {s} for s in bits}
-    for status, implied in STATUS_IMPLIES.items():
-        for target in implied & set(bits):
-            implied_by[target].add(status)
-    total: exp.Expr = _number(0)
-    for status, bit in bits.items():
-        held = exp.or_(*[exp.func("LIST_CONTAINS", column(field), exp.Literal.string(s))
-                         for s in sorted(implied_by[status])])
-        total = exp.Add(this=total, expression=exp.Case(ifs=[exp.If(this=held, true=_number(1 << bit))],
-                                                        default=_number(0)))
-    return exp.Case(ifs=[exp.If(this=exp.Is(this=column(field), expression=exp.Null()), true=exp.Null())],
-                    default=total)
 
 
 class RosterRun:
@@ -308,8 +66,8 @@ class RosterRun:
         self.policies = policies
         self.values_only = values_only
         self.today = today or dt.date.today()
-        bits = _status_bits(policies)
-        self.compiled = [_Compiled(policy, n, bits, values_only) for n, policy in enumerate(policies)]
+        bits = status_bits(policies)
+        self.compiled = [CompiledPolicy(policy, n, bits, values_only) for n, policy in enumerate(policies)]
         self.outcomes: list[str] = list(dict.fromkeys(o for c in self.compiled for o in c.outcomes))
         self.addressing = {o: [c.policy.id for c in self.compiled if o in c.outcomes] for o in self.outcomes}
         self.with_ratio = {r.outcome for c in self.compiled for r in c.policy.model.rules
@@ -355,8 +113,8 @@ class RosterRun:
 
     def _create_tables(self) -> None:
         def create(name: str, columns: list[tuple[str, str]]) -> None:
-            listed = ", ".join(f"{_name(c).sql('duckdb')} {kind}" for c, kind in columns)
-            self.con.execute(f"CREATE TEMP TABLE {_name(name).sql('duckdb')} ({listed})")
+            listed = ", ".join(f"{quoted(c).sql('duckdb')} {kind}" for c, kind in columns)
+            self.con.execute(f"CREATE TEMP TABLE {quoted(name).sql('duckdb')} ({listed})")
 
         self._lists = [(c.compiler.list_columns()[name], frozenset(names)) for c in self.compiled
                        for name, names in c.compiler.lists.items()]
@@ -368,37 +126,37 @@ class RosterRun:
                     columns += [(truth, "BOOLEAN"), (match, "BIGINT")]
                 create(c.diagnoses_table(by_age), columns)
 
-    def _prepared(self, bits: dict[str, int], compiled: _Compiled) -> exp.Select:
+    def _prepared(self, bits: dict[str, int], compiled: CompiledPolicy) -> exp.Select:
         """``__base``'s good rows with the prepared columns of one policy and the chosen policy ``__p``."""
         base = exp.table_(BASE, quoted=True, alias="b")
-        projections: list[exp.Expr] = [exp.Column(this=exp.Star(), table=_name("b")), _at("n", NAME_COLUMN)]
-        projections += [_at("n", name) for name in compiled.compiler.list_columns().values()]
+        projections: list[exp.Expr] = [exp.Column(this=exp.Star(), table=quoted("b")), at("n", NAME_COLUMN)]
+        projections += [at("n", name) for name in compiled.compiler.list_columns().values()]
         query = exp.select().from_(base).join(
             exp.table_("__names", quoted=True, alias="n"), join_type="left",
-            on=exp.EQ(this=_at("b", _NAME), expression=_at("n", "raw")))
+            on=exp.EQ(this=at("b", _NAME), expression=at("n", "raw")))
 
         def unseen(given: str, found: exp.Expr) -> exp.Expr:
-            return exp.and_(exp.not_(exp.Is(this=_at("b", given), expression=exp.Null())),
+            return exp.and_(exp.not_(exp.Is(this=at("b", given), expression=exp.Null())),
                             exp.Is(this=found, expression=exp.Null()))
 
         #: whether the row has a name or a diagnosis list not yet in the run's tables
-        missing: list[exp.Expr] = [unseen(_NAME, _at("n", "raw"))]
+        missing: list[exp.Expr] = [unseen(_NAME, at("n", "raw"))]
         for alias, by_age in (("d", False), ("a", True)):
             table = compiled.diagnoses_table(by_age)
             names = [name for pair in compiled.catalog_columns(by_age) for name in pair]
             if not names:
                 continue
-            on: exp.Expr = exp.EQ(this=_at("b", _DIAGNOSES), expression=_at(alias, "__key"))
+            on: exp.Expr = exp.EQ(this=at("b", _DIAGNOSES), expression=at(alias, "__key"))
             if by_age:
-                age = exp.Coalesce(this=_at("b", _AGE), expressions=[_number(_AGE_NONE)])
-                on = exp.and_(on, exp.EQ(this=age, expression=_at(alias, "__age")))
+                age = exp.Coalesce(this=at("b", _AGE), expressions=[number(_AGE_NONE)])
+                on = exp.and_(on, exp.EQ(this=age, expression=at(alias, "__age")))
             query = query.join(exp.table_(table, quoted=True, alias=alias), join_type="left", on=on)
-            projections += [_at(alias, name) for name in names]
-            missing.append(unseen(_DIAGNOSES, _at(alias, "__key")))
+            projections += [at(alias, name) for name in names]
+            missing.append(unseen(_DIAGNOSES, at(alias, "__key")))
         projections.append(exp.alias_(exp.or_(*missing), "__miss", quoted=True))
-        projections += [exp.alias_(_mask(f, bits), mask_column(f), quoted=True) for f in _STATUS_FIELDS]
+        projections += [exp.alias_(status_mask(f, bits), mask_column(f), quoted=True) for f in STATUS_FIELDS]
         projections.append(exp.alias_(self._choice(), "__p", quoted=True))
-        return query.select(*projections).where(exp.not_(_at("b", "__bad")))
+        return query.select(*projections).where(exp.not_(at("b", "__bad")))
 
     def _choice(self) -> exp.Expr:
         return choice_expression([(p.counties, p.model.meta.effective_from, p.model.meta.effective_to)
@@ -408,18 +166,18 @@ class RosterRun:
         """How many good rows of ``__base`` each policy (NULL: none) answers."""
         choice = exp.alias_(self._choice(), "__p", quoted=True)
         query = exp.select(choice, exp.func("COUNT", exp.Star())).from_(exp.table_(BASE, quoted=True))
-        return _sql(query.where(exp.not_(column("__bad"))).group_by(_number(1)))
+        return sql_text(query.where(exp.not_(column("__bad"))).group_by(number(1)))
 
     def _unplaced_query(self) -> str:
         fields = ("__row", "__id", "person.insured_region", "encounter.institution.region", "encounter.date")
         query = exp.select(*[column(f) for f in fields]).from_(exp.table_(BASE, quoted=True))
         good = exp.not_(column("__bad"))
-        return _sql(query.where(exp.and_(good, exp.Is(this=self._choice(), expression=exp.Null()))))
+        return sql_text(query.where(exp.and_(good, exp.Is(this=self._choice(), expression=exp.Null()))))
 
     def _names_query(self) -> str:
         """The distinct institution names of a batch's good rows."""
         query = exp.select(column(_NAME)).distinct().from_(exp.table_(BASE, quoted=True))
-        return _sql(query.where(exp.not_(column("__bad"))))
+        return sql_text(query.where(exp.not_(column("__bad"))))
 
     # ------------------------------------------------------------ one batch
 
@@ -473,20 +231,20 @@ class RosterRun:
         self.answered += table.num_rows
         return table, unanswered
 
-    def _select(self, compiled: _Compiled) -> str:
+    def _select(self, compiled: CompiledPolicy) -> str:
         """The SQL of one policy's rows (made when the policy first has rows: it takes a while)."""
         found = self._selects.get(compiled.number)
         if found is None:
             compiled.build()
             if not self.values_only:
                 for outcome in compiled.outcomes:
-                    listed = ", ".join(f"{_name(k).sql('duckdb')} BIGINT" for k in [*compiled.keys[outcome], "__a"])
-                    self.con.execute(f"CREATE TEMP TABLE {_name(compiled.lookup(outcome)).sql('duckdb')} ({listed})")
+                    listed = ", ".join(f"{quoted(k).sql('duckdb')} BIGINT" for k in [*compiled.keys[outcome], "__a"])
+                    self.con.execute(f"CREATE TEMP TABLE {quoted(compiled.lookup(outcome)).sql('duckdb')} ({listed})")
             prepared = exp.alias_(exp.Subquery(this=self._prepared(self._bits, compiled)), "p")
             found = self._selects[compiled.number] = compiled.select(prepared, self.today)
         return found
 
-    def _run(self, compiled: _Compiled) -> pa.Table:
+    def _run(self, compiled: CompiledPolicy) -> pa.Table:
         """The answers of the batch's rows of one policy, ordered by row, as the output's columns."""
         first = compiled.number not in self._used
         if first:  # the run's tables are empty: fill them first
@@ -494,11 +252,11 @@ class RosterRun:
             self._prepare_names()
             self._prepare(compiled)
         if self.values_only:
-            result = _arrow(self.con.sql(self._select(compiled)))
+            result = arrow_of(self.con.sql(self._select(compiled)))
             if not first and pc.any(result.column("__miss")).as_py():  # then once more, with them
                 self._prepare_names()
                 self._prepare(compiled)
-                result = _arrow(self.con.sql(self._select(compiled)))
+                result = arrow_of(self.con.sql(self._select(compiled)))
         else:
             result = self._full(compiled, first)
         order = pc.sort_indices(result.column("__row"))
@@ -522,7 +280,7 @@ class RosterRun:
         arrays["__date"] = result.column("__date")
         return pa.table(arrays)
 
-    def _full(self, compiled: _Compiled, first: bool) -> pa.Table:
+    def _full(self, compiled: CompiledPolicy, first: bool) -> pa.Table:
         """The policy's rows with each outcome's answer index ``a:o``: the keys not seen before are
         answered (`Explainer`) into the outcome's lookup table, then joined."""
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE __r AS {self._select(compiled)}")
@@ -533,7 +291,7 @@ class RosterRun:
         for outcome in compiled.outcomes:
             keys = compiled.keys[outcome]
             distinct = exp.select(*[column(k) for k in keys]).distinct().from_(exp.table_("__r", quoted=True))
-            new = [tuple(k) for k in self.con.execute(_sql(distinct)).fetchall()
+            new = [tuple(k) for k in self.con.execute(sql_text(distinct)).fetchall()
                    if tuple(k) not in compiled.known[outcome]]
             if new:
                 indices = compiled.learn(outcome, new)
@@ -542,15 +300,15 @@ class RosterRun:
         found = self._joins.get(compiled.number)
         if found is None:
             query = exp.select().from_(exp.table_("__r", quoted=True, alias="r"))
-            projections: list[exp.Expr] = [_at("r", name) for name in ("__row", "id", "__date")]
-            projections += [_at("r", f"v:{o}") for o in compiled.outcomes]
+            projections: list[exp.Expr] = [at("r", name) for name in ("__row", "id", "__date")]
+            projections += [at("r", f"v:{o}") for o in compiled.outcomes]
             for o, outcome in enumerate(compiled.outcomes):
                 alias = f"l{o}"
-                on = exp.and_(*[exp.EQ(this=_at("r", k), expression=_at(alias, k)) for k in compiled.keys[outcome]])
+                on = exp.and_(*[exp.EQ(this=at("r", k), expression=at(alias, k)) for k in compiled.keys[outcome]])
                 query = query.join(exp.table_(compiled.lookup(outcome), quoted=True, alias=alias), on=on)
-                projections.append(exp.alias_(_at(alias, "__a"), f"a:{outcome}", quoted=True))
-            found = self._joins[compiled.number] = _sql(query.select(*projections))
-        return _arrow(self.con.sql(found))
+                projections.append(exp.alias_(at(alias, "__a"), f"a:{outcome}", quoted=True))
+            found = self._joins[compiled.number] = sql_text(query.select(*projections))
+        return arrow_of(self.con.sql(found))
 
     def _prepare_names(self) -> None:
         """The institution names of ``__base`` not seen before, normalised into the run's table."""
@@ -564,12 +322,12 @@ class RosterRun:
                 columns[name] = pa.array([n in listed for n in normalised], pa.bool_())
             self._insert("__names", columns)
 
-    def _prepare(self, compiled: _Compiled) -> None:
+    def _prepare(self, compiled: CompiledPolicy) -> None:
         """The diagnosis lists (and ages) of the policy's rows of ``__base`` not seen before,
         matched against its catalogs into its tables."""
         if not compiled.catalogs:
             return
-        chosen = exp.EQ(this=self._choice(), expression=_number(compiled.number))
+        chosen = exp.EQ(this=self._choice(), expression=number(compiled.number))
         good = exp.and_(exp.not_(column("__bad")), chosen)
         base = exp.table_(BASE, quoted=True)
         for by_age in (False, True):
@@ -579,7 +337,7 @@ class RosterRun:
             query = exp.select(*keys).distinct().from_(base).where(good.copy())
             known = compiled.seen[by_age]
             rows: list[tuple[list[str], tuple[str, ...], int | None]] = []
-            for found in self.con.execute(_sql(query)).fetchall():
+            for found in self.con.execute(sql_text(query)).fetchall():
                 raw = found[0]
                 age = (_AGE_NONE if found[1] is None else found[1]) if by_age else None
                 codes = None if raw is None else _DIAGNOSIS_KIND.fast(raw)
@@ -589,7 +347,7 @@ class RosterRun:
                 rows.append((raw, codes, age))
             self._insert_matches(compiled, rows, by_age)
 
-    def _insert_matches(self, compiled: _Compiled, rows: list[tuple[list[str], tuple[str, ...], int | None]],
+    def _insert_matches(self, compiled: CompiledPolicy, rows: list[tuple[list[str], tuple[str, ...], int | None]],
                         by_age: bool) -> None:
         if not rows:
             return
@@ -605,7 +363,7 @@ class RosterRun:
     def _insert(self, table: str, columns: dict[str, pa.Array]) -> None:
         self.con.register("__new", pa.table(columns))
         try:
-            self.con.execute(f"INSERT INTO {_name(table).sql('duckdb')} SELECT * FROM __new")
+            self.con.execute(f"INSERT INTO {quoted(table).sql('duckdb')} SELECT * FROM __new")
         finally:
             self.con.unregister("__new")
 
