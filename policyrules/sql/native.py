@@ -92,6 +92,8 @@ def eligible(path: Path) -> list[tuple[str, list[str], pa.DataType]] | None:
     names = [name for name, _, _ in leaves]
     if len(set(names)) != len(names) or not all(_fits(name, kind) for name, _, kind in leaves):
         return None
+    if any(c in str(path) for c in "*?[]{}"):  # read_parquet would take the name for a glob
+        return None
     return leaves
 
 
