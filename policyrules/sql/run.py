@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from ..errors import RosterError, RosterRowsError
 from ..policy import PolicySet
-from .native import ParquetSlice, slices
+from .native import SLICE_ROWS, ParquetSlice, slices
 from .reading import Batch, batches_of, household_table, joined
 from .roster import INTERNAL_COLUMNS, RosterRun
 
@@ -36,12 +36,12 @@ def answer_roster(policies: PolicySet, data: Any, values: bool = False,
         run.close()
 
 
-def _members(data: Any, households: Any, today: dt.date) -> Iterator[Batch | ParquetSlice]:
+def _members(data: Any, households: Any, today: dt.date, values: bool = False) -> Iterator[Batch | ParquetSlice]:
     """The batches of a roster, joined to a household table by household.id where one is given
     (a Parquet file DuckDB can read itself comes in slices of it, `policyrules.sql.native`)."""
     if households is None and isinstance(data, (str, Path)) and Path(data).suffix.lower() == ".parquet" \
             and Path(data).is_file():
-        found = slices(Path(data), today)
+        found = slices(Path(data), today, SLICE_ROWS * (2 if values else 1))
         if found is not None:
             return found
     batches = batches_of(data, today)
@@ -54,7 +54,7 @@ def answer_with(run: RosterRun, data: Any, errors: list[dict[str, Any]] | None =
     tables: list[pa.Table] = []
     unanswered: list[dict[str, Any]] = []
     id_type: pa.DataType | None = None
-    for batch in _members(data, households, run.today):
+    for batch in _members(data, households, run.today, run.values_only):
         table, bad = run.answer(batch)
         unanswered.extend(bad)
         table = table.drop_columns(list(INTERNAL_COLUMNS))
@@ -129,7 +129,7 @@ def run_roster(policies: PolicySet, roster: Path, out: Path, values: bool = Fals
         raise RosterError(f"{errors_path}: cannot write the skipped rows: {error.strerror}") from error
     try:
         with error_stream:
-            for batch in _members(roster, households, run.today):
+            for batch in _members(roster, households, run.today, run.values_only):
                 table, bad = run.answer(batch)
                 for item in bad:
                     error_stream.write(json.dumps(item, ensure_ascii=False) + "\n")
