@@ -385,3 +385,30 @@ def test_a_parquet_column_of_another_type_is_read_into_arrow_and_named(tmp_path:
     answers = POLICIES.evaluate_roster(path, errors=errors)
     assert answers.column("id").to_pylist() == [2]
     assert [(e["row"], e["errors"][0]["field"]) for e in errors] == [(1, "person.age")]
+
+
+def test_later_slices_meet_new_names_and_diagnoses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A name or a diagnosis list first met in a later slice (the run's tables do not hold it yet)
+    is answered as in one batch: the slice is answered again once the tables have it."""
+    import policyrules.sql.run as run_module
+
+    names = ["陈家桥卫生院", " 陈家桥 卫生院 ", "邵阳市中心医院", "x", None]
+    diagnoses = [["I10.x00"], ["C16.900"], ["e11.900", "J06"], [], None, ["A15.0"]]
+    roster = [nest({"person.age": age, "person.statuses": ["destitute"], "person.insured_region": "430511",
+                    "encounter.kind": "inpatient", "encounter.date": "2022-03-01",
+                    "encounter.diagnoses": diagnoses[i % len(diagnoses)],
+                    "encounter.institution.name": names[i % len(names)],
+                    "encounter.institution.region": "430511"})
+              for i, age in enumerate([3, 10, 58, 70, 13, 6, 58, 90, 1, 2, 44, 7, 15, 16, 60])]
+    for context in roster:  # None: absent
+        context["encounter"] = {k: v for k, v in context["encounter"].items() if v is not None}
+        context["encounter"]["institution"] = {k: v for k, v in context["encounter"]["institution"].items()
+                                               if v is not None}
+    path = tmp_path / "roster.parquet"
+    pq.write_table(pa.Table.from_pylist(roster), path)
+    monkeypatch.setattr(run_module, "SLICE_ROWS", 2)
+    for values in (False, True):
+        sliced = POLICIES.evaluate_roster(path, values=values)
+        whole = POLICIES.evaluate_roster(pa.Table.from_pylist(roster), values=values)
+        assert sliced.to_pylist() == whole.to_pylist()
+    check(POLICIES, roster, path)
