@@ -28,9 +28,10 @@ from .reading import _BIRTH, FIELDS, _arrow_type, _from_typed, _id_problem, chec
 
 __all__ = ["SLICE_ROWS", "ParquetSlice", "eligible", "slices"]
 
-#: Rows per slice: memory stays bounded whatever the roster's size (DuckDB streams the file);
-#: values alone take less room per row, so their slices are twice as long (fewer queries).
-SLICE_ROWS = 262_144
+#: Rows per slice of full answers: memory stays bounded whatever the roster's size (DuckDB
+#: streams the file; a slice's answers, lists per row, are ~1.5 KB a row in Arrow). Values alone
+#: take far less room per row: their slices are four times as long (fewer queries).
+SLICE_ROWS = 131_072
 _LISTS = (Statuses, Diagnoses)
 #: Fields holding record ids (one per household: too many to judge value by value).
 _RECORDS = tuple(f for f in FIELDS if isinstance(CONTEXT_FIELDS[f].kind, RecordId))

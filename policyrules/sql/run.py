@@ -41,7 +41,7 @@ def _members(data: Any, households: Any, today: dt.date, values: bool = False) -
     (a Parquet file DuckDB can read itself comes in slices of it, `policyrules.sql.native`)."""
     if households is None and isinstance(data, (str, Path)) and Path(data).suffix.lower() == ".parquet" \
             and Path(data).is_file():
-        found = slices(Path(data), today, SLICE_ROWS * (2 if values else 1))
+        found = slices(Path(data), today, SLICE_ROWS * (4 if values else 1))
         if found is not None:
             return found
     batches = batches_of(data, today)
