@@ -20,10 +20,12 @@ from ..vocabulary import PASSING_STATUSES, STATUS_IMPLIES
 from .answers import NULL_FIELDS, Explainer
 from .compiler import SqlCompiler, column
 
-__all__ = ["STATUS_FIELDS", "CompiledPolicy", "DuckCompiler", "arrow_of", "at", "catalog_of", "mask_column",
+__all__ = ["AGE_NONE", "STATUS_FIELDS", "CompiledPolicy", "DuckCompiler", "arrow_of", "at", "catalog_of", "mask_column",
            "match_of", "number", "quoted", "sql_text", "status_bits", "status_mask"]
 
 STATUS_FIELDS = ("person.statuses", "household.statuses")
+#: An absent age in a (diagnoses, age band) key.
+AGE_NONE = -1
 _BIGINT = exp.DataType.build("BIGINT")
 
 
@@ -221,6 +223,17 @@ class CompiledPolicy:
                 self.explainer.matches[j].append(match)
             out.append((None if match[0] == UNKNOWN else bool(match[0]), found))
         return out
+
+    def age_band(self, age: exp.Expr) -> exp.Expr:
+        """The youngest age of ``age``'s band (`AGE_NONE` where absent): a catalog match reads an age
+        only by comparing it with its 儿童 entries' bounds, so every age of a band matches alike."""
+        cuts = sorted({bound for _, index in self.catalogs if index.reads_age for entry in index.catalog.entries
+                       if entry.children is not None
+                       for bound in (entry.children.certainly_child_below, entry.children.certainly_adult_from)})
+        ifs = [exp.If(this=exp.Is(this=age.copy(), expression=exp.Null()), true=number(AGE_NONE))]
+        for low, high in zip([0, *cuts], cuts, strict=False):
+            ifs.append(exp.If(this=exp.LT(this=age.copy(), expression=number(high)), true=number(low)))
+        return exp.Case(ifs=ifs, default=number(cuts[-1] if cuts else 0))
 
     def catalog_columns(self, by_age: bool) -> list[tuple[str, str]]:
         return [(catalog_of(self.number, j), match_of(self.number, j))

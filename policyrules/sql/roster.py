@@ -34,6 +34,7 @@ from ..policy import PolicySet
 from ..vocabulary import CONTEXT_FIELDS, LIST_OUTCOMES
 from .compiler import NAME_COLUMN, choice_expression, column
 from .duck import (
+    AGE_NONE,
     STATUS_FIELDS,
     CompiledPolicy,
     arrow_of,
@@ -54,7 +55,7 @@ __all__ = ["BASE", "INTERNAL_COLUMNS", "RosterRun"]
 INTERNAL_COLUMNS = ("__row", "__date")
 #: The relation a batch is answered from (registered or created by the reader).
 BASE = "__base"
-_AGE_NONE = -1  # an absent age in a (diagnoses, age) key
+_AGE_NONE = AGE_NONE
 _DIAGNOSES, _AGE, _NAME = "encounter.diagnoses", "person.age", "encounter.institution.name"
 _DIAGNOSIS_KIND = CONTEXT_FIELDS[_DIAGNOSES].kind
 
@@ -148,7 +149,7 @@ class RosterRun:
                 continue
             on: exp.Expr = exp.EQ(this=at("b", _DIAGNOSES), expression=at(alias, "__key"))
             if by_age:
-                age = exp.Coalesce(this=at("b", _AGE), expressions=[number(_AGE_NONE)])
+                age = compiled.age_band(at("b", _AGE))
                 on = exp.and_(on, exp.EQ(this=age, expression=at(alias, "__age")))
             query = query.join(exp.table_(table, quoted=True, alias=alias), join_type="left", on=on)
             projections += [at(alias, name) for name in names]
@@ -333,13 +334,13 @@ class RosterRun:
         for by_age in (False, True):
             if not compiled.catalog_columns(by_age):
                 continue
-            keys: list[exp.Expr] = [column(_DIAGNOSES), *([column(_AGE)] if by_age else [])]
+            keys: list[exp.Expr] = [column(_DIAGNOSES), *([compiled.age_band(column(_AGE))] if by_age else [])]
             query = exp.select(*keys).distinct().from_(base).where(good.copy())
             known = compiled.seen[by_age]
             rows: list[tuple[list[str], tuple[str, ...], int | None]] = []
             for found in self.con.execute(sql_text(query)).fetchall():
                 raw = found[0]
-                age = (_AGE_NONE if found[1] is None else found[1]) if by_age else None
+                age = found[1] if by_age else None
                 codes = None if raw is None else _DIAGNOSIS_KIND.fast(raw)
                 if codes is BAD or codes is None or (tuple(raw), age) in known:
                     continue
