@@ -297,3 +297,132 @@ def test_without_the_extra_the_cli_says_what_to_install(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0 and "pip install 'policyrules[roster]'" in result.stderr
+
+
+# ---------------------------------------------------------------- Parquet read by DuckDB itself
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.lists(_CONTEXTS, min_size=1, max_size=30))
+def test_a_parquet_roster_read_by_duckdb_answers_as_the_reference_engine(roster: list[dict[str, Any]]) -> None:
+    """A Parquet file whose columns fit the CONTRACT is read and validated inside DuckDB
+    (`policyrules.sql.native`): the same answers, row by row, as the reference engine."""
+    import tempfile
+
+    from policyrules.sql import native
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "roster.parquet"
+        pq.write_table(pa.Table.from_struct_array(pa.array(roster)), path)
+        assert native.eligible(path) is not None
+        check(POLICIES, roster, path)
+
+
+def _bad_parquet_rows() -> list[dict[str, Any]]:
+    person = {"age": 58, "statuses": ["destitute"], "insured_region": "430511", "sex": "male",
+              "birth_date": None}
+    encounter = {"kind": "inpatient", "date": "2022-03-01", "diagnoses": ["I10.x00"],
+                 "institution": {"name": "陈家桥卫生院", "region": "430511"}}
+    changes: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
+        ("good", {}, {}),
+        ("old", {"age": 200}, {}),
+        ("negative", {"age": -1}, {}),
+        ("sex", {"sex": "mal"}, {}),
+        ("status", {"statuses": ["rich", None, "destitut"]}, {}),
+        ("hole", {"statuses": [None]}, {}),
+        ("no statuses", {"statuses": []}, {}),
+        ("implied", {"statuses": ["lifted_out_of_poverty"]}, {}),
+        ("code", {}, {"diagnoses": ["E11.9", "bad"]}),
+        ("loose code", {}, {"diagnoses": [" e11.900 ", "C16.9"]}),
+        ("no day", {}, {"date": "2022-02-30"}),
+        ("date-time", {}, {"date": "2022-03-01T08:30:00+08:00"}),
+        ("not a date", {}, {"date": "2022-03-01 and more"}),
+        ("born late", {"age": None, "birth_date": "2023-01-01"}, {}),
+        ("born", {"age": None, "birth_date": "2010-03-02"}, {}),
+        ("bad birth", {"age": None, "birth_date": "2010-13-02"}, {}),
+        ("", {}, {}),
+        ("x" * 129, {}, {}),
+        ("region", {"insured_region": "43051"}, {}),
+        ("name", {}, {"institution": {"name": "  ", "region": "430511"}}),
+        ("nowhere", {"insured_region": "110101"}, {"institution": {"name": "x", "region": "110101"}}),
+        ("early", {}, {"date": "1999-01-01"}),
+        ("three bad", {"age": 151, "sex": "女"}, {"diagnoses": ["E1"], "date": "2022-02-29"}),
+        (None, {}, {}),  # type: ignore[list-item]
+    ]
+    return [{"id": the_id, "person": {**person, **p}, "encounter": {**encounter, **e}}
+            for the_id, p, e in changes]
+
+
+def test_bad_values_found_in_sql_are_named_as_the_per_call_path_names_them(tmp_path: Path) -> None:
+    """Bad values in a Parquet roster that DuckDB reads itself: the same rows skipped with the same
+    error objects (in the same order) as when the same table is read into Arrow, and the same
+    answers for every other row."""
+    from policyrules.sql import native
+
+    rows = _bad_parquet_rows()
+    table = pa.Table.from_pylist(rows)
+    path = tmp_path / "bad.parquet"
+    pq.write_table(table, path)
+    assert native.eligible(path) is not None
+    for values in (False, True):
+        in_sql: list[dict[str, Any]] = []
+        in_arrow: list[dict[str, Any]] = []
+        answers = POLICIES.evaluate_roster(path, values=values, errors=in_sql)
+        expected_answers = POLICIES.evaluate_roster(table, values=values, errors=in_arrow)
+        assert in_sql == in_arrow
+        assert answers.to_pylist() == expected_answers.to_pylist()
+    skipped = {e["id"] if "id" in e else e["row"]: e for e in in_sql}
+    assert sorted(e["row"] for e in in_sql) == [2, 3, 4, 5, 6, 9, 11, 13, 14, 16, 17, 18, 19, 20, 21, 22, 23]
+    assert [p["field"] for p in skipped["three bad"]["errors"]] == ["person.age", "person.sex", "encounter.date",
+                                                                      "encounter.diagnoses"]
+    assert skipped["born late"]["errors"][0]["message"] == "2023-01-01 is after the encounter date 2022-03-01"
+    assert skipped[""]["errors"][0]["field"] == "id"
+    answered = {r["id"]: r for r in answers.to_pylist()}
+    assert set(answered) == {"good", "no statuses", "implied", "loose code", "date-time", "born", None}
+    contexts = [{group: {k: v for k, v in values.items() if v is not None} for group, values in r.items()
+                 if group != "id"} for r in rows]
+    pq.write_table(pa.Table.from_pylist(contexts), tmp_path / "no_ids.parquet")
+    check(POLICIES, contexts, tmp_path / "no_ids.parquet")  # and as the reference engine answers
+
+
+def test_a_parquet_column_of_another_type_is_read_into_arrow_and_named(tmp_path: Path) -> None:
+    """An age written as text (the CONTRACT writes numbers) cannot be read by DuckDB as the field:
+    the file goes the Arrow way, and every row with such an age is named."""
+    from policyrules.sql import native
+
+    path = tmp_path / "ages.parquet"
+    pq.write_table(pa.table({"person": [{"age": "58", "insured_region": "430511"},
+                                        {"age": None, "insured_region": "430511"}],
+                             "encounter.date": ["2022-03-01", "2022-03-01"]}), path)
+    assert native.eligible(path) is None
+    errors: list[dict[str, Any]] = []
+    answers = POLICIES.evaluate_roster(path, errors=errors)
+    assert answers.column("id").to_pylist() == [2]
+    assert [(e["row"], e["errors"][0]["field"]) for e in errors] == [(1, "person.age")]
+
+
+def test_later_slices_meet_new_names_and_diagnoses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A name or a diagnosis list first met in a later slice (the run's tables do not hold it yet)
+    is answered as in one batch: the slice is answered again once the tables have it."""
+    import policyrules.sql.run as run_module
+
+    names = ["陈家桥卫生院", " 陈家桥 卫生院 ", "邵阳市中心医院", "x", None]
+    diagnoses = [["I10.x00"], ["C16.900"], ["e11.900", "J06"], [], None, ["A15.0"]]
+    roster = [nest({"person.age": age, "person.statuses": ["destitute"], "person.insured_region": "430511",
+                    "encounter.kind": "inpatient", "encounter.date": "2022-03-01",
+                    "encounter.diagnoses": diagnoses[i % len(diagnoses)],
+                    "encounter.institution.name": names[i % len(names)],
+                    "encounter.institution.region": "430511"})
+              for i, age in enumerate([3, 10, 58, 70, 13, 6, 58, 90, 1, 2, 44, 7, 15, 16, 60])]
+    for context in roster:  # None: absent
+        context["encounter"] = {k: v for k, v in context["encounter"].items() if v is not None}
+        context["encounter"]["institution"] = {k: v for k, v in context["encounter"]["institution"].items()
+                                               if v is not None}
+    path = tmp_path / "roster.parquet"
+    pq.write_table(pa.Table.from_pylist(roster), path)
+    monkeypatch.setattr(run_module, "SLICE_ROWS", 2)
+    for values in (False, True):
+        sliced = POLICIES.evaluate_roster(path, values=values)
+        whole = POLICIES.evaluate_roster(pa.Table.from_pylist(roster), values=values)
+        assert sliced.to_pylist() == whole.to_pylist()
+    check(POLICIES, roster, path)

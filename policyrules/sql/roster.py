@@ -1,17 +1,21 @@
-"""Answering a roster on embedded DuckDB: policy choice, the compiled SQL, full answers per row.
+"""Answering a roster on embedded DuckDB: policy choice, each policy's SQL, full answers per row.
 
-`RosterRun` answers batch after batch (`policyrules.sql.reading`): the policy in force for each
-row is chosen in SQL (`choice_expression`, as `PolicySet.select`); each policy's rows get their
-prepared columns (normalised institution names, catalog matches per distinct diagnosis list) and
-run through the policy's SQL, which gives every outcome's value and, for full answers, the truth
-of every condition node; the answers' rules, missing and not_given are derived once per distinct
-signature (`policyrules.sql.answers`) and joined back. Rows carry their number: DuckDB does not
-keep input order on a parallel scan, so each batch is sorted by it.
+`RosterRun` answers batch after batch. A batch is a relation ``__base`` inside DuckDB (an Arrow
+batch of `policyrules.sql.reading` registered as it is, or a slice of a Parquet file that DuckDB
+reads itself, `policyrules.sql.native`) holding the CONTRACT's fields, the row number ``__row``,
+the ``__id`` and a ``__bad`` flag. The policy in force is chosen in SQL (`choice_expression`, as
+`PolicySet.select`); each policy present in the batch then answers its rows in one query
+(`policyrules.sql.duck`), its prepared columns joined from small tables that grow with the
+distinct values met: normalised institution names and their lists, each catalog's match per
+diagnosis list (and age, for a catalog with 儿童 entries). They are filled when a policy is first
+used and again only when a row flags a value not in them yet (``__miss``). For full answers the
+query also gives each outcome's key (`SqlCompiler.signature`); the rules, missing and not_given of
+a key are derived once (`policyrules.sql.answers`) into a lookup table joined back, and taken per
+row in Arrow. DuckDB does not keep input order on a parallel scan: each batch is sorted by row.
 """
 
 from __future__ import annotations
 
-import collections
 import datetime as dt
 from typing import Any
 
@@ -20,327 +24,314 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sqlglot import exp
 
-from ..context import Facts
-from ..determination import Outcome
-from ..engines.matching import UNKNOWN, Match, normalise_name
-from ..errors import ContextProblem, NoPolicyError
-from ..policy import Policy, PolicySet
-from ..vocabulary import LIST_OUTCOMES
-from .answers import NULL_FIELDS, Explainer
-from .compiler import (
-    NAME_COLUMN,
-    SqlCompiler,
-    catalog_column,
-    choice_expression,
-    column,
-    generate,
-    match_column,
-)
+from ..engines.matching import normalise_name
+from ..errors import ContextProblem
+from ..fields import BAD
 from ..jsonlines import error_object
-from .reading import Batch, distinct
+from ..policy import PolicySet
+from ..vocabulary import CONTEXT_FIELDS
+from .compiler import NAME_COLUMN, choice_expression, column
+from .duck import (
+    AGE_NONE,
+    STATUS_FIELDS,
+    CompiledPolicy,
+    arrow_of,
+    at,
+    mask_column,
+    number,
+    quoted,
+    sql_text,
+    status_bits,
+    status_mask,
+)
+from .native import ParquetSlice
+from .plan import INTERNAL_COLUMNS, RosterShape
+from .reading import Batch
 
-__all__ = ["INTERNAL_COLUMNS", "RosterPlan", "RosterRun"]
+__all__ = ["BASE", "INTERNAL_COLUMNS", "RosterRun"]
 
-#: Columns of a run's tables that the outputs leave out (the row number, the date used).
-INTERNAL_COLUMNS = ("__row", "__date")
-_AGE_NONE = 999  # an absent age in a (diagnoses, age) key
-
-
-def _arrow(relation: Any) -> pa.Table:
-    table: pa.Table = relation.to_arrow_table() if hasattr(relation, "to_arrow_table") else relation.arrow()
-    return table
-
-
-def _sql(select: exp.Expr) -> str:
-    return generate(select, "duckdb")
-
-
-class _Compiled:
-    """One policy's SQL (values, and for full answers the signature) and its explainer."""
-
-    def __init__(self, policy: Policy, values_only: bool, dialect: str = "duckdb") -> None:
-        self.policy = policy
-        self.compiler = SqlCompiler(policy.model)
-        self.explainer = Explainer(policy.model, self.compiler)
-        self.outcomes = policy.model.outcomes()
-        matcher = policy.prepared.matcher
-        self.catalogs = [(j, matcher.catalogs[name]) for name, j in self.compiler.catalogs.items()]
-        self._match_ids: list[dict[Match, int]] = [{} for _ in self.catalogs]
-        projections: list[exp.Expr] = [column("__row")]
-        projections += [exp.alias_(self.compiler.value(o), f"v:{o}", quoted=True) for o in self.outcomes]
-        #: outcome -> the names of its signature columns (its lookup table's keys)
-        self.keys: dict[str, list[str]] = {}
-        if not values_only:
-            for i, field in enumerate(NULL_FIELDS):
-                absent = exp.Is(this=column(field), expression=exp.Null())
-                projections.append(exp.alias_(exp.cast(absent, exp.DataType.build("BIGINT")), f"n{i}", quoted=True))
-            for o, outcome in enumerate(self.outcomes):
-                keys = self.keys[outcome] = []
-                for k, packed in enumerate(self.compiler.signature(self.compiler.outcome_nodes(outcome))):
-                    projections.append(exp.alias_(packed, f"o{o}s{k}", quoted=True))
-                    keys.append(f"o{o}s{k}")
-                keys += [f"n{i}" for i in range(len(NULL_FIELDS))]
-                for j in self.compiler.outcome_catalogs(outcome):
-                    match = exp.Coalesce(this=column(match_column(j)), expressions=[exp.Literal.number(-1)])
-                    projections.append(exp.alias_(match, f"o{o}m{j}", quoted=True))
-                    keys.append(f"o{o}m{j}")
-        #: the policy's SELECT over the table ``batch`` (its tree, and as SQL text in ``dialect``)
-        self.select = exp.select(*projections).from_(exp.table_("batch", quoted=True))
-        self.sql = generate(self.select, dialect)
-
-    def prepare(self, table: pa.Table) -> pa.Table:
-        """The policy's catalog columns: each catalog's match per distinct (diagnoses, age)."""
-        if not self.catalogs:
-            return table
-        diagnoses, diagnosis_index = distinct(table.column("encounter.diagnoses").combine_chunks())
-        ages = table.column("person.age").combine_chunks()
-        for position, (j, index) in enumerate(self.catalogs):
-            if index.reads_age:
-                key = pc.add(pc.multiply(pc.cast(diagnosis_index, pa.int64()), 1000),
-                             pc.fill_null(ages, _AGE_NONE))
-                keys, key_index = distinct(key)
-                pairs = [(k // 1000, None if k % 1000 == _AGE_NONE else k % 1000) for k in keys]
-            else:
-                key_index = diagnosis_index
-                pairs = [(d, None) for d in range(len(diagnoses))]
-            truths: list[bool | None] = []
-            ids: list[int] = []
-            for d, age in pairs:
-                truth, found = self.match(position, diagnoses[d], age)
-                truths.append(truth)
-                ids.append(found)
-            table = table.append_column(catalog_column(j), pa.array(truths, pa.bool_()).take(key_index))
-            table = table.append_column(match_column(j), pa.array(ids, pa.int64()).take(key_index))
-        return table
+#: The relation a batch is answered from (registered or created by the reader).
+BASE = "__base"
+_AGE_NONE = AGE_NONE
+_DIAGNOSES, _AGE, _NAME = "encounter.diagnoses", "person.age", "encounter.institution.name"
+_DIAGNOSIS_KIND = CONTEXT_FIELDS[_DIAGNOSES].kind
 
 
-    def match(self, position: int, diagnoses: list[str], age: int | None) -> tuple[bool | None, int]:
-        """The truth of catalog number ``position`` (of `catalogs`) for a diagnosis list and age, and
-        the id of the match (its index in the explainer's matches, for the answers)."""
-        j, index = self.catalogs[position]
-        match = index.match(tuple(diagnoses), age)
-        known = self._match_ids[position]
-        found = known.get(match)
-        if found is None:
-            found = known[match] = len(self.explainer.matches[j])
-            self.explainer.matches[j].append(match)
-        return (None if match[0] == UNKNOWN else bool(match[0])), found
-
-
-class RosterPlan:
-    """What every engine's run of a roster shares: each policy compiled (its SQL in ``dialect``),
-    the output schema, the policy choice, the structs assembled from a run's columns, the counts."""
-
-    def __init__(self, policies: PolicySet, values_only: bool = False, today: dt.date | None = None,
-                 dialect: str = "duckdb") -> None:
-        self.policies = policies
-        self.values_only = values_only
-        self.today = today or dt.date.today()
-        self.compiled = [_Compiled(policy, values_only, dialect) for policy in policies]
-        self.outcomes: list[str] = list(dict.fromkeys(o for c in self.compiled for o in c.outcomes))
-        self.addressing = {o: [c.policy.id for c in self.compiled if o in c.outcomes] for o in self.outcomes}
-        self.with_ratio = {r.outcome for c in self.compiled for r in c.policy.model.rules
-                           if r.target_ratio is not None}
-        choice = choice_expression([(p.counties, p.model.meta.effective_from, p.model.meta.effective_to)
-                                    for p in policies], self.today)
-        #: the index of each row's policy (NULL: none covers it), and as a column ``p`` beside ``__row``
-        self.policy_index = choice
-        self.choice = exp.select(column("__row"), exp.alias_(choice, "p", quoted=True)).from_(
-            exp.table_("batch", quoted=True))
-        self.answered = 0
-        self.skipped = 0
-        self.counts: dict[str, collections.Counter[str]] = {o: collections.Counter() for o in self.outcomes}
-        self._no_policy: dict[tuple[Any, ...], str] = {}
-
-    # ------------------------------------------------------------ schema
-
-    def value_type(self, outcome: str) -> pa.DataType:
-        return pa.list_(pa.string()) if outcome in LIST_OUTCOMES else pa.bool_()
-
-    def struct_type(self, outcome: str) -> pa.StructType:
-        fields = [pa.field("value", self.value_type(outcome))]
-        if not self.values_only:
-            fields += [pa.field(name, pa.list_(pa.string())) for name in ("rules", "missing", "not_given")]
-            if outcome in self.with_ratio:
-                fields.append(pa.field("target_ratio", pa.float64()))
-        return pa.struct(fields)
-
-    def schema(self, id_type: pa.DataType) -> pa.Schema:
-        fields = [pa.field("id", id_type), pa.field("policy", pa.string())]
-        fields += [pa.field(o, self.struct_type(o)) for o in self.outcomes]
-        metadata = {"policyrules.sha256": ",".join(f"{c.policy.id}={c.policy.model.sha256}" for c in self.compiled)}
-        return pa.schema(fields, metadata=metadata)
-
-    def why_no_policy(self, insured: str | None, region: str | None, date: dt.date | None) -> str:
-        """Why no policy covers a row of these regions and date (`PolicySet.select`'s message)."""
-        key = (insured, region, date)
-        found = self._no_policy.get(key)
-        if found is None:
-            values = {f: v for f, v in (("person.insured_region", insured),
-                                        ("encounter.institution.region", region)) if v is not None}
-            try:
-                self.policies.select(Facts(values, date or self.today, date is not None))
-                found = "no policy covers the context"
-            except NoPolicyError as error:
-                found = str(error)
-            self._no_policy[key] = found
-        return found
-
-    def expand(self, joined: pa.Table, answers: dict[str, list[Outcome]]) -> pa.Table:
-        """``joined`` (one policy's rows, with the column ``a:OUTCOME``, each row's index among the
-        outcome's distinct ``answers``) with the answers' rules, missing, not_given, target_ratio."""
-        strings = pa.list_(pa.string())
-        for outcome, found in answers.items():
-            index = joined.column(f"a:{outcome}").combine_chunks()
-            joined = joined.append_column(f"rules:{outcome}", pa.array([list(a.rules) for a in found], strings).take(index))
-            joined = joined.append_column(f"missing:{outcome}",
-                                          pa.array([list(a.missing) for a in found], strings).take(index))
-            joined = joined.append_column(f"not_given:{outcome}",
-                                          pa.array([list(a.not_given) for a in found], strings).take(index))
-            joined = joined.append_column(f"target_ratio:{outcome}",
-                                          pa.array([a.target_ratio for a in found], pa.float64()).take(index))
-        return joined
-
-    def structure(self, table: pa.Table, ids: pa.Array, dates: pa.Array) -> pa.Table:
-        """The output columns of a run's answered rows: ``table`` (sorted by ``__row``, with
-        ``__policy`` and the columns ``v:OUTCOME``, ``rules:OUTCOME``, … of each row's policy), the
-        rows' ``ids`` and encounter ``dates``; the counts of the summary taken on the way."""
-        rows = table.column("__row").combine_chunks()
-        policy = table.column("__policy").combine_chunks()
-        arrays: dict[str, pa.Array] = {"id": ids, "policy": policy}
-        n = table.num_rows
-        for outcome in self.outcomes:
-            addressed = pc.is_in(policy, value_set=pa.array(self.addressing[outcome], pa.string()))
-            struct = self.struct_type(outcome)
-            children = []
-            for field in struct:
-                name = "v:" + outcome if field.name == "value" else f"{field.name}:{outcome}"
-                if name in table.column_names:
-                    children.append(pc.cast(table.column(name).combine_chunks(), field.type))
-                else:
-                    children.append(pa.nulls(n, field.type))
-            arrays[outcome] = pa.StructArray.from_arrays(children, fields=list(struct), mask=pc.invert(addressed))
-            self._count(outcome, children[0], addressed)
-        self.answered += n
-        arrays["__row"] = rows
-        arrays["__date"] = pc.fill_null(dates, pa.scalar(self.today, pa.date32()))
-        return pa.table(arrays)
-
-    def empty(self, batch: Batch) -> pa.Table:
-        id_type = pa.int64() if batch.ids is None else batch.ids.type
-        schema = self.schema(id_type)
-        arrays = {f.name: pa.array([], f.type) for f in schema}
-        return pa.table({**arrays, "__row": pa.array([], pa.int64()), "__date": pa.array([], pa.date32())})
-
-    def _count(self, outcome: str, values: pa.Array, addressed: pa.Array) -> None:
-        values = values.filter(addressed)
-        if outcome in LIST_OUTCOMES:
-            keys = pc.fill_null(pc.binary_join(values, " → "), "unknown")
-        else:
-            keys = pc.fill_null(pc.cast(values, pa.string()), "unknown")
-        for item in pc.value_counts(keys).to_pylist():
-            self.counts[outcome][item["values"]] += item["counts"]
-
-
-class RosterRun(RosterPlan):
+class RosterRun(RosterShape):
     """A roster's answers on embedded DuckDB, batch by batch, with the counts the summary prints."""
 
     def __init__(self, policies: PolicySet, values_only: bool = False, today: dt.date | None = None) -> None:
         super().__init__(policies, values_only, today)
-        self._choice_sql = _sql(self.choice)
-        self.con = duckdb.connect()
+        bits = status_bits(policies)
+        self.compiled = [CompiledPolicy(policy, n, bits, values_only) for n, policy in enumerate(policies)]
+        self.con = duckdb.connect(config={"preserve_insertion_order": False})  # rows are sorted by number
+        self._names: set[str] = set()
+        self._create_tables()
+        self._chosen_sql = self._chosen_query()
+        self._unplaced_sql = self._unplaced_query()
+        self._names_sql = self._names_query()
+        self._bits = bits
+        self._selects: dict[int, str] = {}
+        self._joins: dict[int, str] = {}
+        self._used: set[int] = set()  # the policies whose tables have been filled once
 
     def close(self) -> None:
         self.con.close()
 
+    # ------------------------------------------------------------ the run's tables and queries
+
+    def _create_tables(self) -> None:
+        def create(name: str, columns: list[tuple[str, str]]) -> None:
+            listed = ", ".join(f"{quoted(c).sql('duckdb')} {kind}" for c, kind in columns)
+            self.con.execute(f"CREATE TEMP TABLE {quoted(name).sql('duckdb')} ({listed})")
+
+        self._lists = [(c.compiler.list_columns()[name], frozenset(names)) for c in self.compiled
+                       for name, names in c.compiler.lists.items()]
+        create("__names", [("raw", "VARCHAR"), (NAME_COLUMN, "VARCHAR")] + [(n, "BOOLEAN") for n, _ in self._lists])
+        for c in self.compiled:
+            for by_age in (False, True):
+                columns = [("__key", "VARCHAR[]")] + ([("__age", "BIGINT")] if by_age else [])
+                for truth, match in c.catalog_columns(by_age):
+                    columns += [(truth, "BOOLEAN"), (match, "BIGINT")]
+                create(c.diagnoses_table(by_age), columns)
+
+    def _prepared(self, bits: dict[str, int], compiled: CompiledPolicy) -> exp.Select:
+        """``__base``'s good rows with the prepared columns of one policy and the chosen policy ``__p``."""
+        base = exp.table_(BASE, quoted=True, alias="b")
+        projections: list[exp.Expr] = [exp.Column(this=exp.Star(), table=quoted("b")), at("n", NAME_COLUMN)]
+        projections += [at("n", name) for name in compiled.compiler.list_columns().values()]
+        query = exp.select().from_(base).join(
+            exp.table_("__names", quoted=True, alias="n"), join_type="left",
+            on=exp.EQ(this=at("b", _NAME), expression=at("n", "raw")))
+
+        def unseen(given: str, found: exp.Expr) -> exp.Expr:
+            return exp.and_(exp.not_(exp.Is(this=at("b", given), expression=exp.Null())),
+                            exp.Is(this=found, expression=exp.Null()))
+
+        #: whether the row has a name or a diagnosis list not yet in the run's tables
+        missing: list[exp.Expr] = [unseen(_NAME, at("n", "raw"))]
+        for alias, by_age in (("d", False), ("a", True)):
+            table = compiled.diagnoses_table(by_age)
+            names = [name for pair in compiled.catalog_columns(by_age) for name in pair]
+            if not names:
+                continue
+            on: exp.Expr = exp.EQ(this=at("b", _DIAGNOSES), expression=at(alias, "__key"))
+            if by_age:
+                age = compiled.age_band(at("b", _AGE))
+                on = exp.and_(on, exp.EQ(this=age, expression=at(alias, "__age")))
+            query = query.join(exp.table_(table, quoted=True, alias=alias), join_type="left", on=on)
+            projections += [at(alias, name) for name in names]
+            missing.append(unseen(_DIAGNOSES, at(alias, "__key")))
+        projections.append(exp.alias_(exp.or_(*missing), "__miss", quoted=True))
+        projections += [exp.alias_(status_mask(f, bits), mask_column(f), quoted=True) for f in STATUS_FIELDS]
+        projections.append(exp.alias_(self._choice(), "__p", quoted=True))
+        return query.select(*projections).where(exp.not_(at("b", "__bad")))
+
+    def _choice(self) -> exp.Expr:
+        return choice_expression([(p.counties, p.model.meta.effective_from, p.model.meta.effective_to)
+                                  for p in self.policies], self.today)
+
+    def _chosen_query(self) -> str:
+        """How many good rows of ``__base`` each policy (NULL: none) answers."""
+        choice = exp.alias_(self._choice(), "__p", quoted=True)
+        query = exp.select(choice, exp.func("COUNT", exp.Star())).from_(exp.table_(BASE, quoted=True))
+        return sql_text(query.where(exp.not_(column("__bad"))).group_by(number(1)))
+
+    def _unplaced_query(self) -> str:
+        fields = ("__row", "__id", "person.insured_region", "encounter.institution.region", "encounter.date")
+        query = exp.select(*[column(f) for f in fields]).from_(exp.table_(BASE, quoted=True))
+        good = exp.not_(column("__bad"))
+        return sql_text(query.where(exp.and_(good, exp.Is(this=self._choice(), expression=exp.Null()))))
+
+    def _names_query(self) -> str:
+        """The distinct institution names of a batch's good rows."""
+        query = exp.select(column(_NAME)).distinct().from_(exp.table_(BASE, quoted=True))
+        return sql_text(query.where(exp.not_(column("__bad"))))
+
     # ------------------------------------------------------------ one batch
 
-    def answer(self, batch: Batch) -> tuple[pa.Table, list[dict[str, Any]]]:
+    def answer(self, batch: Batch | ParquetSlice) -> tuple[pa.Table, list[dict[str, Any]]]:
         """The answers of the batch's good rows (output columns and `INTERNAL_COLUMNS`), in order,
         and the unanswered rows (``{"row", "id", "errors"}``)."""
+        if isinstance(batch, ParquetSlice):
+            errors, ids_of = batch.create(self.con)
+            return self.answer_base(errors, ids_of.get)
         table = batch.table()
-        names = table.column("encounter.institution.name").combine_chunks()
-        uniques, index = distinct(names)
-        table = table.append_column(NAME_COLUMN, pa.array(
-            [normalise_name(n) for n in uniques], pa.string()).take(index))
-        self.con.register("batch", table)
+        ids = batch.rows if batch.ids is None else batch.ids
+        bad = pa.array([i in batch.errors for i in range(len(batch))], pa.bool_())
+        table = table.append_column("__id", ids).append_column("__bad", bad)
+        by_row = {batch.rows[p].as_py(): problems for p, problems in batch.errors.items()}
+        positions: dict[int, int] = {}
+
+        def id_of(row: int) -> Any:
+            if not positions:
+                positions.update((r, p) for p, r in enumerate(batch.rows.to_pylist()))
+            return batch.id_of(positions[row])
+
+        self.con.register(BASE, table)
         try:
-            chosen = _arrow(self.con.sql(self._choice_sql)).sort_by("__row").column("p").combine_chunks()
+            return self.answer_base(by_row, id_of)
         finally:
-            self.con.unregister("batch")
-        errors = dict(batch.errors)
-        unplaced = pc.fill_null(pc.is_null(chosen), False)
-        if pc.any(unplaced).as_py():
-            for position in pc.indices_nonzero(unplaced).to_pylist():
-                if position not in errors:
-                    errors[position] = [error_object(ContextProblem("(context)", self._why_no_policy(batch, position)))]
-        bad = pa.array([i in errors for i in range(len(batch))], pa.bool_()) if errors else None
+            self.con.unregister(BASE)
+
+    def answer_base(self, errors: dict[int, list[dict[str, Any]]], id_of: Any,
+                    ) -> tuple[pa.Table, list[dict[str, Any]]]:
+        """The answers of the relation ``__base`` (see the module's doc) whose bad rows (by row
+        number) have ``errors``; ``id_of(row)`` is a bad row's id."""
+        errors = dict(errors)
+        unplaced: dict[int, Any] = {}
+        chosen = dict(self.con.execute(self._chosen_sql).fetchall())
+        if None in chosen:
+            for row, the_id, insured, region, date in self.con.execute(self._unplaced_sql).fetchall():
+                errors[row] = [error_object(ContextProblem("(context)", self.why_no_policy(insured, region, date)))]
+                unplaced[row] = the_id
         parts: list[pa.Table] = []
-        for number, compiled in enumerate(self.compiled):
-            mask = pc.fill_null(pc.equal(chosen, number), False)
-            if bad is not None:
-                mask = pc.and_(mask, pc.invert(bad))
-            if not pc.any(mask).as_py():
-                continue
-            parts.append(self._run(compiled, table.filter(mask)))
-        unanswered = [{"row": batch.rows[p].as_py(), **({} if (i := batch.id_of(p)) is None else {"id": i}),
-                       "errors": errors[p]} for p in sorted(errors)]
+        if any(n is not None for n in chosen):
+            parts = [self._run(self.compiled[n]) for n in sorted(n for n in chosen if n is not None)]
+        unanswered = []
+        for row in sorted(errors):
+            the_id = unplaced[row] if row in unplaced else id_of(row)
+            unanswered.append({"row": row, **({} if the_id is None else {"id": the_id}), "errors": errors[row]})
         self.skipped += len(unanswered)
-        return self._assemble(batch, parts), unanswered
+        table = pa.concat_tables(parts).sort_by("__row") if len(parts) > 1 else parts[0] if parts else None
+        if table is None or table.num_rows == 0:
+            id_type = table.schema.field("id").type if table is not None else pa.int64()
+            return self.empty_table(id_type), unanswered
+        self.answered += table.num_rows
+        return table, unanswered
 
-    def _why_no_policy(self, batch: Batch, position: int) -> str:
-        columns = batch.columns
-        return self.why_no_policy(columns["person.insured_region"][position].as_py(),
-                                  columns["encounter.institution.region"][position].as_py(),
-                                  columns["encounter.date"][position].as_py())
+    def _select(self, compiled: CompiledPolicy) -> str:
+        """The SQL of one policy's rows (made when the policy first has rows: it takes a while)."""
+        found = self._selects.get(compiled.number)
+        if found is None:
+            compiled.build()
+            if not self.values_only:
+                for outcome in compiled.outcomes:
+                    listed = ", ".join(f"{quoted(k).sql('duckdb')} BIGINT" for k in [*compiled.keys[outcome], "__a"])
+                    self.con.execute(f"CREATE TEMP TABLE {quoted(compiled.lookup(outcome)).sql('duckdb')} ({listed})")
+            prepared = exp.alias_(exp.Subquery(this=self._prepared(self._bits, compiled)), "p")
+            found = self._selects[compiled.number] = compiled.select(prepared, self.today)
+        return found
 
-    def _run(self, compiled: _Compiled, table: pa.Table) -> pa.Table:
-        table = compiled.prepare(table)
-        self.con.register("batch", table)
-        try:
-            result = _arrow(self.con.sql(compiled.sql))
-        finally:
-            self.con.unregister("batch")
-        result = result.append_column("__policy", pa.array([compiled.policy.id] * result.num_rows, pa.string()))
+    def _run(self, compiled: CompiledPolicy) -> pa.Table:
+        """The answers of the batch's rows of one policy, ordered by row, as the output's columns."""
+        first = compiled.number not in self._used
+        if first:  # the run's tables are empty: fill them first
+            self._used.add(compiled.number)
+            self._prepare_names()
+            self._prepare(compiled)
         if self.values_only:
-            return result
-        registered = ["r"]
-        self.con.register("r", result)
-        answers: dict[str, list[Outcome]] = {}
-        try:
-            projections: list[exp.Expr] = [exp.Column(this=exp.Star(), table=exp.to_identifier("r"))]
-            query = exp.select()
-            for o, outcome in enumerate(compiled.outcomes):
-                keys = compiled.keys[outcome]
-                listed = ", ".join(exp.to_identifier(k, quoted=True).sql("duckdb") for k in keys)
-                signatures = _arrow(self.con.sql(f"SELECT DISTINCT {listed} FROM r")).to_pylist()
-                answers[outcome] = [compiled.explainer.answer(outcome, tuple(s[k] for k in keys)) for s in signatures]
-                name = f"l{o}"
-                lookup = {k: pa.array([s[k] for s in signatures], pa.int64()) for k in keys}
-                lookup[f"a:{outcome}"] = pa.array(range(len(signatures)), pa.int64())
-                self.con.register(name, pa.table(lookup))
-                registered.append(name)
-                on = exp.and_(*[exp.EQ(this=exp.column(exp.to_identifier(k, quoted=True), table="r"),
-                                       expression=exp.column(exp.to_identifier(k, quoted=True), table=name))
-                                for k in keys])
-                query = query.join(exp.table_(name, quoted=True), on=on)
-                projections.append(exp.column(exp.to_identifier(f"a:{outcome}", quoted=True), table=name))
-            query = query.select(*projections).from_(exp.table_("r", quoted=True))
-            joined = _arrow(self.con.sql(_sql(query)))
-        finally:
-            for name in registered:
-                self.con.unregister(name)
-        return self.expand(joined, answers)
+            result = arrow_of(self.con.sql(self._select(compiled)))
+            if not first and pc.any(result.column("__miss")).as_py():  # then once more, with them
+                self._prepare_names()
+                self._prepare(compiled)
+                result = arrow_of(self.con.sql(self._select(compiled)))
+        else:
+            result = self._full(compiled, first)
+        order = pc.sort_indices(result.column("__row"))
+        result = result.take(order)
+        n = result.num_rows
+        arrays: dict[str, Any] = {"id": result.column("id"),
+                                  "policy": pa.repeat(pa.scalar(compiled.policy.id, pa.string()), n)}
+        for outcome in self.outcomes:
+            struct = self.struct_type(outcome)
+            if outcome not in compiled.outcomes:
+                arrays[outcome] = pa.nulls(n, struct)
+                continue
+            children = [result.column(f"v:{outcome}").combine_chunks().cast(struct.field("value").type)]
+            self.count(outcome, children[0])
+            if not self.values_only:
+                index = result.column(f"a:{outcome}").combine_chunks()
+                found = compiled.answer_arrays[outcome]
+                children += [found[f.name].take(index) for f in list(struct)[1:]]
+            arrays[outcome] = pa.StructArray.from_arrays(children, fields=list(struct))
+        arrays["__row"] = result.column("__row")
+        arrays["__date"] = result.column("__date")
+        return pa.table(arrays)
 
-    def _assemble(self, batch: Batch, parts: list[pa.Table]) -> pa.Table:
-        if not parts:
-            return self.empty(batch)
-        table = pa.concat_tables(parts, promote_options="default").sort_by("__row")
-        rows = table.column("__row").combine_chunks()
-        first, last = batch.rows[0].as_py(), batch.rows[-1].as_py()
-        if last - first + 1 == len(batch):
-            positions = pc.subtract(rows, first)
-        else:  # row numbers skip (a blank JSON line)
-            positions = pc.index_in(rows, value_set=batch.rows)
-        ids = rows if batch.ids is None else batch.ids.take(positions)
-        return self.structure(table, ids, batch.columns["encounter.date"].take(positions))
+    def _full(self, compiled: CompiledPolicy, first: bool) -> pa.Table:
+        """The policy's rows with each outcome's answer index ``a:o``: the keys not seen before are
+        answered (`Explainer`) into the outcome's lookup table, then joined."""
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE __r AS {self._select(compiled)}")
+        if not first and self.con.execute("SELECT BOOL_OR(__miss) FROM __r").fetchall()[0][0]:
+            self._prepare_names()
+            self._prepare(compiled)
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE __r AS {self._select(compiled)}")
+        for outcome in compiled.outcomes:
+            keys = compiled.keys[outcome]
+            distinct = exp.select(*[column(k) for k in keys]).distinct().from_(exp.table_("__r", quoted=True))
+            new = [tuple(k) for k in self.con.execute(sql_text(distinct)).fetchall()
+                   if tuple(k) not in compiled.known[outcome]]
+            if new:
+                indices = compiled.learn(outcome, new)
+                columns = {k: pa.array([key[i] for key in new], pa.int64()) for i, k in enumerate(keys)}
+                self._insert(compiled.lookup(outcome), {**columns, "__a": pa.array(indices, pa.int64())})
+        found = self._joins.get(compiled.number)
+        if found is None:
+            query = exp.select().from_(exp.table_("__r", quoted=True, alias="r"))
+            projections: list[exp.Expr] = [at("r", name) for name in ("__row", "id", "__date")]
+            projections += [at("r", f"v:{o}") for o in compiled.outcomes]
+            for o, outcome in enumerate(compiled.outcomes):
+                alias = f"l{o}"
+                on = exp.and_(*[exp.EQ(this=at("r", k), expression=at(alias, k)) for k in compiled.keys[outcome]])
+                query = query.join(exp.table_(compiled.lookup(outcome), quoted=True, alias=alias), on=on)
+                projections.append(exp.alias_(at(alias, "__a"), f"a:{outcome}", quoted=True))
+            found = self._joins[compiled.number] = sql_text(query.select(*projections))
+        return arrow_of(self.con.sql(found))
+
+    def _prepare_names(self) -> None:
+        """The institution names of ``__base`` not seen before, normalised into the run's table."""
+        found = self.con.execute(self._names_sql).fetchall()
+        names = [n for (n,) in found if n is not None and n not in self._names]
+        if names:
+            self._names.update(names)
+            normalised = [normalise_name(n) for n in names]
+            columns = {"raw": pa.array(names, pa.string()), NAME_COLUMN: pa.array(normalised, pa.string())}
+            for name, listed in self._lists:
+                columns[name] = pa.array([n in listed for n in normalised], pa.bool_())
+            self._insert("__names", columns)
+
+    def _prepare(self, compiled: CompiledPolicy) -> None:
+        """The diagnosis lists (and ages) of the policy's rows of ``__base`` not seen before,
+        matched against its catalogs into its tables."""
+        if not compiled.catalogs:
+            return
+        chosen = exp.EQ(this=self._choice(), expression=number(compiled.number))
+        good = exp.and_(exp.not_(column("__bad")), chosen)
+        base = exp.table_(BASE, quoted=True)
+        for by_age in (False, True):
+            if not compiled.catalog_columns(by_age):
+                continue
+            keys: list[exp.Expr] = [column(_DIAGNOSES), *([compiled.age_band(column(_AGE))] if by_age else [])]
+            query = exp.select(*keys).distinct().from_(base).where(good.copy())
+            known = compiled.seen[by_age]
+            rows: list[tuple[list[str], tuple[str, ...], int | None]] = []
+            for found in self.con.execute(sql_text(query)).fetchall():
+                raw = found[0]
+                age = found[1] if by_age else None
+                codes = None if raw is None else _DIAGNOSIS_KIND.fast(raw)
+                if codes is BAD or codes is None or (tuple(raw), age) in known:
+                    continue
+                known.add((tuple(raw), age))
+                rows.append((raw, codes, age))
+            self._insert_matches(compiled, rows, by_age)
+
+    def _insert_matches(self, compiled: CompiledPolicy, rows: list[tuple[list[str], tuple[str, ...], int | None]],
+                        by_age: bool) -> None:
+        if not rows:
+            return
+        columns: dict[str, pa.Array] = {"__key": pa.array([r[0] for r in rows], pa.list_(pa.string()))}
+        if by_age:
+            columns["__age"] = pa.array([r[2] for r in rows], pa.int64())
+        found = [compiled.matches(codes, None if age == _AGE_NONE else age, by_age) for _, codes, age in rows]
+        for position, (truth, match) in enumerate(compiled.catalog_columns(by_age)):
+            columns[truth] = pa.array([f[position][0] for f in found], pa.bool_())
+            columns[match] = pa.array([f[position][1] for f in found], pa.int64())
+        self._insert(compiled.diagnoses_table(by_age), columns)
+
+    def _insert(self, table: str, columns: dict[str, pa.Array]) -> None:
+        self.con.register("__new", pa.table(columns))
+        try:
+            self.con.execute(f"INSERT INTO {quoted(table).sql('duckdb')} SELECT * FROM __new")
+        finally:
+            self.con.unregister("__new")

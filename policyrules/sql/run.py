@@ -15,8 +15,10 @@ import pyarrow as pa
 
 from ..errors import RosterError, RosterRowsError
 from ..policy import PolicySet
+from .native import SLICE_ROWS, ParquetSlice, slices
 from .reading import Batch, batches_of, household_table, joined
-from .roster import INTERNAL_COLUMNS, RosterPlan, RosterRun
+from .plan import INTERNAL_COLUMNS, RosterShape
+from .roster import RosterRun
 
 __all__ = ["RosterSummary", "answer_roster", "answer_with", "run_roster"]
 
@@ -35,10 +37,22 @@ def answer_roster(policies: PolicySet, data: Any, values: bool = False,
         run.close()
 
 
-def _members(data: Any, households: Any, today: dt.date) -> Iterator[Batch]:
-    """The batches of a roster, joined to a household table by household.id where one is given."""
+def _batches(data: Any, households: Any, today: dt.date) -> Iterator[Batch]:
+    """The validated Arrow batches of a roster, joined to a household table by household.id where
+    one is given (what every engine reads)."""
     batches = batches_of(data, today)
     return batches if households is None else joined(batches, household_table(households, today))
+
+
+def _members(data: Any, households: Any, today: dt.date, values: bool = False) -> Iterator[Batch | ParquetSlice]:
+    """What the DuckDB run reads: a Parquet file DuckDB can read itself in slices of it
+    (`policyrules.sql.native`), anything else as `_batches`."""
+    if households is None and isinstance(data, (str, Path)) and Path(data).suffix.lower() == ".parquet" \
+            and Path(data).is_file():
+        found = slices(Path(data), today, SLICE_ROWS * (4 if values else 1))
+        if found is not None:
+            return found
+    return _batches(data, households, today)
 
 
 def answer_with(run: RosterRun, data: Any, errors: list[dict[str, Any]] | None = None,
@@ -47,7 +61,7 @@ def answer_with(run: RosterRun, data: Any, errors: list[dict[str, Any]] | None =
     tables: list[pa.Table] = []
     unanswered: list[dict[str, Any]] = []
     id_type: pa.DataType | None = None
-    for batch in _members(data, households, run.today):
+    for batch in _members(data, households, run.today, run.values_only):
         table, bad = run.answer(batch)
         unanswered.extend(bad)
         table = table.drop_columns(list(INTERNAL_COLUMNS))
@@ -71,7 +85,7 @@ def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
 class RosterSummary:
     """What a run did: rows answered and skipped, counts per outcome and value."""
 
-    def __init__(self, run: RosterPlan, errors_path: Path, skipped_rows: list[int]) -> None:
+    def __init__(self, run: RosterShape, errors_path: Path, skipped_rows: list[int]) -> None:
         self.skipped_rows = skipped_rows
         self.answered = run.answered
         self.skipped = run.skipped
@@ -122,7 +136,7 @@ def run_roster(policies: PolicySet, roster: Path, out: Path, values: bool = Fals
         raise RosterError(f"{errors_path}: cannot write the skipped rows: {error.strerror}") from error
     try:
         with error_stream:
-            for batch in _members(roster, households, run.today):
+            for batch in _members(roster, households, run.today, run.values_only):
                 table, bad = run.answer(batch)
                 for item in bad:
                     error_stream.write(json.dumps(item, ensure_ascii=False) + "\n")
@@ -150,7 +164,7 @@ def run_roster(policies: PolicySet, roster: Path, out: Path, values: bool = Fals
 
 
 class _Writer:
-    def __init__(self, out: Path, run: RosterPlan, id_type: pa.DataType) -> None:
+    def __init__(self, out: Path, run: RosterShape, id_type: pa.DataType) -> None:
         self.out = out
         self.run = run
         self.schema = run.schema(id_type)
@@ -163,7 +177,7 @@ class _Writer:
 
 
 class _ParquetWriter(_Writer):
-    def __init__(self, out: Path, run: RosterPlan, id_type: pa.DataType) -> None:
+    def __init__(self, out: Path, run: RosterShape, id_type: pa.DataType) -> None:
         import pyarrow.parquet as pq
 
         super().__init__(out, run, id_type)
@@ -187,7 +201,7 @@ def _text(value: Any) -> str:
 
 
 class _CsvWriter(_Writer):
-    def __init__(self, out: Path, run: RosterPlan, id_type: pa.DataType) -> None:
+    def __init__(self, out: Path, run: RosterShape, id_type: pa.DataType) -> None:
         super().__init__(out, run, id_type)
         self.stream: IO[str] = out.open("w", encoding="utf-8", newline="")
         self.csv = csv.writer(self.stream)
@@ -223,10 +237,10 @@ class _CsvWriter(_Writer):
 
 
 class _JsonLinesWriter(_Writer):
-    def __init__(self, out: Path, run: RosterPlan, id_type: pa.DataType) -> None:
+    def __init__(self, out: Path, run: RosterShape, id_type: pa.DataType) -> None:
         super().__init__(out, run, id_type)
         self.stream: IO[str] = out.open("w", encoding="utf-8")
-        self.outcomes_of = {c.policy.id: c.outcomes for c in run.compiled}
+        self.outcomes_of = {p.id: p.model.outcomes() for p in run.policies}
 
     def write(self, table: pa.Table) -> None:
         write = self.stream.write
@@ -248,7 +262,7 @@ class _JsonLinesWriter(_Writer):
         self.stream.close()
 
 
-def _writer(kind: str, out: Path, run: RosterPlan, id_type: pa.DataType) -> _Writer:
+def _writer(kind: str, out: Path, run: RosterShape, id_type: pa.DataType) -> _Writer:
     cls = {".parquet": _ParquetWriter, ".csv": _CsvWriter, ".jsonl": _JsonLinesWriter}[kind]
     try:
         return cls(out, run, id_type)

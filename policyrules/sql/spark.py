@@ -44,8 +44,8 @@ from ..policy import PolicySet
 from ..vocabulary import LIST_OUTCOMES
 from .compiler import NAME_COLUMN, catalog_column, column, generate, match_column
 from .reading import Batch
-from .roster import RosterPlan
-from .run import _SHOWN, RosterSummary, _members, _output_kind, _writer
+from .plan import RosterPlan
+from .run import _SHOWN, RosterSummary, _batches, _output_kind, _writer
 
 __all__ = ["SparkRun", "run_spark_roster", "spark_session"]
 
@@ -395,7 +395,7 @@ class SparkRun(RosterPlan):
             columns.append(F.when(addressed, F.struct(*fields)).alias(outcome))
         return frame.select(*columns)
 
-    def count(self, assembled: DataFrame) -> None:
+    def count_assembled(self, assembled: DataFrame) -> None:
         """The summary's counts, in one Spark job, as `structure` takes them."""
         keys = []
         for outcome in self.outcomes:
@@ -437,7 +437,7 @@ def run_spark_roster(policies: PolicySet, roster: Path | None, out: Path | str |
             raise RosterError(f"{target}/: cannot write the answers: the folder exists (remove it, or name another)")
         if table is not None and households is not None:
             raise RosterError("--households is for a roster file, not --table (join the households in the table)")
-        source: Iterable[Batch] | str = table if table is not None else _members(roster, households, run.today)
+        source: Iterable[Batch] | str = table if table is not None else _batches(roster, households, run.today)
         if kind:
             tables, errors = run.answer(source)
             writer = _writer(kind, Path(target), run, run.id_type)
@@ -469,7 +469,7 @@ def _kept(run: SparkRun, batches: Iterable[Batch] | str, target: str, folder: bo
     if answered is None:
         return errors
     assembled = run._keep(run.assembled(answered))
-    run.count(assembled)
+    run.count_assembled(assembled)
     try:
         if folder:
             assembled.orderBy("__row").drop("__row").write.parquet(target)
