@@ -30,6 +30,7 @@ import pyarrow.compute as pc
 from sqlglot import exp
 
 from .context import Facts
+from .fields import nest
 from .diff import ABSENT, PolicyDiff, diff_policies
 from .engines.matching import UNKNOWN, CatalogIndex, Match, normalise_name
 from .errors import ContextProblem, NoPolicyError
@@ -43,8 +44,10 @@ from .sql.reading import Batch, batches_of, distinct
 __all__ = ["CHANGED_COLUMNS", "Impact", "as_if_in_force", "roster_impact", "write_changed"]
 
 #: The columns of the changed rows: ``from``/``to`` as JSON text, ``class`` the index of the
-#: diff's class among ``policyrules diff --json``'s list for the outcome (null: in none).
-CHANGED_COLUMNS = ("id", "outcome", "from", "to", "class", "description")
+#: diff's class among ``policyrules diff --json``'s list for the outcome (null: in none), and
+#: both versions' answers of the outcome as JSON text (``{"value", "rules", "missing",
+#: "not_given"}``, the roster's answer struct; null where the version does not address it).
+CHANGED_COLUMNS = ("id", "outcome", "from", "to", "class", "description", "old_answer", "new_answer")
 
 _REGION, _INSURED = "encounter.institution.region", "person.insured_region"
 _RADIX = 1 << 16  # a (from, to) pair of value codes as one integer
@@ -70,10 +73,13 @@ class Impact:
     same: frozenset[str] = frozenset()
 
     def changed_rows(self) -> list[dict[str, Any]]:
-        """The changed answers as dicts, ``from``/``to`` as values (True, False, None, a list, "absent")."""
+        """The changed answers as dicts, ``from``/``to`` as values (True, False, None, a list,
+        "absent"), ``old_answer``/``new_answer`` as dicts (None where a version does not answer)."""
         rows: list[dict[str, Any]] = self.changed.to_pylist()
         for row in rows:
             row["from"], row["to"] = json.loads(row["from"]), json.loads(row["to"])
+            for side in ("old_answer", "new_answer"):
+                row[side] = None if row[side] is None else json.loads(row[side])
         return rows
 
     def class_counts(self) -> dict[str, Counter[int | None]]:
@@ -135,8 +141,9 @@ def roster_impact(old: Policy, new: Policy, data: Any, diff: PolicyDiff | None =
         except SpaceTooLarge:
             diff = None
     today = today or dt.date.today()
-    both = _BothVersions(old, as_if_in_force(new, old), today, every_outcome)
-    counter = _Counter(old, new, diff, both.same)
+    in_force = as_if_in_force(new, old)
+    both = _BothVersions(old, in_force, today, every_outcome)
+    counter = _Counter(old, new, diff, both.same, in_force, today)
     try:
         for batch in _read_ahead(batches_of(data, today)):
             counter.add(batch, *both.answer(batch))
@@ -350,8 +357,14 @@ def _truth(match: Match) -> bool | None:
 class _Counter:
     """The transitions and changed rows of batch after batch."""
 
-    def __init__(self, old: Policy, new: Policy, diff: PolicyDiff | None, same: set[str]) -> None:
+    def __init__(self, old: Policy, new: Policy, diff: PolicyDiff | None, same: set[str],
+                 new_in_force: Policy | None = None, today: dt.date | None = None) -> None:
         self.old, self.new, self.diff, self.same = old, new, diff, same
+        #: the versions that answer a changed row in full (NEW as if in force where OLD is)
+        self.answering = (old, new_in_force or as_if_in_force(new, old))
+        self.today = today or dt.date.today()
+        #: a changed row's context (as a tuple of its fields' values) -> both versions' answers
+        self._answers: dict[tuple[Any, ...], tuple[Any, Any]] = {}
         self.outcomes = list(dict.fromkeys([*old.model.outcomes(), *new.model.outcomes()]))
         self.counts: dict[str, Counter[int]] = {o: Counter() for o in self.outcomes}
         #: outcome -> the values met, in code order (a code is the index here)
@@ -391,10 +404,30 @@ class _Counter:
             classes = self._classes(outcome, batch, at)
             descriptions = self._descriptions(outcome).take(classes)
             n = len(at)
+            answers = [self._both_answers(batch, p, outcome) for p in at.to_pylist()]
             self.parts.append(pa.table({
                 "id": pc.filter(ids, mask), "outcome": pa.array([outcome] * n, pa.string()),
                 "from": texts.take(pc.filter(was, mask)), "to": texts.take(pc.filter(now, mask)),
-                "class": classes, "description": descriptions}))
+                "class": classes, "description": descriptions,
+                "old_answer": pa.array([a[0] for a in answers], pa.string()),
+                "new_answer": pa.array([a[1] for a in answers], pa.string())}))
+
+    def _both_answers(self, batch: Batch, position: int, outcome: str) -> tuple[str | None, str | None]:
+        """Both versions' answers of ``outcome`` for the changed row at ``position``, as JSON text:
+        the row's validated fields given back as a CONTRACT context to each version's `evaluate`
+        (changed rows are few: this runs per changed row, memoised by the row's values)."""
+        flat = {field: column[position].as_py() for field, column in batch.columns.items()}
+        key = tuple(tuple(v) if isinstance(v, list) else v for v in flat.values())
+        found = self._answers.get(key)
+        if found is None:
+            if flat.get("encounter.date") is None:  # no date: the run's evaluation day, as in SQL
+                flat["encounter.date"] = self.today
+            context = nest({f: v.isoformat() if isinstance(v, dt.date) else v
+                            for f, v in flat.items() if v is not None})
+            found = (self.answering[0].evaluate(context).outcomes, self.answering[1].evaluate(context).outcomes)
+            if len(self._answers) < _TRUTHS_KEPT:
+                self._answers[key] = found
+        return _answer_text(found[0].get(outcome)), _answer_text(found[1].get(outcome))
 
     def _codes(self, table: pa.Table, side: str, outcome: str) -> pa.Array:
         """One version's values of an outcome as codes (int64): 0 no, 1 yes, 2 unknown, 3 absent,
@@ -465,8 +498,17 @@ class _Counter:
         else:
             changed = pa.table({"id": pa.array([], pa.string()), "outcome": pa.array([], pa.string()),
                                 "from": pa.array([], pa.string()), "to": pa.array([], pa.string()),
-                                "class": pa.array([], pa.int32()), "description": pa.array([], pa.string())})
+                                "class": pa.array([], pa.int32()), "description": pa.array([], pa.string()),
+                                "old_answer": pa.array([], pa.string()), "new_answer": pa.array([], pa.string())})
         return Impact(self.old, self.new, counts, changed, self.errors, self.rows, self.diff, frozenset(self.same))
+
+
+def _answer_text(outcome: Any) -> str | None:
+    if outcome is None:
+        return None
+    answer = {"value": _json(outcome.value), "rules": list(outcome.rules), "missing": list(outcome.missing),
+              "not_given": list(outcome.not_given)}
+    return json.dumps(answer, ensure_ascii=False)
 
 
 def _json(value: Any) -> Any:

@@ -24,7 +24,7 @@ import pyarrow.parquet as pq  # noqa: E402
 import policyrules  # noqa: E402
 from policyrules.cli import main  # noqa: E402
 from policyrules.context import read_context  # noqa: E402
-from policyrules.impact import as_if_in_force, roster_impact  # noqa: E402
+from policyrules.impact import CHANGED_COLUMNS, as_if_in_force, roster_impact  # noqa: E402
 
 from .conftest import POLICIES  # noqa: E402
 from policyrules.diff import ABSENT  # noqa: E402
@@ -108,7 +108,7 @@ def test_the_cli_writes_the_changed_rows(tmp_path: Path, capsys: pytest.CaptureF
     said = capsys.readouterr().out
     assert "pay_later:" in said and "no -> yes" in said
     table = pq.read_table(out)
-    assert table.column_names == ["id", "outcome", "from", "to", "class", "description"] and table.num_rows > 0
+    assert table.column_names == list(CHANGED_COLUMNS) and table.num_rows > 0
     assert table.column("class").null_count == 0
     assert json.loads((tmp_path / "changed.parquet.errors.jsonl").read_text("utf-8"))["id"] == "bad"
     jsonl = tmp_path / "changed.jsonl"
@@ -187,12 +187,14 @@ def test_impact_is_row_by_row_evaluation_on_random_edits(data: st.DataObject) ->
     outcomes = list(dict.fromkeys([*old.model.outcomes(), *new.model.outcomes()]))
     expected: dict[str, Counter[tuple[Any, Any]]] = {o: Counter() for o in outcomes}
     changed, refused = {}, set()
+    answered: dict[str, list[Any]] = {}
     for row in rows:
         try:
             answers = [policyrules.PolicySet([p]).evaluate(row, engine="reference") for p in (old, in_force)]
         except (policyrules.NoPolicyError, policyrules.ContextError):
             refused.add(row["id"])
             continue
+        answered[row["id"]] = answers
         for outcome in outcomes:
             pair = tuple(a.value(outcome) if outcome in p.model.outcomes() else ABSENT
                          for a, p in zip(answers, (old, in_force), strict=True))
@@ -211,6 +213,12 @@ def test_impact_is_row_by_row_evaluation_on_random_edits(data: st.DataObject) ->
     for (row_id, outcome), r in got.items():
         change = diff.change_of(outcome, read_context(by_id[row_id]).values)
         assert change is not None and r["class"] == diff.outcomes[outcome].index(change), (row_id, outcome)
+        for side, answer in zip(("old_answer", "new_answer"), answered[row_id], strict=True):
+            found = answer.outcomes.get(outcome)
+            assert r[side] == (None if found is None else {
+                "value": found.value if not isinstance(found.value, tuple) else list(found.value),
+                "rules": list(found.rules), "missing": list(found.missing),
+                "not_given": list(found.not_given)}), (row_id, outcome, side)
 
 
 def test_a_catalog_read_at_every_age_is_matched_as_the_reference_engine_does(tmp_path: Path) -> None:
