@@ -363,8 +363,11 @@ class _Counter:
         #: the versions that answer a changed row in full (NEW as if in force where OLD is)
         self.answering = (old, new_in_force or as_if_in_force(new, old))
         self.today = today or dt.date.today()
-        #: a changed row's context (as a tuple of its fields' values) -> both versions' answers
-        self._answers: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+        #: the batch being counted, and its changed rows' answers by both versions, by position
+        self._batch: Batch | None = None
+        self._answers: dict[int, tuple[Any, Any]] = {}
+        #: id of an answer object -> (the object, its JSON text)
+        self._texts: dict[int, tuple[Any, str]] = {}
         self.outcomes = list(dict.fromkeys([*old.model.outcomes(), *new.model.outcomes()]))
         self.counts: dict[str, Counter[int]] = {o: Counter() for o in self.outcomes}
         #: outcome -> the values met, in code order (a code is the index here)
@@ -404,7 +407,7 @@ class _Counter:
             classes = self._classes(outcome, batch, at)
             descriptions = self._descriptions(outcome).take(classes)
             n = len(at)
-            answers = [self._both_answers(batch, p, outcome) for p in at.to_pylist()]
+            answers = self._both_answers(batch, at, outcome)
             self.parts.append(pa.table({
                 "id": pc.filter(ids, mask), "outcome": pa.array([outcome] * n, pa.string()),
                 "from": texts.take(pc.filter(was, mask)), "to": texts.take(pc.filter(now, mask)),
@@ -412,22 +415,37 @@ class _Counter:
                 "old_answer": pa.array([a[0] for a in answers], pa.string()),
                 "new_answer": pa.array([a[1] for a in answers], pa.string())}))
 
-    def _both_answers(self, batch: Batch, position: int, outcome: str) -> tuple[str | None, str | None]:
-        """Both versions' answers of ``outcome`` for the changed row at ``position``, as JSON text:
-        the row's validated fields given back as a CONTRACT context to each version's `evaluate`
-        (changed rows are few: this runs per changed row, memoised by the row's values)."""
-        flat = {field: column[position].as_py() for field, column in batch.columns.items()}
-        key = tuple(tuple(v) if isinstance(v, list) else v for v in flat.values())
-        found = self._answers.get(key)
-        if found is None:
-            if flat.get("encounter.date") is None:  # no date: the run's evaluation day, as in SQL
-                flat["encounter.date"] = self.today
-            context = nest({f: v.isoformat() if isinstance(v, dt.date) else v
-                            for f, v in flat.items() if v is not None})
-            found = (self.answering[0].evaluate(context).outcomes, self.answering[1].evaluate(context).outcomes)
-            if len(self._answers) < _TRUTHS_KEPT:
-                self._answers[key] = found
-        return _answer_text(found[0].get(outcome)), _answer_text(found[1].get(outcome))
+    def _both_answers(self, batch: Batch, at: pa.Array, outcome: str) -> list[tuple[str | None, str | None]]:
+        """Both versions' answers of ``outcome`` for the changed rows at positions ``at`` of the
+        batch, as JSON text: each row's validated fields given back as a CONTRACT context to each
+        version's `evaluate` (changed rows are few: this runs per changed row, once for all the
+        outcomes a row changes, and each shared answer is written once)."""
+        if batch is not self._batch:
+            self._batch, self._answers = batch, {}
+        positions = at.to_pylist()
+        new = [p for p in dict.fromkeys(positions) if p not in self._answers]
+        if new:
+            taken = pa.array(new, pa.int64())
+            columns = {field: column.take(taken).to_pylist() for field, column in batch.columns.items()}
+            today = self.today.isoformat()
+            old_version, new_version = self.answering
+            for i, p in enumerate(new):
+                flat = {f: v.isoformat() if isinstance(v, dt.date) else v
+                        for f, values in columns.items() if (v := values[i]) is not None}
+                flat.setdefault("encounter.date", today)  # no date: the run's evaluation day, as in SQL
+                context = nest(flat)
+                self._answers[p] = (old_version.evaluate(context).outcomes, new_version.evaluate(context).outcomes)
+        found = [self._answers[p] for p in positions]
+        return [(self._text(a.get(outcome)), self._text(b.get(outcome))) for a, b in found]
+
+    def _text(self, outcome: Any) -> str | None:
+        """An answer of an outcome as JSON text, written once per answer object (they are shared)."""
+        if outcome is None:
+            return None
+        found = self._texts.get(id(outcome))
+        if found is None or found[0] is not outcome:
+            found = self._texts[id(outcome)] = (outcome, _answer_text(outcome))
+        return found[1]
 
     def _codes(self, table: pa.Table, side: str, outcome: str) -> pa.Array:
         """One version's values of an outcome as codes (int64): 0 no, 1 yes, 2 unknown, 3 absent,
@@ -503,9 +521,7 @@ class _Counter:
         return Impact(self.old, self.new, counts, changed, self.errors, self.rows, self.diff, frozenset(self.same))
 
 
-def _answer_text(outcome: Any) -> str | None:
-    if outcome is None:
-        return None
+def _answer_text(outcome: Any) -> str:
     answer = {"value": _json(outcome.value), "rules": list(outcome.rules), "missing": list(outcome.missing),
               "not_given": list(outcome.not_given)}
     return json.dumps(answer, ensure_ascii=False)
