@@ -29,16 +29,16 @@ import pyarrow.compute as pc
 
 from sqlglot import exp
 
-from .context import Facts
 from .fields import nest
 from .diff import ABSENT, PolicyDiff, diff_policies
 from .engines.matching import UNKNOWN, CatalogIndex, Match, normalise_name
-from .errors import ContextProblem, NoPolicyError
+from .errors import ContextProblem
 from .jsonlines import error_object
 from .model import Catalog, DiagnosisIn
 from .policy import Policy, PolicySet
 from .space import SpaceTooLarge
 from .sql.compiler import NAME_COLUMN, SqlCompiler, catalog_column, choice_expression, column
+from .sql.plan import RosterShape
 from .sql.reading import Batch, batches_of, distinct
 
 __all__ = ["CHANGED_COLUMNS", "Impact", "as_if_in_force", "roster_impact", "write_changed"]
@@ -253,8 +253,8 @@ class _BothVersions:
         self.read = list(dict.fromkeys(c.name for p in projections for c in p.find_all(exp.Column)))
         self.catalogs = {name: found for name, found in self.catalogs.items() if name in self.read}
         self.con = duckdb.connect()
-        self.policies = PolicySet([old])
-        self._no_policy: dict[tuple[Any, ...], str] = {}
+        #: OLD alone, for the message of a row it does not cover (as `policyrules roster` gives it)
+        self.shape = RosterShape(PolicySet([old]), values_only=True, today=today)
         #: catalog column -> diagnosis list -> its truth for each age band (and for no age)
         self._truths: dict[str, dict[tuple[str, ...], list[bool | None]]] = {}
 
@@ -327,18 +327,7 @@ class _BothVersions:
         insured = columns["person.insured_region"][position].as_py()
         region = columns["encounter.institution.region"][position].as_py()
         date = columns["encounter.date"][position].as_py()
-        key = (insured, region, date)
-        found = self._no_policy.get(key)
-        if found is None:
-            values = {f: v for f, v in (("person.insured_region", insured),
-                                        ("encounter.institution.region", region)) if v is not None}
-            try:
-                self.policies.select(Facts(values, date or self.today, date is not None))
-                found = "no policy covers the context"
-            except NoPolicyError as error:
-                found = str(error)
-            self._no_policy[key] = found
-        return found
+        return self.shape.why_no_policy(insured, region, date)
 
 
 def _age_bands(catalog: Catalog) -> list[int]:
