@@ -99,7 +99,7 @@ def distinct(array: pa.Array) -> tuple[list[Any], pa.Array]:
 def _distinct_lists(array: pa.Array) -> tuple[list[Any], pa.Array]:
     try:
         texts = pc.cast(array, pa.list_(pa.string()))
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+    except pa.ArrowException:  # ArrowInvalid, or a cast Arrow does not implement
         # not a list of scalars: read row by row (each row's value names its own type)
         values = array.to_pylist()
         keys = [None if v is None else json.dumps(v, default=str) for v in values]
