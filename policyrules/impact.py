@@ -433,6 +433,8 @@ class _Counter:
             return None
         found = self._texts.get(id(outcome))
         if found is None or found[0] is not outcome:
+            if len(self._texts) >= _TRUTHS_KEPT:  # bounded: an engine may build answers afresh
+                self._texts.clear()
             found = self._texts[id(outcome)] = (outcome, _answer_text(outcome))
         return found[1]
 
