@@ -24,6 +24,7 @@ import pyarrow.parquet as pq  # noqa: E402
 import policyrules  # noqa: E402
 from policyrules.cli import main  # noqa: E402
 from policyrules.context import read_context  # noqa: E402
+from policyrules.policy import Policy  # noqa: E402
 from policyrules.impact import CHANGED_COLUMNS, as_if_in_force, roster_impact  # noqa: E402
 
 from .conftest import POLICIES  # noqa: E402
@@ -118,11 +119,13 @@ def test_the_cli_writes_the_changed_rows(tmp_path: Path, capsys: pytest.CaptureF
     assert main(["impact", str(BEITA), str(new), str(tmp_path / "none.jsonl")]) == 2
 
 
-def test_a_list_outcome_is_compared_row_by_row(tmp_path: Path) -> None:
-    text = (POLICIES / "xianning_2020.yaml").read_text("utf-8").replace(
-        "statuses: [registered_poor]", "statuses: [registered_poor, monitored]", 1)
+def xianning_widened(tmp_path: Path) -> tuple[Policy, Policy, list[dict[str, Any]], Path]:
+    """咸宁 and an edit of it whose 贫困人口 group takes in 监测对象 (a list outcome changes), with
+    a four-row roster of it written as JSON Lines."""
     from .test_diff import _write
 
+    text = (POLICIES / "xianning_2020.yaml").read_text("utf-8").replace(
+        "statuses: [registered_poor]", "statuses: [registered_poor, monitored]", 1)
     old = policyrules.load_policy(POLICIES / "xianning_2020.yaml")
     new = policyrules.load_policy(_write(tmp_path / "new", "xianning_2020.yaml", text))
     rows = [{"id": f"x{n}", "person": {"statuses": s, "insured_region": "421202"},
@@ -130,6 +133,11 @@ def test_a_list_outcome_is_compared_row_by_row(tmp_path: Path) -> None:
             for n, s in enumerate([[], ["monitored"], ["registered_poor"], ["rural_dibao"]])]
     path = tmp_path / "roster.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), "utf-8")
+    return old, new, rows, path
+
+
+def test_a_list_outcome_is_compared_row_by_row(tmp_path: Path) -> None:
+    old, new, rows, path = xianning_widened(tmp_path)
     result = roster_impact(old, new, path)
     in_force = as_if_in_force(new, old)
     changed = set()

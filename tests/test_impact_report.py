@@ -170,18 +170,9 @@ def test_chart_labels_are_neither_clipped_nor_overlapping(opened: tuple[Any, Imp
 
 
 def test_a_list_outcome_is_drawn_as_bars(page: Any, tmp_path: Path) -> None:  # noqa: F811
-    from .test_diff import _write
-    from .test_impact import POLICIES
+    from .test_impact import xianning_widened
 
-    text = (POLICIES / "xianning_2020.yaml").read_text("utf-8").replace(
-        "statuses: [registered_poor]", "statuses: [registered_poor, monitored]", 1)
-    old = policyrules.load_policy(POLICIES / "xianning_2020.yaml")
-    new = policyrules.load_policy(_write(tmp_path / "new", "xianning_2020.yaml", text))
-    rows = [{"id": f"x{n}", "person": {"statuses": s, "insured_region": "421202"},
-             "encounter": {"date": "2020-06-01", "kind": "inpatient"}}
-            for n, s in enumerate([[], ["monitored"], ["registered_poor"], ["rural_dibao"]])]
-    roster = tmp_path / "roster.jsonl"
-    roster.write_text("".join(json.dumps(r) + "\n" for r in rows), "utf-8")
+    old, new, _, roster = xianning_widened(tmp_path)
     result = roster_impact(old, new, roster)
     (tmp_path / "impact.html").write_text(render_impact(result), "utf-8")
     problems: list[str] = []
