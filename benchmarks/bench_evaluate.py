@@ -272,13 +272,22 @@ def interleaved(functions: dict[str, Any], pool: list[Any], rounds: int,
     """Calls per second of each function over the pool. The pool is cut into chunks; each round
     times every function on every chunk, the functions taking turns chunk by chunk, and a
     function's time is the sum over chunks of its best time on each (so a burst of other work on
-    a shared machine spoils one chunk's timing of one round, not the figure)."""
+    a shared machine spoils one chunk's timing of one round, not the figure).
+
+    The function that runs first on a chunk reads its contexts from memory, the others find them
+    in the CPU's caches: with a fixed order, the first function pays about 1.5 µs a call more here
+    (measured by putting an untimed function first). The order is therefore rotated, chunk by chunk
+    and round by round, so each function runs first as often as the others; with ``rounds`` at
+    least the number of functions, each chunk's best time is one where its contexts were in the
+    cache, as they are for a caller that has just parsed them."""
     chunks = [pool[i:i + chunk] for i in range(0, len(pool), chunk)]
     best = {name: [float("inf")] * len(chunks) for name in functions}
     clock = time.perf_counter
-    for _ in range(rounds):
+    named = list(functions.items())
+    for turn in range(rounds):
         for number, part in enumerate(chunks):
-            for name, function in functions.items():
+            shift = (turn + number) % len(named)
+            for name, function in named[shift:] + named[:shift]:
                 start = clock()
                 for context in part:
                     function(context)
