@@ -355,6 +355,8 @@ class _Counter:
         #: the batch being counted, and its changed rows' answers by both versions, by position
         self._batch: Batch | None = None
         self._answers: dict[int, tuple[Any, Any]] = {}
+        #: a row's validated values -> both versions' answers (bounded, as the catalog truths)
+        self._by_content: dict[tuple[Any, ...], tuple[Any, Any]] = {}
         #: id of an answer object -> (the object, its JSON text)
         self._texts: dict[int, tuple[Any, str]] = {}
         self.outcomes = list(dict.fromkeys([*old.model.outcomes(), *new.model.outcomes()]))
@@ -415,15 +417,24 @@ class _Counter:
         new = [p for p in dict.fromkeys(positions) if p not in self._answers]
         if new:
             taken = pa.array(new, pa.int64())
-            columns = {field: column.take(taken).to_pylist() for field, column in batch.columns.items()}
+            fields = list(batch.columns)
+            columns = [batch.columns[field].take(taken).to_pylist() for field in fields]
             today = self.today.isoformat()
             old_version, new_version = self.answering
+            if len(self._by_content) > _TRUTHS_KEPT:
+                self._by_content.clear()
             for i, p in enumerate(new):
-                flat = {f: v.isoformat() if isinstance(v, dt.date) else v
-                        for f, values in columns.items() if (v := values[i]) is not None}
-                flat.setdefault("encounter.date", today)  # no date: the run's evaluation day, as in SQL
-                context = nest(flat)
-                self._answers[p] = (old_version.evaluate(context).outcomes, new_version.evaluate(context).outcomes)
+                # the answers are a function of the row's validated values: rows alike share them
+                key = tuple(tuple(v) if isinstance(v := values[i], list) else v for values in columns)
+                found = self._by_content.get(key)
+                if found is None:
+                    flat = {f: v.isoformat() if isinstance(v, dt.date) else v
+                            for f, values in zip(fields, columns, strict=True) if (v := values[i]) is not None}
+                    flat.setdefault("encounter.date", today)  # no date: the run's evaluation day, as in SQL
+                    context = nest(flat)
+                    found = self._by_content[key] = (old_version.evaluate(context).outcomes,
+                                                     new_version.evaluate(context).outcomes)
+                self._answers[p] = found
         found = [self._answers[p] for p in positions]
         return [(self._text(a.get(outcome)), self._text(b.get(outcome))) for a, b in found]
 
