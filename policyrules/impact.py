@@ -426,15 +426,15 @@ class _Counter:
             for i, p in enumerate(new):
                 # the answers are a function of the row's validated values: rows alike share them
                 key = tuple(tuple(v) if isinstance(v := values[i], list) else v for values in columns)
-                found = self._by_content.get(key)
-                if found is None:
+                shared = self._by_content.get(key)
+                if shared is None:
                     flat = {f: v.isoformat() if isinstance(v, dt.date) else v
                             for f, values in zip(fields, columns, strict=True) if (v := values[i]) is not None}
                     flat.setdefault("encounter.date", today)  # no date: the run's evaluation day, as in SQL
                     context = nest(flat)
-                    found = self._by_content[key] = (old_version.evaluate(context).outcomes,
+                    shared = self._by_content[key] = (old_version.evaluate(context).outcomes,
                                                      new_version.evaluate(context).outcomes)
-                self._answers[p] = found
+                self._answers[p] = shared
         found = [self._answers[p] for p in positions]
         return [(self._text(a.get(outcome)), self._text(b.get(outcome))) for a, b in found]
 
