@@ -36,6 +36,7 @@ from .errors import ContextProblem
 from .jsonlines import error_object
 from .model import Catalog, DiagnosisIn
 from .policy import Policy, PolicySet
+from .impact_sql import NativeAnswer, NativeBoth, native_slices
 from .space import SpaceTooLarge
 from .sql.compiler import NAME_COLUMN, SqlCompiler, catalog_column, choice_expression, column
 from .sql.plan import RosterShape
@@ -43,7 +44,8 @@ from .sql.reading import Batch, batches_of, distinct
 
 __all__ = ["CHANGED_COLUMNS", "Impact", "as_if_in_force", "roster_impact", "write_changed"]
 
-#: The columns of the changed rows: ``from``/``to`` as JSON text, ``class`` the index of the
+#: The columns of the changed rows (in row order, a row's outcomes in the policies' order):
+#: ``from``/``to`` as JSON text, ``class`` the index of the
 #: diff's class among ``policyrules diff --json``'s list for the outcome (null: in none), and
 #: both versions' answers of the outcome as JSON text (``{"value", "rules", "missing",
 #: "not_given"}``, the roster's answer struct; null where the version does not address it).
@@ -142,6 +144,18 @@ def roster_impact(old: Policy, new: Policy, data: Any, diff: PolicyDiff | None =
             diff = None
     today = today or dt.date.today()
     in_force = as_if_in_force(new, old)
+    pieces = native_slices(data, today)
+    if pieces is not None:  # a Parquet file DuckDB reads itself
+        native = NativeBoth(old, in_force, today, every_outcome)
+        counter = _Counter(old, new, diff, native.same, in_force, today)
+        try:
+            for piece in pieces:
+                counter.add_native(native.answer(piece))
+                if progress is not None:
+                    progress(len(piece))
+        finally:
+            native.close()
+        return counter.impact()
     both = _BothVersions(old, in_force, today, every_outcome)
     counter = _Counter(old, new, diff, both.same, in_force, today)
     try:
@@ -374,7 +388,8 @@ class _Counter:
         self.rows += answered.num_rows
         if answered.num_rows == 0:
             return
-        ids = (answered.column("__row") if batch.ids is None else batch.ids.take(positions))
+        numbers = answered.column("__row").combine_chunks()
+        ids = numbers if batch.ids is None else batch.ids.take(positions)
         ids = ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
         for outcome in self.outcomes:
             if outcome in self.same and f"old:{outcome}" not in answered.column_names:
@@ -390,21 +405,61 @@ class _Counter:
             tally = pc.value_counts(pair)
             for code, n in zip(tally.field("values").to_pylist(), tally.field("counts").to_pylist(), strict=True):
                 self.counts[outcome][code] += n
-            mask = pc.not_equal(was, now)
-            if not pc.any(mask).as_py():
+            self._changed(outcome, batch, ids, numbers, positions, was, now)
+
+    def add_native(self, found: NativeAnswer) -> None:
+        """One slice of the native path: its counts, and its changed rows (``found.batch``)."""
+        self.errors += found.errors
+        self.rows += found.rows
+        for outcome, counts in found.counts.items():
+            for before, after, n in counts:
+                self.counts[outcome][self._code(outcome, before) * _RADIX + self._code(outcome, after)] += n
+        changed = found.changed
+        if changed.num_rows == 0:
+            return
+        ids = changed.column("id").combine_chunks()
+        positions = pa.array(range(changed.num_rows), pa.int64())
+        for outcome in self.outcomes:
+            if outcome in self.same:
                 continue
-            at = pc.filter(positions, mask)
-            texts = pa.array([json.dumps(_json(v), ensure_ascii=False) for v in self.values[outcome]], pa.string())
-            classes = self._classes(outcome, batch, at)
-            descriptions = self._descriptions(outcome).take(classes)
-            n = len(at)
-            answers = self._both_answers(batch, at, outcome)
-            self.parts.append(pa.table({
-                "id": pc.filter(ids, mask), "outcome": pa.array([outcome] * n, pa.string()),
-                "from": texts.take(pc.filter(was, mask)), "to": texts.take(pc.filter(now, mask)),
-                "class": classes, "description": descriptions,
-                "old_answer": pa.array([a[0] for a in answers], pa.string()),
-                "new_answer": pa.array([a[1] for a in answers], pa.string())}))
+            was, now = self._codes(changed, "old", outcome), self._codes(changed, "new", outcome)
+            self._changed(outcome, found.batch, ids, found.batch.rows, positions, was, now)
+
+    def _code(self, outcome: str, value: Any) -> int:
+        """The code of one value of an outcome (as `_codes`: a null list is unknown)."""
+        if value is None:
+            return 2
+        if isinstance(value, bool):
+            return int(value)
+        if isinstance(value, str):  # ABSENT: the version does not answer the outcome
+            return 3
+        key = tuple(value)
+        codes = self.codes[outcome]
+        if key not in codes:
+            codes[key] = len(self.values[outcome])
+            self.values[outcome].append(key)
+        return codes[key]
+
+    def _changed(self, outcome: str, batch: Batch, ids: pa.Array, numbers: pa.Array, positions: pa.Array,
+                 was: pa.Array, now: pa.Array) -> None:
+        """The rows (``ids``, row ``numbers``, at ``positions`` of the batch) whose codes of
+        ``outcome`` differ, with their class and both answers, kept for the changed table."""
+        mask = pc.not_equal(was, now)
+        if not pc.any(mask).as_py():
+            return
+        at = pc.filter(positions, mask)
+        texts = pa.array([json.dumps(_json(v), ensure_ascii=False) for v in self.values[outcome]], pa.string())
+        classes = self._classes(outcome, batch, at)
+        descriptions = self._descriptions(outcome).take(classes)
+        n = len(at)
+        answers = self._both_answers(batch, at, outcome)
+        self.parts.append(pa.table({
+            "id": pc.filter(ids, mask), "outcome": pa.array([outcome] * n, pa.string()),
+            "from": texts.take(pc.filter(was, mask)), "to": texts.take(pc.filter(now, mask)),
+            "class": classes, "description": descriptions,
+            "old_answer": pa.array([a[0] for a in answers], pa.string()),
+            "new_answer": pa.array([a[1] for a in answers], pa.string()),
+            "__row": pc.filter(numbers, mask), "__outcome": pa.repeat(pa.scalar(self.outcomes.index(outcome)), n)}))
 
     def _both_answers(self, batch: Batch, at: pa.Array, outcome: str) -> list[tuple[str | None, str | None]]:
         """Both versions' answers of ``outcome`` for the changed rows at positions ``at`` of the
@@ -513,8 +568,10 @@ class _Counter:
     def impact(self) -> Impact:
         counts = {o: Counter({(self.values[o][c // _RADIX], self.values[o][c % _RADIX]): n
                               for c, n in self.counts[o].items()}) for o in self.outcomes}
-        if self.parts:
+        if self.parts:  # in row order, a row's outcomes in the policies' order (whatever the batches)
             changed = pa.concat_tables(self.parts, promote_options="default")
+            changed = changed.sort_by([("__row", "ascending"), ("__outcome", "ascending")])
+            changed = changed.drop_columns(["__row", "__outcome"])
         else:
             changed = pa.table({"id": pa.array([], pa.string()), "outcome": pa.array([], pa.string()),
                                 "from": pa.array([], pa.string()), "to": pa.array([], pa.string()),

@@ -1,0 +1,268 @@
+"""The impact of a change on a Parquet roster DuckDB reads itself (`policyrules.sql.native`).
+
+Each slice of the file becomes the relation ``__base`` (the CONTRACT's fields validated in SQL,
+statuses raw, ``__bad`` rows flagged with the per-call errors), copied once into a table; the
+institution names and the (diagnosis list, age band) pairs not met before are normalised and
+matched in Python into two small tables; then one query gives every outcome's value by both
+versions (`policyrules.sql.duck`'s `DuckCompiler`: statuses on bitmasks with their implications),
+OLD's choice of the rows it is in force for, and NEW as if in force there. The transitions are
+counted in SQL; only the rows where some outcome's values differ leave DuckDB, with their fields,
+read again as a `Batch` (`policyrules.sql.reading`) so that their classes and answers are found
+exactly as on the batch path (`policyrules.impact`).
+
+Needs the ``roster`` extra (duckdb, pyarrow); imported only by `policyrules.impact`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pyarrow as pa
+from sqlglot import exp
+
+from .diff import ABSENT
+from .engines.matching import UNKNOWN, normalise_name
+from .errors import ContextProblem
+from .fields import BAD
+from .jsonlines import error_object
+from .model import DiagnosisIn, InstitutionIn
+from .policy import Policy, PolicySet
+from .sql.compiler import NAME_COLUMN, SqlCompiler, choice_expression, column
+from .sql.duck import STATUS_FIELDS, AGE_NONE, DuckCompiler, arrow_of, at, mask_column, number, quoted, sql_text
+from .sql.duck import status_bits, status_mask
+from .sql.native import SLICE_ROWS, ParquetSlice, slices
+from .sql.plan import RosterShape
+from .sql.reading import FIELDS, Batch, _columnar
+from .vocabulary import CONTEXT_FIELDS
+
+__all__ = ["NativeAnswer", "NativeBoth", "native_slices"]
+
+_NAME, _DIAGNOSES, _AGE = "encounter.institution.name", "encounter.diagnoses", "person.age"
+_DIAGNOSIS_KIND = CONTEXT_FIELDS[_DIAGNOSES].kind
+#: Rows per slice: only values are computed, and only the changed rows leave DuckDB.
+_SLICE = SLICE_ROWS * 4
+
+
+def native_slices(data: Any, today: dt.date) -> Iterator[ParquetSlice] | None:
+    """The slices of a Parquet roster DuckDB can read itself, or None (then: the batch path)."""
+    if not isinstance(data, (str, Path)) or Path(data).suffix.lower() != ".parquet" or not Path(data).is_file():
+        return None
+    return slices(Path(data), today, _SLICE)
+
+
+@attrs.frozen
+class NativeAnswer:
+    """One slice: ``counts`` outcome -> [(OLD's value, NEW's value, rows)] (`ABSENT` for a version
+    that does not answer the outcome; lists as Python lists);
+    ``changed``: the rows where some outcome's values differ (``id``, ``old:o``/``new:o``, in row
+    order); ``batch``: those rows' validated fields; ``errors``: the rows not answered;
+    ``rows``: the rows answered."""
+
+    counts: dict[str, list[tuple[Any, Any, int]]]
+    changed: pa.Table
+    batch: Batch
+    errors: list[dict[str, Any]]
+    rows: int
+
+
+class _Compiler(DuckCompiler):
+    """One version's SQL over the impact's prepared columns: statuses on the shared bitmasks,
+    each catalog its prepared truth (one column for a catalog both versions hold alike),
+    institution lists tested on the normalised name."""
+
+    def __init__(self, policy: Policy, number: int, bits: dict[str, int], targets: dict[str, str]) -> None:
+        super().__init__(policy, number, bits)
+        self.targets = targets
+
+    def _diagnosis_in(self, node: DiagnosisIn) -> exp.Expr:
+        return column(self.targets[node.catalog])
+
+    def _institution_in(self, node: InstitutionIn) -> exp.Expr:
+        return SqlCompiler._institution_in(self, node)
+
+
+class NativeBoth:
+    """Both versions (``new`` as if in force where ``old`` is) over the slices of one file."""
+
+    def __init__(self, old: Policy, new: Policy, today: dt.date, every_outcome: bool = False) -> None:
+        import duckdb
+
+        self.today = today
+        bits = status_bits([old, new])
+        self.bits = bits
+        #: catalog column -> (its catalog index, the version's matcher entry)
+        self.catalogs: dict[str, Any] = {}
+        values: dict[str, dict[str, tuple[exp.Expr, str]]] = {"old": {}, "new": {}}
+        for number_, (side, policy) in enumerate((("old", old), ("new", new))):
+            targets: dict[str, str] = {}
+            for name in policy.model.catalogs:
+                shared = old.model.catalogs.get(name) == policy.model.catalogs[name]
+                targets[name] = target = f"__cat:{'old' if shared else side}:{name}"
+                self.catalogs.setdefault(target, policy.prepared.matcher.catalogs[name])
+            compiler = _Compiler(policy, number_, bits, targets)
+            for outcome in policy.model.outcomes():
+                value = compiler.value(outcome)
+                values[side][outcome] = (value, sql_text(value))
+        self.sides = {side: list(found) for side, found in values.items()}
+        self.same = {o for o, (_, text) in values["new"].items() if values["old"].get(o, (None, None))[1] == text}
+        self.counted: dict[str, list[str]] = {}  # outcome -> the value columns its counts group by
+        projections: list[exp.Expr] = [column("__row"), column("__id"),
+                                       exp.alias_(choice_expression([(old.counties, old.model.meta.effective_from,
+                                                                      old.model.meta.effective_to)], today),
+                                                  "__p", quoted=True)]
+        differ: list[exp.Expr] = []
+        for outcome in dict.fromkeys([*values["old"], *values["new"]]):
+            names = []
+            for side in ("old", "new"):
+                if outcome not in values[side] or (outcome in self.same and (side == "new" or not every_outcome)):
+                    continue
+                projections.append(exp.alias_(values[side][outcome][0], f"{side}:{outcome}", quoted=True))
+                names.append(f"{side}:{outcome}")
+            if names:
+                self.counted[outcome] = names
+            if outcome in self.same:
+                continue
+            if len(names) == 2:
+                differ.append(exp.NullSafeNEQ(this=column(names[0]), expression=column(names[1])))
+            elif names:  # answered by one version only: every row's answer changes
+                differ.append(exp.true())
+        self.used_catalogs = {c.name for p in projections for c in p.find_all(exp.Column) if c.name in self.catalogs}
+        self.catalogs = {name: index for name, index in self.catalogs.items() if name in self.used_catalogs}
+        self.cuts = sorted({bound for index in self.catalogs.values() if index.reads_age
+                            for entry in index.catalog.entries if entry.children is not None
+                            for bound in (entry.children.certainly_child_below, entry.children.certainly_adult_from)})
+        self.values_sql = sql_text(exp.select(*projections).from_(exp.alias_(exp.Subquery(this=self._prepared()), "p")))
+        self.differ = exp.or_(*differ) if differ else exp.false()
+        self.con = duckdb.connect(config={"preserve_insertion_order": False})
+        self.shape = RosterShape(PolicySet([old]), values_only=True, today=today)
+        self._names: set[str] = set()
+        self._keys: set[tuple[tuple[str, ...], int]] = set()
+        self._create_tables()
+
+    def close(self) -> None:
+        self.con.close()
+
+    # ------------------------------------------------------------ SQL
+
+    def _band(self, age: exp.Expr) -> exp.Expr:
+        """The youngest age of ``age``'s band among every age-reading catalog's bounds (`AGE_NONE`
+        where absent): a match reads an age only against its 儿童 entries' bounds."""
+        ifs = [exp.If(this=exp.Is(this=age.copy(), expression=exp.Null()), true=number(AGE_NONE))]
+        for low, high in zip([0, *self.cuts], self.cuts, strict=False):
+            ifs.append(exp.If(this=exp.LT(this=age.copy(), expression=number(high)), true=number(low)))
+        return exp.Case(ifs=ifs, default=number(self.cuts[-1] if self.cuts else 0))
+
+    def _prepared(self) -> exp.Select:
+        """The good rows of ``__b`` with the normalised name, the catalogs' truths, the masks."""
+        query = exp.select().from_(exp.table_("__b", quoted=True, alias="b")).join(
+            exp.table_("__names", quoted=True, alias="n"), join_type="left",
+            on=exp.EQ(this=at("b", _NAME), expression=at("n", "raw")))
+        projections: list[exp.Expr] = [exp.Column(this=exp.Star(), table=quoted("b")), at("n", NAME_COLUMN)]
+        if self.catalogs:
+            on = exp.and_(exp.EQ(this=at("b", _DIAGNOSES), expression=at("d", "__key")),
+                          exp.EQ(this=self._band(at("b", _AGE)), expression=at("d", "__age")))
+            query = query.join(exp.table_("__diagnoses", quoted=True, alias="d"), join_type="left", on=on)
+            projections += [at("d", name) for name in self.catalogs]
+        projections += [exp.alias_(status_mask(f, self.bits), mask_column(f), quoted=True) for f in STATUS_FIELDS]
+        return query.select(*projections).where(exp.not_(at("b", "__bad")))
+
+    def _create_tables(self) -> None:
+        def create(name: str, columns: list[tuple[str, str]]) -> None:
+            listed = ", ".join(f"{quoted(c).sql('duckdb')} {kind}" for c, kind in columns)
+            self.con.execute(f"CREATE TEMP TABLE {quoted(name).sql('duckdb')} ({listed})")
+
+        create("__names", [("raw", "VARCHAR"), (NAME_COLUMN, "VARCHAR")])
+        create("__diagnoses", [("__key", "VARCHAR[]"), ("__age", "BIGINT")] + [(n, "BOOLEAN") for n in self.catalogs])
+
+    def _insert(self, table: str, columns: dict[str, pa.Array]) -> None:
+        self.con.register("__new", pa.table(columns))
+        try:
+            self.con.execute(f"INSERT INTO {quoted(table).sql('duckdb')} SELECT * FROM __new")
+        finally:
+            self.con.unregister("__new")
+
+    def _prepare(self) -> None:
+        """The names and (diagnosis list, age band) pairs of ``__b``'s good rows not met before."""
+        good = exp.not_(column("__bad"))
+        base = exp.table_("__b", quoted=True)
+        found = self.con.execute(sql_text(exp.select(column(_NAME)).distinct().from_(base).where(good))).fetchall()
+        names = [n for (n,) in found if n is not None and n not in self._names]
+        if names:
+            self._names.update(names)
+            self._insert("__names", {"raw": pa.array(names, pa.string()),
+                                     NAME_COLUMN: pa.array([normalise_name(n) for n in names], pa.string())})
+        if not self.catalogs:
+            return
+        query = exp.select(column(_DIAGNOSES), self._band(column(_AGE))).distinct().from_(base.copy()).where(good.copy())
+        keys: list[list[str]] = []
+        bands: list[int] = []
+        truths: dict[str, list[bool | None]] = {name: [] for name in self.catalogs}
+        for raw, band in self.con.execute(sql_text(query)).fetchall():
+            codes = None if raw is None else _DIAGNOSIS_KIND.fast(raw)
+            if codes is BAD or codes is None or (tuple(raw), band) in self._keys:
+                continue
+            self._keys.add((tuple(raw), band))
+            keys.append(raw)
+            bands.append(band)
+            age = None if band == AGE_NONE else band
+            for name, index in self.catalogs.items():
+                match = index.match(codes, age if index.reads_age else None)
+                truths[name].append(None if match[0] == UNKNOWN else bool(match[0]))
+        if keys:
+            self._insert("__diagnoses", {"__key": pa.array(keys, pa.list_(pa.string())),
+                                         "__age": pa.array(bands, pa.int64()),
+                                         **{name: pa.array(found, pa.bool_()) for name, found in truths.items()}})
+
+    # ------------------------------------------------------------ one slice
+
+    def answer(self, piece: ParquetSlice) -> NativeAnswer:
+        errors, ids_of = piece.create(self.con)
+        self.con.execute("CREATE OR REPLACE TEMP TABLE __b AS SELECT * FROM __base")
+        self._prepare()
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE __v AS {self.values_sql}")
+        placed = exp.not_(exp.Is(this=column("__p"), expression=exp.Null()))
+        values = exp.table_("__v", quoted=True)
+        unplaced = self.con.execute(sql_text(
+            exp.select(*[at("b", f) for f in ("__row", "__id", "person.insured_region",
+                                              "encounter.institution.region", "encounter.date")])
+            .from_(exp.table_("__v", quoted=True, alias="v"))
+            .join(exp.table_("__b", quoted=True, alias="b"), on=exp.EQ(this=at("v", "__row"), expression=at("b", "__row")))
+            .where(exp.Is(this=at("v", "__p"), expression=exp.Null())))).fetchall()
+        unplaced_ids: dict[int, Any] = {}
+        for row, the_id, insured, region, date in unplaced:
+            errors[row] = [error_object(ContextProblem("(context)", self.shape.why_no_policy(insured, region, date)))]
+            unplaced_ids[row] = the_id
+        counts: dict[str, list[tuple[Any, Any, int]]] = {}
+        rows = self.con.execute(sql_text(exp.select(exp.func("COUNT", exp.Star())).from_(values).where(placed))).fetchall()[0][0]
+        for outcome, names in self.counted.items():
+            query = exp.select(*[column(n) for n in names], exp.func("COUNT", exp.Star())).from_(values.copy())
+            query = query.where(placed.copy()).group_by(*[number(i + 1) for i in range(len(names))])
+            found = []
+            for item in self.con.execute(sql_text(query)).fetchall():
+                if len(names) == 2:
+                    found.append((item[0], item[1], item[2]))
+                elif outcome in self.same:  # the same SQL: the same value
+                    found.append((item[0], item[0], item[1]))
+                else:  # one version does not answer the outcome
+                    found.append((item[0], ABSENT, item[1]) if names[0].startswith("old:") else (ABSENT, item[0], item[1]))
+            counts[outcome] = found
+        fields = list(FIELDS)
+        value_columns = [c for names in self.counted.values() for c in names]
+        changed = arrow_of(self.con.sql(sql_text(
+            exp.select(at("v", "__row"), exp.alias_(at("v", "__id"), "id", quoted=True),
+                       *[at("v", c) for c in value_columns], *[at("b", f) for f in fields])
+            .from_(exp.table_("__v", quoted=True, alias="v"))
+            .join(exp.table_("__b", quoted=True, alias="b"), on=exp.EQ(this=at("v", "__row"), expression=at("b", "__row")))
+            .where(exp.and_(placed.copy(), self.differ.copy()))
+            .order_by(at("v", "__row")))))
+        batch = _columnar(changed.select(["id", *fields]), 1, False, self.today)
+        batch = Batch(changed.column("__row").combine_chunks(), batch.ids, batch.columns, batch.errors)
+        unanswered = []
+        for row in sorted(errors):
+            the_id = unplaced_ids[row] if row in unplaced_ids else ids_of.get(row)
+            unanswered.append({"row": row, **({} if the_id is None else {"id": the_id}), "errors": errors[row]})
+        return NativeAnswer(counts, changed.select(["__row", "id", *value_columns]), batch, unanswered, rows)
