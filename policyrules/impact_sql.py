@@ -74,15 +74,16 @@ class _Compiler(DuckCompiler):
     each catalog its prepared truth (one column for a catalog both versions hold alike),
     institution lists tested on the normalised name."""
 
-    def __init__(self, policy: Policy, number: int, bits: dict[str, int], targets: dict[str, str]) -> None:
+    def __init__(self, policy: Policy, number: int, bits: dict[str, int], targets: dict[str, str],
+                 lists: dict[str, str]) -> None:
         super().__init__(policy, number, bits)
-        self.targets = targets
+        self.targets, self.list_targets = targets, lists
 
     def _diagnosis_in(self, node: DiagnosisIn) -> exp.Expr:
         return column(self.targets[node.catalog])
 
     def _institution_in(self, node: InstitutionIn) -> exp.Expr:
-        return SqlCompiler._institution_in(self, node)
+        return column(self.list_targets[node.list_name])
 
 
 class NativeBoth:
@@ -97,13 +98,23 @@ class NativeBoth:
         #: catalog column -> (its catalog index, the version's matcher entry)
         self.catalogs: dict[str, Any] = {}
         values: dict[str, dict[str, tuple[exp.Expr, str]]] = {"old": {}, "new": {}}
+        #: institution list column -> the normalised names on it (one column for a list both hold alike)
+        self.lists: dict[str, frozenset[str]] = {}
+        old_lists: dict[str, list[str]] = {}
         for number_, (side, policy) in enumerate((("old", old), ("new", new))):
             targets: dict[str, str] = {}
             for name in policy.model.catalogs:
                 shared = old.model.catalogs.get(name) == policy.model.catalogs[name]
                 targets[name] = target = f"__cat:{'old' if shared else side}:{name}"
                 self.catalogs.setdefault(target, policy.prepared.matcher.catalogs[name])
-            compiler = _Compiler(policy, number_, bits, targets)
+            listed: dict[str, str] = {}
+            for name, names in SqlCompiler(policy.model).lists.items():
+                shared = old_lists.get(name) == names
+                listed[name] = target = f"__list:{'old' if shared else side}:{name}"
+                self.lists.setdefault(target, frozenset(names))
+                if side == "old":
+                    old_lists[name] = names
+            compiler = _Compiler(policy, number_, bits, targets, listed)
             for outcome in policy.model.outcomes():
                 value = compiler.value(outcome)
                 values[side][outcome] = (value, sql_text(value))
@@ -135,8 +146,17 @@ class NativeBoth:
         self.cuts = sorted({bound for index in self.catalogs.values() if index.reads_age
                             for entry in index.catalog.entries if entry.children is not None
                             for bound in (entry.children.certainly_child_below, entry.children.certainly_adult_from)})
-        self.values_sql = sql_text(exp.select(*projections).from_(exp.alias_(exp.Subquery(this=self._prepared()), "p")))
-        self.differ = exp.or_(*differ) if differ else exp.false()
+        # the fields leave DuckDB only for the rows kept (changed, or not covered by OLD): the
+        # others' fields are never materialised
+        both = exp.select(*projections, *[column(f) for f in FIELDS]).from_(
+            exp.alias_(exp.Subquery(this=self._prepared()), "p"))
+        keep = exp.or_(exp.Is(this=column("__p"), expression=exp.Null()), *(differ or [exp.false()]))
+        kept = exp.select(exp.Star(), exp.alias_(keep, "__keep", quoted=True)).from_(
+            exp.alias_(exp.Subquery(this=both), "v"))
+        outer: list[exp.Expr] = [column("__row"), column("__p"), column("__keep")]
+        outer += [column(c) for names in self.counted.values() for c in names]
+        outer += [exp.alias_(exp.If(this=column("__keep"), true=column(f)), f, quoted=True) for f in ("__id", *FIELDS)]
+        self.values_sql = sql_text(exp.select(*outer).from_(exp.alias_(exp.Subquery(this=kept), "k")))
         self.con = duckdb.connect(config={"preserve_insertion_order": False})
         self.shape = RosterShape(PolicySet([old]), values_only=True, today=today)
         self._names: set[str] = set()
@@ -157,11 +177,12 @@ class NativeBoth:
         return exp.Case(ifs=ifs, default=number(self.cuts[-1] if self.cuts else 0))
 
     def _prepared(self) -> exp.Select:
-        """The good rows of ``__b`` with the normalised name, the catalogs' truths, the masks."""
-        query = exp.select().from_(exp.table_("__b", quoted=True, alias="b")).join(
+        """The good rows of ``__base`` with the normalised name, the catalogs' truths, the masks."""
+        query = exp.select().from_(exp.table_("__base", quoted=True, alias="b")).join(
             exp.table_("__names", quoted=True, alias="n"), join_type="left",
             on=exp.EQ(this=at("b", _NAME), expression=at("n", "raw")))
         projections: list[exp.Expr] = [exp.Column(this=exp.Star(), table=quoted("b")), at("n", NAME_COLUMN)]
+        projections += [at("n", name) for name in self.lists]
         if self.catalogs:
             on = exp.and_(exp.EQ(this=at("b", _DIAGNOSES), expression=at("d", "__key")),
                           exp.EQ(this=self._band(at("b", _AGE)), expression=at("d", "__age")))
@@ -175,7 +196,7 @@ class NativeBoth:
             listed = ", ".join(f"{quoted(c).sql('duckdb')} {kind}" for c, kind in columns)
             self.con.execute(f"CREATE TEMP TABLE {quoted(name).sql('duckdb')} ({listed})")
 
-        create("__names", [("raw", "VARCHAR"), (NAME_COLUMN, "VARCHAR")])
+        create("__names", [("raw", "VARCHAR"), (NAME_COLUMN, "VARCHAR")] + [(n, "BOOLEAN") for n in self.lists])
         create("__diagnoses", [("__key", "VARCHAR[]"), ("__age", "BIGINT")] + [(n, "BOOLEAN") for n in self.catalogs])
 
     def _insert(self, table: str, columns: dict[str, pa.Array]) -> None:
@@ -186,15 +207,17 @@ class NativeBoth:
             self.con.unregister("__new")
 
     def _prepare(self) -> None:
-        """The names and (diagnosis list, age band) pairs of ``__b``'s good rows not met before."""
+        """The names and (diagnosis list, age band) pairs of ``__base``'s good rows not met before."""
         good = exp.not_(column("__bad"))
-        base = exp.table_("__b", quoted=True)
+        base = exp.table_("__base", quoted=True)
         found = self.con.execute(sql_text(exp.select(column(_NAME)).distinct().from_(base).where(good))).fetchall()
         names = [n for (n,) in found if n is not None and n not in self._names]
         if names:
             self._names.update(names)
-            self._insert("__names", {"raw": pa.array(names, pa.string()),
-                                     NAME_COLUMN: pa.array([normalise_name(n) for n in names], pa.string())})
+            normalised = [normalise_name(n) for n in names]
+            self._insert("__names", {"raw": pa.array(names, pa.string()), NAME_COLUMN: pa.array(normalised, pa.string()),
+                                     **{column_name: pa.array([n in listed for n in normalised], pa.bool_())
+                                        for column_name, listed in self.lists.items()}})
         if not self.catalogs:
             return
         query = exp.select(column(_DIAGNOSES), self._band(column(_AGE))).distinct().from_(base.copy()).where(good.copy())
@@ -221,23 +244,21 @@ class NativeBoth:
 
     def answer(self, piece: ParquetSlice) -> NativeAnswer:
         errors, ids_of = piece.create(self.con)
-        self.con.execute("CREATE OR REPLACE TEMP TABLE __b AS SELECT * FROM __base")
         self._prepare()
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE __v AS {self.values_sql}")
         placed = exp.not_(exp.Is(this=column("__p"), expression=exp.Null()))
         values = exp.table_("__v", quoted=True)
         unplaced = self.con.execute(sql_text(
-            exp.select(*[at("b", f) for f in ("__row", "__id", "person.insured_region",
-                                              "encounter.institution.region", "encounter.date")])
-            .from_(exp.table_("__v", quoted=True, alias="v"))
-            .join(exp.table_("__b", quoted=True, alias="b"), on=exp.EQ(this=at("v", "__row"), expression=at("b", "__row")))
-            .where(exp.Is(this=at("v", "__p"), expression=exp.Null())))).fetchall()
+            exp.select(*[column(f) for f in ("__row", "__id", "person.insured_region", "encounter.institution.region",
+                                             "encounter.date")])
+            .from_(values.copy()).where(exp.Is(this=column("__p"), expression=exp.Null())))).fetchall()
         unplaced_ids: dict[int, Any] = {}
         for row, the_id, insured, region, date in unplaced:
             errors[row] = [error_object(ContextProblem("(context)", self.shape.why_no_policy(insured, region, date)))]
             unplaced_ids[row] = the_id
+        count = exp.select(exp.func("COUNT", exp.Star())).from_(values.copy()).where(placed.copy())
+        rows = self.con.execute(sql_text(count)).fetchall()[0][0]
         counts: dict[str, list[tuple[Any, Any, int]]] = {}
-        rows = self.con.execute(sql_text(exp.select(exp.func("COUNT", exp.Star())).from_(values).where(placed))).fetchall()[0][0]
         for outcome, names in self.counted.items():
             query = exp.select(*[column(n) for n in names], exp.func("COUNT", exp.Star())).from_(values.copy())
             query = query.where(placed.copy()).group_by(*[number(i + 1) for i in range(len(names))])
@@ -250,16 +271,12 @@ class NativeBoth:
                 else:  # one version does not answer the outcome
                     found.append((item[0], ABSENT, item[1]) if names[0].startswith("old:") else (ABSENT, item[0], item[1]))
             counts[outcome] = found
-        fields = list(FIELDS)
         value_columns = [c for names in self.counted.values() for c in names]
         changed = arrow_of(self.con.sql(sql_text(
-            exp.select(at("v", "__row"), exp.alias_(at("v", "__id"), "id", quoted=True),
-                       *[at("v", c) for c in value_columns], *[at("b", f) for f in fields])
-            .from_(exp.table_("__v", quoted=True, alias="v"))
-            .join(exp.table_("__b", quoted=True, alias="b"), on=exp.EQ(this=at("v", "__row"), expression=at("b", "__row")))
-            .where(exp.and_(placed.copy(), self.differ.copy()))
-            .order_by(at("v", "__row")))))
-        batch = _columnar(changed.select(["id", *fields]), 1, False, self.today)
+            exp.select(column("__row"), exp.alias_(column("__id"), "id", quoted=True), *[column(c) for c in value_columns],
+                       *[column(f) for f in FIELDS])
+            .from_(values.copy()).where(exp.and_(placed.copy(), column("__keep"))).order_by(column("__row")))))
+        batch = _columnar(changed.select(["id", *FIELDS]), 1, False, self.today)
         batch = Batch(changed.column("__row").combine_chunks(), batch.ids, batch.columns, batch.errors)
         unanswered = []
         for row in sorted(errors):
