@@ -49,6 +49,8 @@ __all__ = ["CHANGED_COLUMNS", "Impact", "as_if_in_force", "roster_impact", "writ
 #: diff's class among ``policyrules diff --json``'s list for the outcome (null: in none), and
 #: both versions' answers of the outcome as JSON text (``{"value", "rules", "missing",
 #: "not_given"}``, the roster's answer struct; null where the version does not address it).
+#: In `Impact.changed` the long repeated texts (``description``, both answers) are
+#: dictionary-encoded columns; the files written hold them as plain text.
 CHANGED_COLUMNS = ("id", "outcome", "from", "to", "class", "description", "old_answer", "new_answer")
 
 _REGION, _INSURED = "encounter.institution.region", "person.insured_region"
@@ -366,13 +368,15 @@ class _Counter:
         #: the versions that answer a changed row in full (NEW as if in force where OLD is)
         self.answering = (old, new_in_force or as_if_in_force(new, old))
         self.today = today or dt.date.today()
-        #: the batch being counted, and its changed rows' answers by both versions, by position
-        self._batch: Batch | None = None
-        self._answers: dict[int, tuple[Any, Any]] = {}
         #: a row's validated values -> both versions' answers (bounded, as the catalog truths)
         self._by_content: dict[tuple[Any, ...], tuple[Any, Any]] = {}
-        #: id of an answer object -> (the object, its JSON text)
-        self._texts: dict[int, tuple[Any, str]] = {}
+        #: the answers' JSON texts met, each once; id of an answer object -> (the object, its index)
+        self.answer_texts: list[str] = []
+        self._text_index: dict[str, int] = {}
+        self._texts: dict[int, tuple[Any, int]] = {}
+        #: the diff's class descriptions, outcome after outcome; outcome -> the indices of its own
+        self.descriptions: list[str] = []
+        self._description_index: dict[str, pa.Array] = {}
         self.outcomes = list(dict.fromkeys([*old.model.outcomes(), *new.model.outcomes()]))
         self.counts: dict[str, Counter[int]] = {o: Counter() for o in self.outcomes}
         #: outcome -> the values met, in code order (a code is the index here)
@@ -443,65 +447,75 @@ class _Counter:
     def _changed(self, outcome: str, batch: Batch, ids: pa.Array, numbers: pa.Array, positions: pa.Array,
                  was: pa.Array, now: pa.Array) -> None:
         """The rows (``ids``, row ``numbers``, at ``positions`` of the batch) whose codes of
-        ``outcome`` differ, with their class and both answers, kept for the changed table."""
+        ``outcome`` differ, with their class and both answers, kept for the changed table (the
+        long texts as indices, made columns once at the end)."""
         mask = pc.not_equal(was, now)
         if not pc.any(mask).as_py():
             return
         at = pc.filter(positions, mask)
         texts = pa.array([json.dumps(_json(v), ensure_ascii=False) for v in self.values[outcome]], pa.string())
         classes = self._classes(outcome, batch, at)
-        descriptions = self._descriptions(outcome).take(classes)
         n = len(at)
-        answers = self._both_answers(batch, at, outcome)
+        old_answer, new_answer = self._both_answers(batch, at, outcome)
         self.parts.append(pa.table({
-            "id": pc.filter(ids, mask), "outcome": pa.array([outcome] * n, pa.string()),
-            "from": texts.take(pc.filter(was, mask)), "to": texts.take(pc.filter(now, mask)),
-            "class": classes, "description": descriptions,
-            "old_answer": pa.array([a[0] for a in answers], pa.string()),
-            "new_answer": pa.array([a[1] for a in answers], pa.string()),
-            "__row": pc.filter(numbers, mask), "__outcome": pa.repeat(pa.scalar(self.outcomes.index(outcome)), n)}))
+            "id": pc.filter(ids, mask), "from": texts.take(pc.filter(was, mask)), "to": texts.take(pc.filter(now, mask)),
+            "class": classes, "__description": self._descriptions(outcome).take(classes),
+            "__old": old_answer, "__new": new_answer,
+            "__row": pc.filter(numbers, mask), "__outcome": pa.repeat(pa.scalar(self.outcomes.index(outcome), pa.int32()), n)}))
 
-    def _both_answers(self, batch: Batch, at: pa.Array, outcome: str) -> list[tuple[str | None, str | None]]:
+    def _both_answers(self, batch: Batch, at: pa.Array, outcome: str) -> tuple[pa.Array, pa.Array]:
         """Both versions' answers of ``outcome`` for the changed rows at positions ``at`` of the
-        batch, as JSON text: each row's validated fields given back as a CONTRACT context to each
-        version's `evaluate` (changed rows are few: this runs per changed row, once for all the
-        outcomes a row changes, and each shared answer is written once)."""
-        if batch is not self._batch:
-            self._batch, self._answers = batch, {}
-        positions = at.to_pylist()
-        new = [p for p in dict.fromkeys(positions) if p not in self._answers]
-        if new:
-            taken = pa.array(new, pa.int64())
-            fields = list(batch.columns)
-            columns = [batch.columns[field].take(taken).to_pylist() for field in fields]
-            today = self.today.isoformat()
-            old_version, new_version = self.answering
-            if len(self._by_content) > _TRUTHS_KEPT:
-                self._by_content.clear()
-            for i, p in enumerate(new):
-                # the answers are a function of the row's validated values: rows alike share them
-                key = tuple(tuple(v) if isinstance(v := values[i], list) else v for values in columns)
-                shared = self._by_content.get(key)
-                if shared is None:
-                    flat = {f: v.isoformat() if isinstance(v, dt.date) else v
-                            for f, values in zip(fields, columns, strict=True) if (v := values[i]) is not None}
-                    flat.setdefault("encounter.date", today)  # no date: the run's evaluation day, as in SQL
-                    context = nest(flat)
-                    shared = self._by_content[key] = (old_version.evaluate(context).outcomes,
-                                                     new_version.evaluate(context).outcomes)
-                self._answers[p] = shared
-        found = [self._answers[p] for p in positions]
-        return [(self._text(a.get(outcome)), self._text(b.get(outcome))) for a, b in found]
+        batch, as indices (int32, null: not answered) into ``answer_texts``: each distinct
+        assignment of the rows' validated fields (found in Arrow) given back as a CONTRACT context
+        to each version's `evaluate`, once (the answers are a function of those values, and are
+        kept from batch to batch)."""
+        fields = list(batch.columns)
+        parts = []
+        for field in fields:
+            _, index = distinct(batch.columns[field].take(at))
+            parts.append(pc.cast(pc.fill_null(index, -1), pa.string()))
+        key = pc.binary_join_element_wise(*parts, "/") if len(parts) > 1 else parts[0]
+        encoded = pc.dictionary_encode(key)
+        groups = encoded.indices
+        firsts: dict[int, int] = {}
+        for position, group in enumerate(groups.to_pylist()):
+            firsts.setdefault(group, position)
+        taken = pc.take(at, pa.array(list(firsts.values()), pa.int64()))
+        columns = [batch.columns[field].take(taken).to_pylist() for field in fields]
+        today = self.today.isoformat()
+        old_version, new_version = self.answering
+        if len(self._by_content) > _TRUTHS_KEPT:
+            self._by_content.clear()
+        old_found: list[int | None] = []
+        new_found: list[int | None] = []
+        for i in range(len(taken)):
+            key_values = tuple(tuple(v) if isinstance(v := values[i], list) else v for values in columns)
+            shared = self._by_content.get(key_values)
+            if shared is None:
+                flat = {f: v.isoformat() if isinstance(v, dt.date) else v
+                        for f, values in zip(fields, columns, strict=True) if (v := values[i]) is not None}
+                flat.setdefault("encounter.date", today)  # no date: the run's evaluation day, as in SQL
+                context = nest(flat)
+                shared = self._by_content[key_values] = (old_version.evaluate(context).outcomes,
+                                                         new_version.evaluate(context).outcomes)
+            old_found.append(self._text(shared[0].get(outcome)))
+            new_found.append(self._text(shared[1].get(outcome)))
+        return pa.array(old_found, pa.int32()).take(groups), pa.array(new_found, pa.int32()).take(groups)
 
-    def _text(self, outcome: Any) -> str | None:
-        """An answer of an outcome as JSON text, written once per answer object (they are shared)."""
+    def _text(self, outcome: Any) -> int | None:
+        """The index in ``answer_texts`` of an answer's JSON text, written once per answer object."""
         if outcome is None:
             return None
         found = self._texts.get(id(outcome))
         if found is None or found[0] is not outcome:
             if len(self._texts) >= _TRUTHS_KEPT:  # bounded: an engine may build answers afresh
                 self._texts.clear()
-            found = self._texts[id(outcome)] = (outcome, _answer_text(outcome))
+            text = _answer_text(outcome)
+            index = self._text_index.get(text)
+            if index is None:
+                index = self._text_index[text] = len(self.answer_texts)
+                self.answer_texts.append(text)
+            found = self._texts[id(outcome)] = (outcome, index)
         return found[1]
 
     def _codes(self, table: pa.Table, side: str, outcome: str) -> pa.Array:
@@ -561,22 +575,34 @@ class _Counter:
         return pa.array(found, pa.int32()).take(positions)
 
     def _descriptions(self, outcome: str) -> pa.Array:
-        changes = self.diff.outcomes.get(outcome, ()) if self.diff is not None else ()
-        descriptions: list[str | None] = [c.description for c in changes]
-        return pa.array(descriptions or [None], pa.string())
+        """The index in ``descriptions`` of each class's description of ``outcome`` (int32)."""
+        found = self._description_index.get(outcome)
+        if found is None:
+            changes = self.diff.outcomes.get(outcome, ()) if self.diff is not None else ()
+            start = len(self.descriptions)
+            self.descriptions += [c.description for c in changes]
+            found = self._description_index[outcome] = pa.array(range(start, len(self.descriptions)), pa.int32())
+        return found if len(found) else pa.nulls(1, pa.int32())
 
     def impact(self) -> Impact:
         counts = {o: Counter({(self.values[o][c // _RADIX], self.values[o][c % _RADIX]): n
                               for c, n in self.counts[o].items()}) for o in self.outcomes}
         if self.parts:  # in row order, a row's outcomes in the policies' order (whatever the batches)
-            changed = pa.concat_tables(self.parts, promote_options="default")
-            changed = changed.sort_by([("__row", "ascending"), ("__outcome", "ascending")])
-            changed = changed.drop_columns(["__row", "__outcome"])
+            parts = pa.concat_tables(self.parts, promote_options="default")
+            parts = parts.sort_by([("__row", "ascending"), ("__outcome", "ascending")])
         else:
-            changed = pa.table({"id": pa.array([], pa.string()), "outcome": pa.array([], pa.string()),
-                                "from": pa.array([], pa.string()), "to": pa.array([], pa.string()),
-                                "class": pa.array([], pa.int32()), "description": pa.array([], pa.string()),
-                                "old_answer": pa.array([], pa.string()), "new_answer": pa.array([], pa.string())})
+            parts = pa.table({"id": pa.array([], pa.string()), "from": pa.array([], pa.string()),
+                              "to": pa.array([], pa.string()), "class": pa.array([], pa.int32()),
+                              **{c: pa.array([], pa.int32()) for c in ("__description", "__old", "__new", "__outcome")}})
+
+        def texts(indices: str, values: list[str]) -> pa.Array:  # long, repeated: dictionary-encoded
+            return pa.DictionaryArray.from_arrays(parts.column(indices).combine_chunks(), pa.array(values, pa.string()))
+
+        changed = pa.table({
+            "id": parts.column("id"), "outcome": pa.array(self.outcomes, pa.string()).take(parts.column("__outcome")),
+            "from": parts.column("from"), "to": parts.column("to"), "class": parts.column("class"),
+            "description": texts("__description", self.descriptions),
+            "old_answer": texts("__old", self.answer_texts), "new_answer": texts("__new", self.answer_texts)})
         return Impact(self.old, self.new, counts, changed, self.errors, self.rows, self.diff, frozenset(self.same))
 
 
@@ -596,6 +622,12 @@ def _word(value: Any) -> str:
     return {True: "yes", False: "no", None: "unknown"}.get(value, str(value))
 
 
+def _plain(table: pa.Table) -> pa.Table:
+    """The changed rows with their dictionary-encoded texts as plain text columns (as written)."""
+    return table.cast(pa.schema([pa.field(f.name, f.type.value_type if pa.types.is_dictionary(f.type) else f.type)
+                                 for f in table.schema]))
+
+
 def write_changed(impact: Impact, out: Path) -> None:
     """The changed answers to ``out`` (.jsonl, .csv or .parquet: ``from``/``to`` as JSON text
     in the last two), and the rows not answered to ``out``.errors.jsonl when there are any."""
@@ -605,11 +637,11 @@ def write_changed(impact: Impact, out: Path) -> None:
     elif suffix == ".csv":
         import pyarrow.csv as pacsv
 
-        pacsv.write_csv(impact.changed, out)
+        pacsv.write_csv(_plain(impact.changed), out)
     elif suffix == ".parquet":
         import pyarrow.parquet as pq
 
-        pq.write_table(impact.changed, out)
+        pq.write_table(_plain(impact.changed), out)
     else:
         raise ValueError(f"{out}: the changed rows are written as .parquet, .csv or .jsonl")
     errors = out.with_name(out.name + ".errors.jsonl")
