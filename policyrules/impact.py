@@ -3,13 +3,15 @@ engine (DuckDB, the SQL of `policyrules.sql.compiler`), NEW as if in force where
 regions and period), the transitions of each outcome counted and the changed rows written out,
 each with the class of the diff (`policyrules.diff`) it falls in.
 
-One pass (`_BothVersions`): each batch is read and validated once (`policyrules.sql.reading`,
-the next ones in a thread meanwhile), its names normalised and its catalogs matched once, and one
-DuckDB query chooses the rows OLD is in force for and gives both versions' values; an outcome
-whose SQL is the same in both cannot change and is not evaluated. The answers are compared column by column in
-Arrow. A changed row's class is found per distinct value of each field the outcome's diff space
-varies, then per distinct assignment of classes, never row by row in Python. The unanswered rows
-are those `policyrules roster` leaves out, with the same error objects.
+One pass over the roster (`policyrules.impact_sql`): a Parquet file DuckDB can read itself is
+read and validated in SQL in slices (`NativeBoth`), only the rows whose answers differ leaving
+DuckDB; any other roster in Arrow batches (`BothVersions`). Either way one DuckDB query chooses
+the rows OLD is in force for and gives both versions' values; an outcome whose SQL is the same
+in both cannot change and is not evaluated. A changed row's class is found per distinct value of
+each field the outcome's diff space varies, then per distinct assignment of classes, and its
+answers (each version's `evaluate`) once per distinct assignment of its validated fields, never
+row by row in Python. The unanswered rows are those `policyrules roster` leaves out, with the
+same error objects.
 
 Needs the ``roster`` extra (duckdb, pyarrow); imported only by ``policyrules impact``.
 """
@@ -19,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,19 +29,12 @@ import attrs
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sqlglot import exp
 
 from .fields import nest
 from .diff import ABSENT, PolicyDiff, diff_policies
-from .engines.matching import UNKNOWN, CatalogIndex, Match, normalise_name
-from .errors import ContextProblem
-from .jsonlines import error_object
-from .model import Catalog, DiagnosisIn
-from .policy import Policy, PolicySet
-from .impact_sql import NativeAnswer, NativeBoth, native_slices
+from .policy import Policy
+from .impact_sql import BothVersions, NativeAnswer, NativeBoth, native_slices, read_ahead
 from .space import SpaceTooLarge
-from .sql.compiler import NAME_COLUMN, SqlCompiler, catalog_column, choice_expression, column
-from .sql.plan import RosterShape
 from .sql.reading import Batch, batches_of, distinct
 
 __all__ = ["CHANGED_COLUMNS", "Impact", "as_if_in_force", "roster_impact", "write_changed"]
@@ -158,205 +153,16 @@ def roster_impact(old: Policy, new: Policy, data: Any, diff: PolicyDiff | None =
         finally:
             native.close()
         return counter.impact()
-    both = _BothVersions(old, in_force, today, every_outcome)
+    both = BothVersions(old, in_force, today, every_outcome)
     counter = _Counter(old, new, diff, both.same, in_force, today)
     try:
-        for batch in _read_ahead(batches_of(data, today)):
+        for batch in read_ahead(batches_of(data, today)):
             counter.add(batch, *both.answer(batch))
             if progress is not None:
                 progress(len(batch))
     finally:
         both.close()
     return counter.impact()
-
-
-def _read_ahead(batches: Iterator[Batch], depth: int = 2) -> Iterator[Batch]:
-    """The batches, the next ones read and validated in a thread while this one is answered
-    (Parquet decoding and Arrow compute release the GIL, and so does DuckDB). An error of the
-    reading is raised here, in order; when the consumer stops, the reader stops too."""
-    import queue
-    import threading
-
-    ahead: queue.Queue[Any] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-    end = object()
-
-    def put(item: Any) -> bool:
-        while not stop.is_set():
-            try:
-                ahead.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def read() -> None:
-        try:
-            for batch in batches:
-                if not put(batch):
-                    return
-        except BaseException as error:  # handed to the consumer, raised there
-            put(error)
-        else:
-            put(end)
-
-    reader = threading.Thread(target=read, name="policyrules-impact-reader", daemon=True)
-    reader.start()
-    try:
-        while True:
-            item = ahead.get()
-            if item is end:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        reader.join()
-
-
-class _BothVersions:
-    """Both versions answered in one pass per batch: the batch read and validated once, its
-    institution names normalised once, each catalog matched once per distinct (diagnoses, age
-    band) (a catalog both versions hold alike, once for both), and one DuckDB query choosing
-    the rows OLD is in force for (NEW is in force exactly there) and giving every outcome's
-    value by both versions (``old:<outcome>``, ``new:<outcome>``)."""
-
-    def __init__(self, old: Policy, new: Policy, today: dt.date, every_outcome: bool = False) -> None:
-        import duckdb
-
-        self.old, self.today = old, today
-        self.outcomes = {"old": old.model.outcomes(), "new": new.model.outcomes()}
-        #: the prepared catalog columns: column name -> (its catalog, the age bands' lower bounds)
-        self.catalogs: dict[str, tuple[CatalogIndex, list[int]]] = {}
-        values: dict[str, dict[str, tuple[exp.Expr, str]]] = {"old": {}, "new": {}}
-        meta = old.model.meta
-        projections: list[exp.Expr] = [
-            column("__row"),
-            exp.alias_(choice_expression([(old.counties, meta.effective_from, meta.effective_to)], today), "p",
-                       quoted=True)]
-        for side, policy in (("old", old), ("new", new)):
-            compiler = SqlCompiler(policy.model)
-            renamed: dict[str, str] = {}
-            used = {node.catalog for node in policy.model.conditions() if isinstance(node, DiagnosisIn)}
-            for name, j in compiler.catalogs.items():
-                if name not in used:
-                    continue
-                shared = old.model.catalogs.get(name) == policy.model.catalogs[name]
-                renamed[catalog_column(j)] = target = f"{'old' if shared else side}:{name}"
-                if target not in self.catalogs:
-                    index = policy.prepared.matcher.catalogs[name]
-                    self.catalogs[target] = (index, _age_bands(policy.model.catalogs[name]))
-
-            def rename(node: exp.Expr, renamed: dict[str, str] = renamed) -> exp.Expr:
-                if isinstance(node, exp.Column) and node.name in renamed:
-                    return column(renamed[node.name])
-                return node
-
-            for outcome in self.outcomes[side]:
-                value = compiler.value(outcome).transform(rename)
-                values[side][outcome] = (value, value.sql(dialect="duckdb"))
-        # the very same SQL on the same columns gives the same values: such an outcome cannot
-        # change, and is computed once (for its (v, v) counts) or, by default, not at all
-        self.same = {o for o, (_, text) in values["new"].items() if values["old"].get(o, (None, None))[1] == text}
-        for side in ("old", "new"):
-            for outcome, (value, _) in values[side].items():
-                if outcome in self.same and (side == "new" or not every_outcome):
-                    continue
-                projections.append(exp.alias_(value, f"{side}:{outcome}", quoted=True))
-        self.sql = exp.select(*projections).from_(exp.table_("batch", quoted=True)).sql(dialect="duckdb")
-        #: the columns the query reads: only these are handed to DuckDB, only these catalogs matched
-        self.read = list(dict.fromkeys(c.name for p in projections for c in p.find_all(exp.Column)))
-        self.catalogs = {name: found for name, found in self.catalogs.items() if name in self.read}
-        self.con = duckdb.connect()
-        #: OLD alone, for the message of a row it does not cover (as `policyrules roster` gives it)
-        self.shape = RosterShape(PolicySet([old]), values_only=True, today=today)
-        #: catalog column -> diagnosis list -> its truth for each age band (and for no age)
-        self._truths: dict[str, dict[tuple[str, ...], list[bool | None]]] = {}
-
-    def close(self) -> None:
-        self.con.close()
-
-    def answer(self, batch: Batch) -> tuple[pa.Table, pa.Array, list[dict[str, Any]]]:
-        """The answered rows' values (``old:``/``new:`` columns, in row order), their positions
-        in the batch, and the rows not answered (``{"row", "id", "errors"}``)."""
-        table = batch.table()
-        names, index = distinct(table.column("encounter.institution.name").combine_chunks())
-        table = table.append_column(NAME_COLUMN, pa.array([normalise_name(n) for n in names], pa.string()).take(index))
-        table = self._prepare(table)
-        self.con.register("batch", table.select([c for c in self.read if c in table.column_names]))
-        try:
-            relation = self.con.sql(self.sql)
-            result = relation.to_arrow_table() if hasattr(relation, "to_arrow_table") else relation.arrow()
-        finally:
-            self.con.unregister("batch")
-        first = batch.rows[0].as_py() if len(batch) else 0
-        rows = result.column("__row").combine_chunks()
-        contiguous = len(batch) and batch.rows[-1].as_py() - first + 1 == len(batch)
-        positions = pc.subtract(rows, first) if contiguous else pc.index_in(rows, value_set=batch.rows)
-        errors = dict(batch.errors)
-        unplaced = pc.is_null(result.column("p").combine_chunks())
-        for at in pc.filter(positions, unplaced).to_pylist():
-            if at not in errors:
-                errors[at] = [error_object(ContextProblem("(context)", self._why_no_policy(batch, at)))]
-        good = pc.invert(unplaced)
-        if errors:
-            good = pc.and_(good, pc.invert(pc.is_in(positions, value_set=pa.array(list(errors), pa.int64()))))
-        answered = result.filter(good).append_column("__at", pc.filter(positions, good)).sort_by("__row")
-        unanswered = [{"row": batch.rows[at].as_py(), **({} if (i := batch.id_of(at)) is None else {"id": i}),
-                       "errors": errors[at]} for at in sorted(errors)]
-        return answered, answered.column("__at").combine_chunks(), unanswered
-
-    def _prepare(self, table: pa.Table) -> pa.Table:
-        """Each catalog's truth per distinct diagnosis list and age band: the match reads the age
-        only against the entries' child limits, so a band's lower bound answers for every age in
-        it. A list's truths (one per band, and for no age) are kept from batch to batch."""
-        if not self.catalogs:
-            return table
-        diagnoses, diagnosis_index = distinct(table.column("encounter.diagnoses").combine_chunks())
-        keys = [tuple(d) for d in diagnoses]
-        ages = table.column("person.age").combine_chunks()
-        for name, (catalog, bands) in self.catalogs.items():
-            ages_read = [*bands, None] if catalog.reads_age else [None]
-            known = self._truths.setdefault(name, {})
-            if len(known) > _TRUTHS_KEPT:
-                known.clear()
-            flat: list[bool | None] = []
-            for key in keys:
-                truths = known.get(key)
-                if truths is None:
-                    truths = known[key] = [_truth(catalog.match(key, age)) for age in ages_read]
-                flat.extend(truths)
-            if catalog.reads_age:
-                band = pa.array([0] * len(ages), pa.int64())
-                for cut in bands[1:]:
-                    band = pc.add(band, pc.cast(pc.greater_equal(ages, cut), pa.int64()))
-                band = pc.fill_null(band, len(bands))  # no age: the last of the list's truths
-                index = pc.add(pc.multiply(pc.cast(diagnosis_index, pa.int64()), len(ages_read)), band)
-            else:
-                index = diagnosis_index
-            table = table.append_column(name, pa.array(flat, pa.bool_()).take(index))
-        return table
-
-    def _why_no_policy(self, batch: Batch, position: int) -> str:
-        columns = batch.columns
-        insured = columns["person.insured_region"][position].as_py()
-        region = columns["encounter.institution.region"][position].as_py()
-        date = columns["encounter.date"][position].as_py()
-        return self.shape.why_no_policy(insured, region, date)
-
-
-def _age_bands(catalog: Catalog) -> list[int]:
-    """The lower bounds of the ages a catalog's match cannot tell apart (0 first)."""
-    cuts = {0}
-    for entry in catalog.entries:
-        if entry.children is not None:
-            cuts |= {entry.children.certainly_child_below, entry.children.certainly_adult_from}
-    return sorted(c for c in cuts if c >= 0)
-
-
-def _truth(match: Match) -> bool | None:
-    return None if match[0] == UNKNOWN else bool(match[0])
 
 
 class _Counter:

@@ -1,14 +1,19 @@
-"""The impact of a change on a Parquet roster DuckDB reads itself (`policyrules.sql.native`).
+"""Both versions of a policy over a roster on DuckDB, for `policyrules.impact`: the SQL side.
 
-Each slice of the file becomes the relation ``__base`` (the CONTRACT's fields validated in SQL,
-statuses raw, ``__bad`` rows flagged with the per-call errors), copied once into a table; the
-institution names and the (diagnosis list, age band) pairs not met before are normalised and
-matched in Python into two small tables; then one query gives every outcome's value by both
-versions (`policyrules.sql.duck`'s `DuckCompiler`: statuses on bitmasks with their implications),
-OLD's choice of the rows it is in force for, and NEW as if in force there. The transitions are
-counted in SQL; only the rows where some outcome's values differ leave DuckDB, with their fields,
-read again as a `Batch` (`policyrules.sql.reading`) so that their classes and answers are found
-exactly as on the batch path (`policyrules.impact`).
+`NativeBoth`, for a Parquet roster DuckDB reads itself (`policyrules.sql.native`): each slice of
+the file is the relation ``__base`` (the CONTRACT's fields validated in SQL, statuses raw, ``__bad``
+rows flagged with the per-call errors); the institution names and (diagnosis list, age band) pairs
+not met before are normalised and matched in Python into two small tables; then one query gives
+every outcome's value by both versions (`policyrules.sql.duck`'s `DuckCompiler`: statuses on
+bitmasks with their implications), OLD's choice of the rows it is in force for, NEW as if in
+force there. The transitions are counted in SQL; only the rows where some outcome's values
+differ (and those no version covers) leave DuckDB with their fields, read again as a `Batch`
+(`policyrules.sql.reading`) so that their classes and answers are found exactly as on the batch
+path.
+
+`BothVersions`, for any other roster: each Arrow batch of `policyrules.sql.reading` (read ahead in
+a thread, `read_ahead`) registered in DuckDB, its names normalised and its catalogs matched once
+per distinct (diagnoses, age band) in Arrow, one query giving both versions' values.
 
 Needs the ``roster`` extra (duckdb, pyarrow); imported only by `policyrules.impact`.
 """
@@ -22,29 +27,31 @@ from typing import Any
 
 import attrs
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlglot import exp
 
 from .diff import ABSENT
-from .engines.matching import UNKNOWN, normalise_name
+from .engines.matching import UNKNOWN, CatalogIndex, Match, normalise_name
 from .errors import ContextProblem
 from .fields import BAD
 from .jsonlines import error_object
-from .model import DiagnosisIn, InstitutionIn
+from .model import Catalog, DiagnosisIn, InstitutionIn
 from .policy import Policy, PolicySet
-from .sql.compiler import NAME_COLUMN, SqlCompiler, choice_expression, column
+from .sql.compiler import NAME_COLUMN, SqlCompiler, catalog_column, choice_expression, column
 from .sql.duck import STATUS_FIELDS, AGE_NONE, DuckCompiler, arrow_of, at, mask_column, number, quoted, sql_text
 from .sql.duck import status_bits, status_mask
 from .sql.native import SLICE_ROWS, ParquetSlice, slices
 from .sql.plan import RosterShape
-from .sql.reading import FIELDS, Batch, _columnar
+from .sql.reading import FIELDS, Batch, _columnar, distinct
 from .vocabulary import CONTEXT_FIELDS
 
-__all__ = ["NativeAnswer", "NativeBoth", "native_slices"]
+__all__ = ["BothVersions", "NativeAnswer", "NativeBoth", "native_slices", "read_ahead"]
 
 _NAME, _DIAGNOSES, _AGE = "encounter.institution.name", "encounter.diagnoses", "person.age"
 _DIAGNOSIS_KIND = CONTEXT_FIELDS[_DIAGNOSES].kind
 #: Rows per slice: only values are computed, and only the changed rows leave DuckDB.
 _SLICE = SLICE_ROWS * 4
+_TRUTHS_KEPT = 200_000  # diagnosis lists whose catalog truths are kept between batches
 
 
 def native_slices(data: Any, today: dt.date) -> Iterator[ParquetSlice] | None:
@@ -283,3 +290,195 @@ class NativeBoth:
             the_id = unplaced_ids[row] if row in unplaced_ids else ids_of.get(row)
             unanswered.append({"row": row, **({} if the_id is None else {"id": the_id}), "errors": errors[row]})
         return NativeAnswer(counts, changed.select(["__row", "id", *value_columns]), batch, unanswered, rows)
+
+
+# ---------------------------------------------------------------- the batch path (any other roster)
+
+
+def read_ahead(batches: Iterator[Batch], depth: int = 2) -> Iterator[Batch]:
+    """The batches, the next ones read and validated in a thread while this one is answered
+    (Parquet decoding and Arrow compute release the GIL, and so does DuckDB). An error of the
+    reading is raised here, in order; when the consumer stops, the reader stops too."""
+    import queue
+    import threading
+
+    ahead: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    end = object()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                ahead.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for batch in batches:
+                if not put(batch):
+                    return
+        except BaseException as error:  # handed to the consumer, raised there
+            put(error)
+        else:
+            put(end)
+
+    reader = threading.Thread(target=read, name="policyrules-impact-reader", daemon=True)
+    reader.start()
+    try:
+        while True:
+            item = ahead.get()
+            if item is end:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        reader.join()
+
+
+class BothVersions:
+    """Both versions answered in one pass per batch: the batch read and validated once, its
+    institution names normalised once, each catalog matched once per distinct (diagnoses, age
+    band) (a catalog both versions hold alike, once for both), and one DuckDB query choosing
+    the rows OLD is in force for (NEW is in force exactly there) and giving every outcome's
+    value by both versions (``old:<outcome>``, ``new:<outcome>``)."""
+
+    def __init__(self, old: Policy, new: Policy, today: dt.date, every_outcome: bool = False) -> None:
+        import duckdb
+
+        self.old, self.today = old, today
+        self.outcomes = {"old": old.model.outcomes(), "new": new.model.outcomes()}
+        #: the prepared catalog columns: column name -> (its catalog, the age bands' lower bounds)
+        self.catalogs: dict[str, tuple[CatalogIndex, list[int]]] = {}
+        values: dict[str, dict[str, tuple[exp.Expr, str]]] = {"old": {}, "new": {}}
+        meta = old.model.meta
+        projections: list[exp.Expr] = [
+            column("__row"),
+            exp.alias_(choice_expression([(old.counties, meta.effective_from, meta.effective_to)], today), "p",
+                       quoted=True)]
+        for side, policy in (("old", old), ("new", new)):
+            compiler = SqlCompiler(policy.model)
+            renamed: dict[str, str] = {}
+            used = {node.catalog for node in policy.model.conditions() if isinstance(node, DiagnosisIn)}
+            for name, j in compiler.catalogs.items():
+                if name not in used:
+                    continue
+                shared = old.model.catalogs.get(name) == policy.model.catalogs[name]
+                renamed[catalog_column(j)] = target = f"{'old' if shared else side}:{name}"
+                if target not in self.catalogs:
+                    index = policy.prepared.matcher.catalogs[name]
+                    self.catalogs[target] = (index, _age_bands(policy.model.catalogs[name]))
+
+            def rename(node: exp.Expr, renamed: dict[str, str] = renamed) -> exp.Expr:
+                if isinstance(node, exp.Column) and node.name in renamed:
+                    return column(renamed[node.name])
+                return node
+
+            for outcome in self.outcomes[side]:
+                value = compiler.value(outcome).transform(rename)
+                values[side][outcome] = (value, value.sql(dialect="duckdb"))
+        # the very same SQL on the same columns gives the same values: such an outcome cannot
+        # change, and is computed once (for its (v, v) counts) or, by default, not at all
+        self.same = {o for o, (_, text) in values["new"].items() if values["old"].get(o, (None, None))[1] == text}
+        for side in ("old", "new"):
+            for outcome, (value, _) in values[side].items():
+                if outcome in self.same and (side == "new" or not every_outcome):
+                    continue
+                projections.append(exp.alias_(value, f"{side}:{outcome}", quoted=True))
+        self.sql = exp.select(*projections).from_(exp.table_("batch", quoted=True)).sql(dialect="duckdb")
+        #: the columns the query reads: only these are handed to DuckDB, only these catalogs matched
+        self.read = list(dict.fromkeys(c.name for p in projections for c in p.find_all(exp.Column)))
+        self.catalogs = {name: found for name, found in self.catalogs.items() if name in self.read}
+        self.con = duckdb.connect()
+        #: OLD alone, for the message of a row it does not cover (as `policyrules roster` gives it)
+        self.shape = RosterShape(PolicySet([old]), values_only=True, today=today)
+        #: catalog column -> diagnosis list -> its truth for each age band (and for no age)
+        self._truths: dict[str, dict[tuple[str, ...], list[bool | None]]] = {}
+
+    def close(self) -> None:
+        self.con.close()
+
+    def answer(self, batch: Batch) -> tuple[pa.Table, pa.Array, list[dict[str, Any]]]:
+        """The answered rows' values (``old:``/``new:`` columns, in row order), their positions
+        in the batch, and the rows not answered (``{"row", "id", "errors"}``)."""
+        table = batch.table()
+        names, index = distinct(table.column("encounter.institution.name").combine_chunks())
+        table = table.append_column(NAME_COLUMN, pa.array([normalise_name(n) for n in names], pa.string()).take(index))
+        table = self._prepare(table)
+        self.con.register("batch", table.select([c for c in self.read if c in table.column_names]))
+        try:
+            relation = self.con.sql(self.sql)
+            result = relation.to_arrow_table() if hasattr(relation, "to_arrow_table") else relation.arrow()
+        finally:
+            self.con.unregister("batch")
+        first = batch.rows[0].as_py() if len(batch) else 0
+        rows = result.column("__row").combine_chunks()
+        contiguous = len(batch) and batch.rows[-1].as_py() - first + 1 == len(batch)
+        positions = pc.subtract(rows, first) if contiguous else pc.index_in(rows, value_set=batch.rows)
+        errors = dict(batch.errors)
+        unplaced = pc.is_null(result.column("p").combine_chunks())
+        for place in pc.filter(positions, unplaced).to_pylist():
+            if place not in errors:
+                errors[place] = [error_object(ContextProblem("(context)", self._why_no_policy(batch, place)))]
+        good = pc.invert(unplaced)
+        if errors:
+            good = pc.and_(good, pc.invert(pc.is_in(positions, value_set=pa.array(list(errors), pa.int64()))))
+        answered = result.filter(good).append_column("__at", pc.filter(positions, good)).sort_by("__row")
+        unanswered = [{"row": batch.rows[at].as_py(), **({} if (i := batch.id_of(at)) is None else {"id": i}),
+                       "errors": errors[at]} for at in sorted(errors)]
+        return answered, answered.column("__at").combine_chunks(), unanswered
+
+    def _prepare(self, table: pa.Table) -> pa.Table:
+        """Each catalog's truth per distinct diagnosis list and age band: the match reads the age
+        only against the entries' child limits, so a band's lower bound answers for every age in
+        it. A list's truths (one per band, and for no age) are kept from batch to batch."""
+        if not self.catalogs:
+            return table
+        diagnoses, diagnosis_index = distinct(table.column("encounter.diagnoses").combine_chunks())
+        keys = [tuple(d) for d in diagnoses]
+        ages = table.column("person.age").combine_chunks()
+        for name, (catalog, bands) in self.catalogs.items():
+            ages_read = [*bands, None] if catalog.reads_age else [None]
+            known = self._truths.setdefault(name, {})
+            if len(known) > _TRUTHS_KEPT:
+                known.clear()
+            flat: list[bool | None] = []
+            for key in keys:
+                truths = known.get(key)
+                if truths is None:
+                    truths = known[key] = [_truth(catalog.match(key, age)) for age in ages_read]
+                flat.extend(truths)
+            if catalog.reads_age:
+                band = pa.array([0] * len(ages), pa.int64())
+                for cut in bands[1:]:
+                    band = pc.add(band, pc.cast(pc.greater_equal(ages, cut), pa.int64()))
+                band = pc.fill_null(band, len(bands))  # no age: the last of the list's truths
+                index = pc.add(pc.multiply(pc.cast(diagnosis_index, pa.int64()), len(ages_read)), band)
+            else:
+                index = diagnosis_index
+            table = table.append_column(name, pa.array(flat, pa.bool_()).take(index))
+        return table
+
+    def _why_no_policy(self, batch: Batch, position: int) -> str:
+        columns = batch.columns
+        insured = columns["person.insured_region"][position].as_py()
+        region = columns["encounter.institution.region"][position].as_py()
+        date = columns["encounter.date"][position].as_py()
+        return self.shape.why_no_policy(insured, region, date)
+
+
+def _age_bands(catalog: Catalog) -> list[int]:
+    """The lower bounds of the ages a catalog's match cannot tell apart (0 first)."""
+    cuts = {0}
+    for entry in catalog.entries:
+        if entry.children is not None:
+            cuts |= {entry.children.certainly_child_below, entry.children.certainly_adult_from}
+    return sorted(c for c in cuts if c >= 0)
+
+
+def _truth(match: Match) -> bool | None:
+    return None if match[0] == UNKNOWN else bool(match[0])
