@@ -227,13 +227,13 @@ class _Counter:
         changed = found.changed
         if changed.num_rows == 0:
             return
-        ids = changed.column("id").combine_chunks()
-        positions = pa.array(range(changed.num_rows), pa.int64())
+        ids, numbers = changed.column("id").combine_chunks(), changed.column("__row").combine_chunks()
+        positions = pc.cast(changed.column("__g").combine_chunks(), pa.int64())
         for outcome in self.outcomes:
             if outcome in self.same:
                 continue
             was, now = self._codes(changed, "old", outcome), self._codes(changed, "new", outcome)
-            self._changed(outcome, found.batch, ids, found.batch.rows, positions, was, now)
+            self._changed(outcome, found.batch, ids, numbers, positions, was, now)
 
     def _code(self, outcome: str, value: Any) -> int:
         """The code of one value of an outcome (as `_codes`: a null list is unknown)."""
@@ -276,15 +276,17 @@ class _Counter:
         to each version's `evaluate`, once (the answers are a function of those values, and are
         kept from batch to batch)."""
         fields = list(batch.columns)
+        places, place_of = distinct(at)  # a position may be met more than once (the native path)
+        at = pa.array(places, pa.int64())
         parts = []
         for field in fields:
             _, index = distinct(batch.columns[field].take(at))
             parts.append(pc.cast(pc.fill_null(index, -1), pa.string()))
         key = pc.binary_join_element_wise(*parts, "/") if len(parts) > 1 else parts[0]
         encoded = pc.dictionary_encode(key)
-        groups = encoded.indices
+        groups = encoded.indices.take(place_of)
         firsts: dict[int, int] = {}
-        for position, group in enumerate(groups.to_pylist()):
+        for position, group in enumerate(encoded.indices.to_pylist()):
             firsts.setdefault(group, position)
         taken = pc.take(at, pa.array(list(firsts.values()), pa.int64()))
         columns = [batch.columns[field].take(taken).to_pylist() for field in fields]
@@ -349,6 +351,9 @@ class _Counter:
         space = self.diff.spaces.get(outcome) if self.diff is not None else None
         if space is None or outcome not in self.diff.outcomes:  # type: ignore[union-attr]
             return pa.nulls(len(at), pa.int32())
+        places, place_of = distinct(at)  # a position may be met more than once (the native path)
+        if len(places) < len(at):
+            return self._classes(outcome, batch, pa.array(places, pa.int64())).take(place_of)
         key: pa.Array = pa.array([0] * len(at), pa.int64())
         radix = 1
         for field in space.fields:

@@ -65,9 +65,10 @@ def native_slices(data: Any, today: dt.date) -> Iterator[ParquetSlice] | None:
 class NativeAnswer:
     """One slice: ``counts`` outcome -> [(OLD's value, NEW's value, rows)] (`ABSENT` for a version
     that does not answer the outcome; lists as Python lists);
-    ``changed``: the rows where some outcome's values differ (``id``, ``old:o``/``new:o``, in row
-    order); ``batch``: those rows' validated fields; ``errors``: the rows not answered;
-    ``rows``: the rows answered."""
+    ``changed``: the rows where some outcome's values differ (``__row``, ``id``, ``old:o``/``new:o``,
+    ``__g``, in row order); ``batch``: the distinct assignments of those rows' fields, validated,
+    ``__g`` being a row's position there; ``errors``: the rows not answered; ``rows``: the rows
+    answered."""
 
     counts: dict[str, list[tuple[Any, Any, int]]]
     changed: pa.Table
@@ -278,18 +279,28 @@ class NativeBoth:
                 else:  # one version does not answer the outcome
                     found.append((item[0], ABSENT, item[1]) if names[0].startswith("old:") else (ABSENT, item[0], item[1]))
             counts[outcome] = found
+        # the changed rows, and the distinct assignments of their fields (``__g``: which one a
+        # row has): only those are read back as a Batch, classed and answered
         value_columns = [c for names in self.counted.values() for c in names]
+        group = exp.Sub(this=exp.Window(this=exp.func("DENSE_RANK"), order=exp.Order(
+            expressions=[exp.Ordered(this=column(f), nulls_first=True) for f in FIELDS])), expression=number(1))
+        self.con.execute("CREATE OR REPLACE TEMP TABLE __c AS " + sql_text(
+            exp.select(column("__row"), column("__id"), *[column(c) for c in value_columns], *[column(f) for f in FIELDS],
+                       exp.alias_(group, "__g", quoted=True))
+            .from_(values.copy()).where(exp.and_(placed.copy(), column("__keep")))))
         changed = arrow_of(self.con.sql(sql_text(
             exp.select(column("__row"), exp.alias_(column("__id"), "id", quoted=True), *[column(c) for c in value_columns],
-                       *[column(f) for f in FIELDS])
-            .from_(values.copy()).where(exp.and_(placed.copy(), column("__keep"))).order_by(column("__row")))))
-        batch = _columnar(changed.select(["id", *FIELDS]), 1, False, self.today)
-        batch = Batch(changed.column("__row").combine_chunks(), batch.ids, batch.columns, batch.errors)
+                       column("__g")).from_(exp.table_("__c", quoted=True)).order_by(column("__row")))))
+        combos = arrow_of(self.con.sql(sql_text(
+            exp.select(column("__g"), *[column(f) for f in FIELDS]).distinct()
+            .from_(exp.table_("__c", quoted=True)).order_by(column("__g")))))
+        batch = _columnar(combos.select(list(FIELDS)), 1, False, self.today)
+        batch = Batch(combos.column("__g").combine_chunks(), None, batch.columns, batch.errors)
         unanswered = []
         for row in sorted(errors):
             the_id = unplaced_ids[row] if row in unplaced_ids else ids_of.get(row)
             unanswered.append({"row": row, **({} if the_id is None else {"id": the_id}), "errors": errors[row]})
-        return NativeAnswer(counts, changed.select(["__row", "id", *value_columns]), batch, unanswered, rows)
+        return NativeAnswer(counts, changed, batch, unanswered, rows)
 
 
 # ---------------------------------------------------------------- the batch path (any other roster)
