@@ -126,7 +126,6 @@ class NativeBoth:
             for outcome in policy.model.outcomes():
                 value = compiler.value(outcome)
                 values[side][outcome] = (value, sql_text(value))
-        self.sides = {side: list(found) for side, found in values.items()}
         self.same = {o for o, (_, text) in values["new"].items() if values["old"].get(o, (None, None))[1] == text}
         self.counted: dict[str, list[str]] = {}  # outcome -> the value columns its counts group by
         projections: list[exp.Expr] = [column("__row"), column("__id"),
@@ -139,7 +138,7 @@ class NativeBoth:
             for side in ("old", "new"):
                 if outcome not in values[side] or (outcome in self.same and (side == "new" or not every_outcome)):
                     continue
-                projections.append(exp.alias_(values[side][outcome][0], f"{side}:{outcome}", quoted=True))
+                projections.append(exp.alias_(values[side][outcome][0], f"{side}:{outcome}", quoted=True, copy=False))
                 names.append(f"{side}:{outcome}")
             if names:
                 self.counted[outcome] = names
@@ -156,15 +155,17 @@ class NativeBoth:
                             for bound in (entry.children.certainly_child_below, entry.children.certainly_adult_from)})
         # the fields leave DuckDB only for the rows kept (changed, or not covered by OLD): the
         # others' fields are never materialised
-        both = exp.select(*projections, *[column(f) for f in FIELDS]).from_(
-            exp.alias_(exp.Subquery(this=self._prepared()), "p"))
-        keep = exp.or_(exp.Is(this=column("__p"), expression=exp.Null()), *(differ or [exp.false()]))
-        kept = exp.select(exp.Star(), exp.alias_(keep, "__keep", quoted=True)).from_(
-            exp.alias_(exp.Subquery(this=both), "v"))
+        # (the trees are built without copies: they are large, and used once)
+        both = exp.select(*projections, *[column(f) for f in FIELDS], copy=False).from_(
+            exp.alias_(exp.Subquery(this=self._prepared()), "p", copy=False), copy=False)
+        keep = exp.or_(exp.Is(this=column("__p"), expression=exp.Null()), *(differ or [exp.false()]), copy=False)
+        kept = exp.select(exp.Star(), exp.alias_(keep, "__keep", quoted=True, copy=False), copy=False).from_(
+            exp.alias_(exp.Subquery(this=both), "v", copy=False), copy=False)
         outer: list[exp.Expr] = [column("__row"), column("__p"), column("__keep")]
         outer += [column(c) for names in self.counted.values() for c in names]
         outer += [exp.alias_(exp.If(this=column("__keep"), true=column(f)), f, quoted=True) for f in ("__id", *FIELDS)]
-        self.values_sql = sql_text(exp.select(*outer).from_(exp.alias_(exp.Subquery(this=kept), "k")))
+        self.values_sql = sql_text(exp.select(*outer, copy=False).from_(
+            exp.alias_(exp.Subquery(this=kept), "k", copy=False), copy=False))
         self.con = duckdb.connect(config={"preserve_insertion_order": False})
         self.shape = RosterShape(PolicySet([old]), values_only=True, today=today)
         self._names: set[str] = set()
