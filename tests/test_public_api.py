@@ -18,7 +18,7 @@ def test_public_names() -> None:
         "cases", "cli", "context", "coverage", "determination", "engines", "errors", "fields", "icd10", "jsonlines", "loading", "model",
         "policy", "regions", "schema", "shipped", "sql", "suggest", "testing", "vocabulary", "pytest_plugin",
         "review", "words", "households", "service",
-        "space", "explain", "explain_text", "diff", "analyze", "impact", "changes_cli", "roster_cli",
+        "space", "explain", "explain_text", "diff", "analyze", "impact", "impact_sql", "changes_cli", "roster_cli",
         "context_fast", "serialise",
     }
     assert public == set(policyrules.__all__)
