@@ -1,13 +1,14 @@
 """``policyrules evaluate`` and ``explain``: one context (JSON), or JSON Lines answered in place.
 
-A JSON Lines stream is answered by a `LineWriter`, one line at a time (``--workers 1``, and always
-for standard input unless told otherwise), or in chunks on several processes: the parent reads the
-file in blocks cut at newlines (`policyrules.jsonlines.read_chunks`), each of N worker processes
-(fork on Linux, inheriting the policies; else spawn, the policies pickled) answers a chunk with the
-same `LineWriter` to one string of bytes, and the chunks are written in input order, at most
-``2 N + 1`` in flight: by each worker in its turn, straight to standard output's file descriptor,
-where it is forked and the output is bytes (no copy through the parent), else by the parent. The output, the messages on standard error and the exit code are the same
-bytes either way (tests/test_json_lines.py holds them to it).
+A JSON Lines stream is answered by a `LineWriter`: standard input one line at a time (each answer
+out as its line comes in), a file in chunks, in this process (``--workers 1``) or on several: the
+parent reads the file in blocks cut at newlines (`policyrules.jsonlines.read_chunks`), each of N
+worker processes (fork on Linux, inheriting the policies; else spawn, the policies pickled)
+answers a chunk with the same `LineWriter` to one string of bytes, and the chunks are written in
+input order, at most ``2 N + 1`` in flight: by each worker in its turn, straight to standard
+output's file descriptor, where it is forked and the output is bytes (no copy through the
+parent), else by the parent. The output, the messages on standard error and the exit code are
+the same bytes every way (tests/test_json_lines.py holds them to it).
 """
 
 from __future__ import annotations
@@ -34,9 +35,11 @@ from .explain import Explanation
 from .households import HouseholdDetermination
 from .jsonlines import (
     CHUNK_BYTES,
+    MAX_LINE_BYTES,
     Line,
     chunk_lines,
     errors_of,
+    line_of,
     loads_strict,
     read_chunks,
     read_id,
@@ -133,7 +136,7 @@ def _evaluate_lines(args: argparse.Namespace, name: str, answering: Policy | Pol
     try:
         if workers is None:
             workers = default_workers(name, stream, mode)
-        if workers == 1:
+        if workers == 1 and name == "-":  # line by line: each answer out as its line comes in
             for line in read_lines(stream):
                 piece, message = writer.line(line)
                 if message is None:
@@ -141,6 +144,13 @@ def _evaluate_lines(args: argparse.Namespace, name: str, answering: Policy | Pol
                 else:
                     failed += 1
                     print(message, file=sys.stderr)
+                out(piece)
+        elif workers == 1:
+            for first, data in read_chunks(stream):
+                piece, messages, good, bad = writer.chunk(first, data)
+                answered, failed = answered + good, failed + bad
+                if messages:
+                    sys.stderr.write(messages)
                 out(piece)
         else:
             answered, failed = _in_chunks(writer, stream, workers, out)
@@ -215,37 +225,64 @@ class LineWriter:
         return text.getvalue(), None
 
     def chunk(self, first: int, data: bytes) -> tuple[Any, str, int, int]:
-        """What the lines of a chunk write (one bytes or text), their messages for standard error,
-        and how many were answered and not."""
+        """What the lines of a chunk of `read_chunks` write (one bytes or text), their messages for
+        standard error, and how many were answered and not."""
+        if self.raw and self.mode == "evaluate" and self.fast:
+            return self._hot_chunk(first, data)
         pieces: list[Any] = []
         messages: list[str] = []
-        add, extend = pieces.append, pieces.extend
         answered = 0
-        hot = self.raw and self.mode == "evaluate" and self.fast
-        evaluate, engine = self.evaluate, self.engine
-        line_parts, values_json = serialise.line_parts, serialise.values_json
         for line in chunk_lines(first, data):
-            if line.error is None:
-                answer, failure = answer_of(evaluate, line.value, engine)
-                if hot and answer is not None:  # the usual line, written as `written` writes it
-                    assert isinstance(answer, Determination)
-                    answered += 1
-                    if self.values:
-                        add(values_json(answer, line.number, answer.id))
-                        add(b"\n")
-                    else:
-                        extend(line_parts(answer, line.number))
-                    continue
-                piece, message = self.written(line, answer, failure)
-            else:
-                piece, message = self.written(line, None, line.error)
-            add(piece)
+            piece, message = self.line(line)
+            pieces.append(piece)
             if message is None:
                 answered += 1
             else:
                 messages.append(message + "\n")
         out: Any = b"".join(pieces) if self.raw else "".join(pieces)
         return out, "".join(messages), answered, len(messages)
+
+    def _hot_chunk(self, first: int, data: bytes) -> tuple[bytes, str, int, int]:
+        """`chunk` for a person's answers or values lines written as bytes: a line that holds one
+        object (``{`` to ``}``, a ``\\r`` aside, not too long: what `line_of` would parse) read,
+        answered and written on the spot, each answer's pieces joined once with the chunk's;
+        every other line, and every line not answered, as `line` writes it."""
+        pieces: list[bytes] = []
+        add, extend = pieces.append, pieces.extend
+        messages: list[str] = []
+        evaluate, engine = self.answering.evaluate, self.engine
+        loads, answer_parts, values_json = loads_strict, serialise.answer_parts, serialise.values_json
+        values = self.values
+        parts = data.split(b"\n")
+        if data.endswith(b"\n"):
+            parts.pop()
+        answered = 0
+        for number, raw in enumerate(parts, first):
+            if len(raw) <= MAX_LINE_BYTES:
+                text = raw[:-1] if raw[-1:] == b"\r" else raw
+                if text[:1] == b"{" and text[-1:] == b"}":
+                    try:
+                        answer = evaluate(loads(text), engine=engine)
+                    except (JsonInputError, ContextError, NoPolicyError):
+                        pass  # written below, as `line` writes it
+                    else:
+                        answered += 1
+                        if values:
+                            add(values_json(answer, number, answer.id))
+                        else:
+                            extend(answer_parts(answer, number))
+                        add(b"\n")
+                        continue
+            line = line_of(number, raw)
+            if line is None:
+                continue
+            piece, message = self.line(line)
+            add(piece)
+            if message is None:
+                answered += 1
+            else:
+                messages.append(message + "\n")
+        return b"".join(pieces), "".join(messages), answered, len(messages)
 
     def _json(self, row: dict[str, Any]) -> Any:
         if self.raw:

@@ -310,11 +310,13 @@ def test_workers_write_the_same_bytes_as_one_process(tmp_path: Path, form: tuple
     good = [line(GOOD | {"id": n, "person": GOOD["person"] | {"age": n % 90}}) for n in range(300)]
     nowhere = line(GOOD | {"id": "N", "person": {"insured_region": "110101"}})
     path = _big_roster(tmp_path, good + ROSTER + [nowhere], "roster.jsonl")
-    one = run("evaluate", str(path), *form, "--workers", "1")
+    one = run("evaluate", str(path), *form, "--workers", "1")  # in chunks, in this process
     two = run("evaluate", str(path), *form, "--workers", "2")
     default = run("evaluate", str(path), *form)  # a file past two chunks: every core
-    assert one.returncode == two.returncode == default.returncode == 1
-    assert one.stdout == two.stdout == default.stdout and one.stderr == two.stderr == default.stderr
+    piped = run("evaluate", *form, stdin=path.read_bytes())  # line by line
+    assert one.returncode == two.returncode == default.returncode == piped.returncode == 1
+    assert one.stdout == two.stdout == default.stdout == piped.stdout
+    assert one.stderr == two.stderr == default.stderr == piped.stderr.replace("-:", f"{path}:")
     assert "no policy" in one.stderr and "given twice" in one.stderr and "GBK" in one.stderr
     assert one.stdout.count("\n") > 2000
 
@@ -328,8 +330,9 @@ def test_workers_answer_households_as_one_process(tmp_path: Path) -> None:
     for form in ("--json", "--values"):
         one = run("evaluate", "--households", str(path), form, "--workers", "1")
         two = run("evaluate", "--households", str(path), form, "--workers", "2")
-        assert one.returncode == two.returncode == 1
-        assert one.stdout == two.stdout and one.stderr == two.stderr and "oops" not in one.stdout
+        piped = run("evaluate", "--households", form, stdin=path.read_bytes())
+        assert one.returncode == two.returncode == piped.returncode == 1
+        assert one.stdout == two.stdout == piped.stdout and one.stderr == two.stderr and "oops" not in one.stdout
 
 
 def test_workers_must_be_at_least_one(roster: Path) -> None:
