@@ -104,7 +104,7 @@ def _loads_fast(data: str | bytes) -> Any:
     if kind is not dict and kind is not list:
         return BAD  # a bare number, text or constant: the strict reader's to read
     written = _fast_dumps(value)
-    if b"e+" in written:
+    if b"+" in written and b"e+" in written:  # a byte's search (memchr) first: a pair's costs more
         return BAD
     if isinstance(data, bytes):
         if b"\\" in data and b"\\u003" in data:
