@@ -338,3 +338,15 @@ def test_workers_answer_households_as_one_process(tmp_path: Path) -> None:
 def test_workers_must_be_at_least_one(roster: Path) -> None:
     result = run("evaluate", str(roster), "--workers", "0")
     assert result.returncode == 2 and result.stderr.strip() == "--workers must be at least 1"
+
+
+def test_an_engine_failure_in_a_worker_comes_back_whole() -> None:
+    """A worker's exception is pickled to the parent: one that did not unpickle would stop the
+    pool's result thread (and the command would hang)."""
+    import pickle
+
+    from policyrules.errors import EngineDisagreement, ReteError
+
+    for error in (EngineDisagreement("pay_later", True, None), ReteError("durable_rules failed")):
+        back = pickle.loads(pickle.dumps(error))
+        assert type(back) is type(error) and str(back) == str(error)
