@@ -327,6 +327,20 @@ def json_lines(policies: policyrules.PolicySet, lines: list[bytes], rounds: int)
     return rates["full"], rates["values"]
 
 
+def chunk_loop(policies: policyrules.PolicySet, lines: list[bytes], rounds: int) -> tuple[float, float]:
+    """Contexts per second of the loop ``policyrules evaluate FILE`` runs in each process
+    (`policyrules.evaluate_cli.LineWriter.chunk` on chunks of 250 lines, bytes out), full
+    answers and values lines, timed as `json_lines` is."""
+    from policyrules.evaluate_cli import LineWriter
+
+    full = LineWriter("bench", policies, "evaluate", policyrules.DEFAULT_ENGINE, True, False, True, True)
+    values = LineWriter("bench", policies, "evaluate", policyrules.DEFAULT_ENGINE, False, True, True, True)
+    chunks = [(n + 1, b"\n".join(lines[n:n + 250]) + b"\n") for n in range(0, len(lines), 250)]
+    rates = interleaved({"full": lambda item: full.chunk(*item), "values": lambda item: values.chunk(*item)},
+                        chunks, rounds, chunk=1)
+    return rates["full"] * 250, rates["values"] * 250
+
+
 def cli_rate(roster: Path, count: int, form: str, workers: int | None, env: dict[str, str]) -> tuple[float, float]:
     """Contexts per second of ``policyrules evaluate ROSTER.jsonl FORM [--workers N]`` (the best
     of 3 runs, after an untimed one), end to end (the process start and the load of the
@@ -443,6 +457,9 @@ def main() -> int:
     print(f"JSON Lines loop (loads_strict, evaluate, policyrules.serialise): {full:9.0f}/s full answers "
           f"(target >= 50,000), {values:9.0f}/s values lines (target >= 100,000); "
           f"orjson: {serialise.FAST}")
+    full, values = chunk_loop(policies, lines, args.rounds)
+    print(f"the CLI's chunk loop in one process (LineWriter.chunk, 250 lines a chunk): {full:9.0f}/s full "
+          f"answers, {values:9.0f}/s values lines")
     if not args.no_cli:
         with tempfile.TemporaryDirectory() as folder:
             roster = Path(folder) / "roster.jsonl"
