@@ -11,43 +11,18 @@ traceback.
 from __future__ import annotations
 
 import argparse
-import codecs
 import io
-import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
-from .determination import Determination
-from .explain import Explanation
-from .errors import (
-    ContextError,
-    ContextProblem,
-    EngineUnavailableError,
-    JsonInputError,
-    NoPolicyError,
-    PolicyLoadError,
-    PolicyRulesError,
-    Problem,
-)
-from .jsonlines import errors_of, loads_strict, read_id, read_lines, unanswered, values_line
+from .errors import EngineUnavailableError, PolicyLoadError, PolicyRulesError, Problem
+from .evaluate_cli import evaluate_command
 from .loading import CatalogLibrary
-from .households import HouseholdDetermination
-from .policy import (
-    DEFAULT_ENGINE,
-    ENGINES,
-    Policy,
-    PolicySet,
-    load_files,
-    load_policies,
-    load_policy,
-)
-from . import serialise
+from .policy import DEFAULT_ENGINE, ENGINES, PolicySet, load_files, load_policies, load_policy
 from .changes_cli import add_change_commands
 from .roster_cli import add_roster_commands
-from .space import SpaceTooLarge
-from .vocabulary import OUTCOME_LABELS
 
 __all__ = ["main"]
 
@@ -109,7 +84,10 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--engine", choices=ENGINES, default=DEFAULT_ENGINE,
                           help="compiled (generated Python, the default), reference (the readable oracle) "
                                "or rete (durable_rules)")
-    evaluate.set_defaults(run=_evaluate)
+    evaluate.add_argument("--workers", type=int, default=None,
+                          help="processes answering a JSON Lines file (default: every core for a file of "
+                               "more than 512 KB, else 1; 1 for standard input)")
+    evaluate.set_defaults(run=evaluate_command)
 
     explain = commands.add_parser(
         "explain", help="explain a context's answer: each rule and condition, what would make it yes, what to ask"
@@ -120,7 +98,8 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("--policies", help="a directory of policies (default: the shipped ones)")
     explain.add_argument("--json", action="store_true", help="print the explanation's JSON (docs/contract.md)")
     explain.add_argument("--engine", choices=ENGINES, default=DEFAULT_ENGINE)
-    explain.set_defaults(run=_evaluate, explaining=True, values=False, households=False, jsonl=False)
+    explain.set_defaults(run=evaluate_command, explaining=True, values=False, households=False, jsonl=False,
+                         workers=1)
 
     test = commands.add_parser("test", help="run YAML test cases (default: ./policies/cases, else the shipped ones)")
     test.add_argument("paths", nargs="*",
@@ -334,220 +313,6 @@ def _check(args: argparse.Namespace) -> int:
 
 def _library(files: Sequence[Path]) -> CatalogLibrary:
     return CatalogLibrary.beside([f.parent / "catalogs" for f in files])
-
-
-# ---------------------------------------------------------------- evaluate
-
-
-def _evaluate(args: argparse.Namespace) -> int:
-    answering: Policy | PolicySet = load_policy(args.policy) if args.policy else load_policies(args.policies)
-    evaluate: Callable[..., Answer] = (
-        answering.explain if getattr(args, "explaining", False)
-        else answering.evaluate_household if args.households else answering.evaluate)
-    name = args.context or "-"
-    if args.json and args.values:
-        print("--json and --values are two forms of the answer: choose one", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    if args.households or args.jsonl or name == "-" or name.endswith((".jsonl", ".ndjson")):
-        return _evaluate_lines(args, name, evaluate)
-    try:
-        data = Path(name).read_bytes()
-    except OSError as error:
-        print(f"{name}: cannot read the context: {error.strerror}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    try:
-        context = loads_strict(data)
-    except JsonInputError as error:
-        print(f"{name}:{error.line}:{error.column}: {error.message}"
-              + (f"\n    {error.suggestion}" if error.suggestion else ""), file=sys.stderr)
-        return EXIT_BAD_INPUT
-    answer, failure = _answer(evaluate, context, args.engine)
-    if failure is not None:
-        print(f"{name}:" + _describe(failure), file=sys.stderr)
-        return EXIT_BAD_INPUT
-    assert isinstance(answer, (Determination, Explanation))  # households are read as JSON Lines
-    if args.values and isinstance(answer, Determination):
-        _write_json(values_line(None, answer))
-    else:
-        _print(answer, args.json, sys.stdout)
-    return EXIT_OK
-
-
-def _evaluate_lines(args: argparse.Namespace, name: str, evaluate: Any) -> int:
-    """JSON Lines, streamed: every line answered in place, or its unanswered object."""
-    try:
-        stream = sys.stdin.buffer if name == "-" else open(name, "rb")  # noqa: SIM115 - closed below
-    except OSError as error:
-        print(f"{name}: cannot read the contexts: {error.strerror}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    answered = failed = 0
-    fast = not _ascii_only(sys.stdout)  # a terminal that shows every character takes the bytes as they are
-    write = sys.stdout.write
-    # answers written as bytes (a person's, not a household's or an explanation, which go as text)
-    plain = (args.values or args.json) and not args.households and not getattr(args, "explaining", False)
-    raw = _utf8_bytes(sys.stdout) if plain else None
-    try:
-        for line in read_lines(stream):
-            answer, failure = (None, line.error) if line.error else _answer(evaluate, line.value, args.engine)
-            if answer is None:
-                assert failure is not None
-                failed += 1
-                print(f"{name}:{line.number}:" + _describe(failure), file=sys.stderr)
-                if args.json or args.values:
-                    record = _household_id(line.value) if args.households else read_id(line.value)
-                    _write_json(unanswered(line.number, record, errors_of(failure)), raw)
-                else:
-                    sys.stdout.write(f"--- line {line.number}: not answered (its errors are on standard error)\n")
-                continue
-            answered += 1
-            if isinstance(answer, HouseholdDetermination):
-                _write_household(line.number, answer, args)
-            elif isinstance(answer, Determination) and (args.values or args.json) and fast:
-                # each shared outcome serialised once (policyrules.serialise), orjson where installed
-                data = (serialise.values_json(answer, line.number, answer.id) if args.values
-                        else serialise.answer_json(answer, {"line": line.number}))
-                if raw is not None:  # UTF-8 out: the bytes as they are, not decoded to be encoded again
-                    raw.write(data + b"\n")
-                else:
-                    write(data.decode("utf-8"))
-                    write("\n")
-            elif args.values and isinstance(answer, Determination):
-                _write_json(values_line(line.number, answer))
-            elif args.json:
-                _write_json({"line": line.number} | answer.to_dict())
-            else:
-                record = answer.id if isinstance(answer, Determination) else answer.determination.id
-                sys.stdout.write(f"--- line {line.number}" + ("" if record is None else f" (id {record})") + "\n")
-                _print(answer, False, sys.stdout)
-    except OSError as error:
-        print(f"{name}: cannot read the contexts: {error.strerror}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    finally:
-        if stream is not sys.stdin.buffer:
-            stream.close()
-    if not answered and not failed:
-        print(f"{name}: no contexts (the input is empty)", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    return EXIT_SOME_UNANSWERED if failed else EXIT_OK
-
-
-def _household_id(value: Any) -> str | int | None:
-    household = value.get("household") if isinstance(value, dict) else None
-    return read_id(household) if isinstance(household, dict) else None
-
-
-def _write_household(number: int, answer: HouseholdDetermination, args: argparse.Namespace) -> None:
-    """One household's line: its answer (``--json``), its values (``--values``) or text."""
-    if args.json:
-        _write_json({"line": number} | answer.to_dict())
-    elif args.values:
-        head: dict[str, Any] = {"line": number} | ({} if answer.id is None else {"id": answer.id})
-        _write_json(head | {
-            "household": {"values": {n: o.to_dict()["value"] for n, o in answer.outcomes.items()}},
-            "members": [{k: v for k, v in values_line(None, m).items() if k != "line"} for m in answer.members],
-        })
-    else:
-        sys.stdout.write(f"--- line {number}: household" + ("" if answer.id is None else f" {answer.id}") + "\n")
-        for name, outcome in answer.outcomes.items():
-            shown = _SHOWN[outcome.value] if not isinstance(outcome.value, tuple) else " → ".join(outcome.value)
-            sys.stdout.write(f"{name} ({OUTCOME_LABELS.get(name, '')}): {shown}\n")
-        for member in answer.members:
-            sys.stdout.write("\n--- member" + ("" if member.id is None else f" {member.id}") + "\n")
-            _print(member, False, sys.stdout)
-
-
-def _write_json(row: dict[str, Any], raw: Any = None) -> None:
-    if raw is not None:
-        raw.write(json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode("utf-8") + b"\n")
-        return
-    sys.stdout.write(json.dumps(row, ensure_ascii=_ascii_only(sys.stdout), separators=(",", ":")) + "\n")
-
-
-def _utf8_bytes(out: TextIO) -> Any:
-    """The byte stream under ``out`` when it writes UTF-8 (flushed first, so what was written as
-    text stays before), else None."""
-    buffer = getattr(out, "buffer", None)
-    try:
-        utf8 = codecs.lookup(getattr(out, "encoding", None) or "").name == "utf-8"
-    except LookupError:  # pragma: no cover - an encoding Python does not know
-        utf8 = False
-    if buffer is None or not utf8:
-        return None
-    out.flush()
-    return buffer
-
-
-#: Encodings that can write every character: JSON goes out as written; elsewhere \uXXXX escapes.
-_FULL_UNICODE = frozenset({"utf-8", "utf-16", "utf-32", "gb18030"})
-
-
-def _ascii_only(out: TextIO) -> bool:
-    try:
-        return codecs.lookup(getattr(out, "encoding", None) or "utf-8").name not in _FULL_UNICODE
-    except LookupError:  # pragma: no cover - an encoding Python does not know
-        return True
-
-
-#: What a line gets: a person's answer, a household's, or an explanation.
-Answer = Determination | HouseholdDetermination | Explanation
-#: What stops an input from being answered (a NoPolicyError is read as a problem of the whole context).
-Failure = ContextError | JsonInputError
-
-
-def _answer(evaluate: Any, context: Any, engine: str) -> tuple[Answer | None, Failure | None]:
-    try:
-        return evaluate(context, engine=engine), None
-    except ContextError as error:
-        return None, error
-    except NoPolicyError as error:
-        return None, ContextError([ContextProblem("(context)", f"no policy: {error}")])
-    except SpaceTooLarge as error:
-        return None, ContextError([ContextProblem("(context)", f"cannot explain exactly: {error}")])
-
-
-def _describe(failure: Failure) -> str:
-    """What went wrong, to follow ``file:line:`` (a JSON error adds its column)."""
-    if isinstance(failure, JsonInputError):
-        return f"{failure.column}: {failure.message}" + (f" ({failure.suggestion})" if failure.suggestion else "")
-    problems = failure.problems
-    if len(problems) == 1 and problems[0].field == "(context)" and problems[0].message.startswith("no policy"):
-        return " " + problems[0].message
-    return " bad context: " + "; ".join(p.render() for p in problems)
-
-
-_SHOWN = {True: "yes / 是", False: "no / 否", None: "unknown / 未知"}
-
-
-def _print(answer: Determination | Explanation, as_json: bool, out: TextIO) -> None:
-    if as_json:
-        json.dump(answer.to_dict(), out, ensure_ascii=_ascii_only(out), indent=2)
-        out.write("\n")
-        return
-    if isinstance(answer, Explanation):
-        out.write(answer.render())
-        return
-    meta = answer.policy
-    source = "encounter.date" if answer.date_given else "the evaluation day"
-    out.write(f"{meta.id}  {meta.document}  {meta.title}\n")
-    out.write(f"date used: {answer.date_used} ({source})\n")
-    if answer.id is not None:
-        out.write(f"id: {answer.id}\n")
-    if meta.inferred:
-        out.write(f"inferred, not read in the text: {'; '.join(meta.inferred)}\n")
-    for name, outcome in answer.outcomes.items():
-        value = outcome.value
-        shown = " → ".join(value) if isinstance(value, tuple) else _SHOWN[value]
-        if outcome.target_ratio is not None:
-            shown += f" (target ratio {outcome.target_ratio:.0%})"
-        out.write(f"\n{name} ({OUTCOME_LABELS.get(name, '')}): {shown}\n")
-        if outcome.rules:
-            out.write(f"  rules: {', '.join(outcome.rules)}\n")
-        for citation in outcome.citations:
-            out.write(f"    {citation.document} {citation.clause}: “{citation.quote}”\n")
-        if outcome.missing:
-            out.write(f"  missing: {', '.join(outcome.missing)}\n")
-        for gap in outcome.not_given:
-            out.write(f"  not given: {gap}\n")
 
 
 if __name__ == "__main__":  # pragma: no cover

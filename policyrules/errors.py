@@ -14,6 +14,7 @@ problem, so a policy editor sees all of them in one run.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import attrs
 
@@ -172,7 +173,10 @@ class EngineDisagreement(PolicyRulesError, RuntimeError):
 
     def __init__(self, outcome: str, elsewhere: object, here: object) -> None:
         super().__init__(f"{outcome}: the other engine decided {elsewhere!r}, the checking engine {here!r}")
-        self.outcome = outcome
+        self.outcome, self.elsewhere, self.here = outcome, elsewhere, here
+
+    def __reduce__(self) -> tuple[Any, ...]:  # it pickles (a worker of `evaluate --workers` raises it)
+        return type(self), (self.outcome, self.elsewhere, self.here)
 
 
 class UnsupportedConstructError(PolicyRulesError, ValueError):

@@ -3,6 +3,7 @@
     answer_json(det)                 -> the CONTRACT's JSON answer (``det.to_dict()``), UTF-8
     answer_json(det, {"line": 3})    -> the same with keys put first (a JSON Lines answer)
     values_json(det, line=3, id="a") -> a values line (docs/contract.md, "Shapes shared by every path")
+    answer_parts(det, 3)             -> answer_json(det, {"line": 3}) as pieces, to join with others
 
 Outcomes are shared and read-only (every answer holding the same decided value holds the same
 object), so each one's JSON is written once and kept on it; the policy part is kept per policy,
@@ -19,7 +20,7 @@ from typing import Any
 
 from .determination import SCHEMA_VERSION, Determination, Outcome
 
-__all__ = ["FAST", "answer_json", "dumps", "values_json"]
+__all__ = ["FAST", "answer_json", "dumps", "answer_parts", "values_json"]
 
 
 
@@ -115,6 +116,17 @@ def answer_json(det: Determination, first: Mapping[str, Any] | None = None) -> b
         head = _HEAD
     # one join: the outcomes' bytes (most of an answer) are copied once
     return b"".join((head, _policy(det), b',"outcomes":', _outcomes(det.outcomes), b"}"))
+
+
+def answer_parts(det: Determination, line: int | None = None) -> tuple[bytes, bytes, bytes, bytes, bytes]:
+    """The pieces of ``answer_json(det)`` (``line`` given: of ``answer_json(det, {"line": line})``),
+    unjoined: joined with the other answers of a chunk or a batch, an answer's bytes are copied
+    once."""
+    record_id = det.id
+    head = b"{" if line is None else b'{"line":%d,' % line
+    if record_id is not None:
+        head += b'"id":' + (b"%d" % record_id if type(record_id) is int else dumps(record_id)) + b","
+    return head + _HEAD[1:], _policy(det), b',"outcomes":', _outcomes(det.outcomes), b"}"
 
 
 def _value(outcome: Outcome) -> bytes:

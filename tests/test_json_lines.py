@@ -252,3 +252,101 @@ def test_a_line_no_policy_covers_is_an_error_on_the_whole_context(tmp_path: Path
     assert rows[2] == {"line": 3, "errors": [{"field": "(context)", "message": "must be a JSON object",
                                               "suggestion": ""}]}
     assert all(shape("unanswered").is_valid(row) for row in rows[1:])
+
+
+# ---------------------------------------------------------------- --workers: chunks on several processes
+
+
+class _Trickle(io.BytesIO):
+    """A stream that gives at most ``most`` bytes a read, as a pipe may."""
+
+    def __init__(self, data: bytes, most: int) -> None:
+        super().__init__(data)
+        self.most = most
+
+    def read(self, size: int | None = -1) -> bytes:
+        return super().read(self.most if size is None or size < 0 else min(size, self.most))
+
+
+_TRICKY = [
+    b"\xef\xbb\xbf" + line(GOOD) + b"\r\n\n   \r\n" + b'{"a": "' + b"x" * 300 + b'"}\n{"b": 1}\r\n' + b"x" * 250,
+    b'{"a": "' + b"x" * 1000 + b'"}\n{"b": 2}\n\n[1]',
+    b"\xef\xbb" + b"\n{}\n" + b'{"id": 3, "id": 4}\n' + b"y" * 101 + b"\n" + b"z" * 100 + b"\n",
+    b"\n".join([line(GOOD)] * 40) + b"\n",
+]
+
+
+@pytest.mark.parametrize("data", _TRICKY)
+@pytest.mark.parametrize("size", [1, 2, 7, 64, 101, 4096])
+def test_chunks_hold_exactly_the_lines_read_one_at_a_time(data: bytes, size: int) -> None:
+    from policyrules.jsonlines import chunk_lines, read_chunks
+
+    def key(lines: Any) -> list[tuple[int, Any, Any]]:
+        return [(x.number, x.value, None if x.error is None else (x.error.message, x.error.column)) for x in lines]
+
+    expected = key(read_lines(io.BytesIO(data), max_bytes=100))
+    for stream in (io.BytesIO(data), _Trickle(data, max(1, size // 3))):
+        chunks = list(read_chunks(stream, size=size, max_bytes=100))
+        assert all(len(chunk) <= size + 102 for _, chunk in chunks)  # bounded: a long line is cut
+        assert key(line for first, chunk in chunks for line in chunk_lines(first, chunk, max_bytes=100)) == expected
+    assert any(row[2] and "longer than 100 bytes" in row[2][0] for row in expected) or data is _TRICKY[3]
+
+
+def _big_roster(tmp_path: Path, lines: list[bytes], name: str) -> Path:
+    """``lines`` repeated past three chunks (so ``--workers 2`` splits it), the bad lines of ROSTER
+    among them."""
+    from policyrules.jsonlines import CHUNK_BYTES
+
+    body: list[bytes] = []
+    while sum(map(len, body)) < 3 * CHUNK_BYTES:
+        body.extend(lines)
+    path = tmp_path / name
+    path.write_bytes(b"\r\n".join(body) + b"\r\n")
+    return path
+
+
+@pytest.mark.parametrize("form", [("--json",), ("--values",), ()])
+def test_workers_write_the_same_bytes_as_one_process(tmp_path: Path, form: tuple[str, ...]) -> None:
+    good = [line(GOOD | {"id": n, "person": GOOD["person"] | {"age": n % 90}}) for n in range(300)]
+    nowhere = line(GOOD | {"id": "N", "person": {"insured_region": "110101"}})
+    path = _big_roster(tmp_path, good + ROSTER + [nowhere], "roster.jsonl")
+    one = run("evaluate", str(path), *form, "--workers", "1")  # in chunks, in this process
+    two = run("evaluate", str(path), *form, "--workers", "2")
+    default = run("evaluate", str(path), *form)  # a file past two chunks: every core
+    piped = run("evaluate", *form, stdin=path.read_bytes())  # line by line
+    assert one.returncode == two.returncode == default.returncode == piped.returncode == 1
+    assert one.stdout == two.stdout == default.stdout == piped.stdout
+    assert one.stderr == two.stderr == default.stderr == piped.stderr.replace("-:", f"{path}:")
+    assert "no policy" in one.stderr and "given twice" in one.stderr and "GBK" in one.stderr
+    assert one.stdout.count("\n") > 2000
+
+
+def test_workers_answer_households_as_one_process(tmp_path: Path) -> None:
+    households = [json.dumps({"household": {"id": f"h{n}", "statuses": ["registered_poor"], "members": [
+        {"id": "a", "person": {"insured_region": "141031", "age": n % 90}, "encounter": {"date": "2017-06-01"}}]}},
+        ensure_ascii=False).encode("utf-8") for n in range(200)]
+    path = _big_roster(tmp_path, households + [b'{"household": {"id": "h", "members": []}}', b"{oops"],
+                       "households.jsonl")
+    for form in ("--json", "--values"):
+        one = run("evaluate", "--households", str(path), form, "--workers", "1")
+        two = run("evaluate", "--households", str(path), form, "--workers", "2")
+        piped = run("evaluate", "--households", form, stdin=path.read_bytes())
+        assert one.returncode == two.returncode == piped.returncode == 1
+        assert one.stdout == two.stdout == piped.stdout and one.stderr == two.stderr and "oops" not in one.stdout
+
+
+def test_workers_must_be_at_least_one(roster: Path) -> None:
+    result = run("evaluate", str(roster), "--workers", "0")
+    assert result.returncode == 2 and result.stderr.strip() == "--workers must be at least 1"
+
+
+def test_an_engine_failure_in_a_worker_comes_back_whole() -> None:
+    """A worker's exception is pickled to the parent: one that did not unpickle would stop the
+    pool's result thread (and the command would hang)."""
+    import pickle
+
+    from policyrules.errors import EngineDisagreement, ReteError
+
+    for error in (EngineDisagreement("pay_later", True, None), ReteError("durable_rules failed")):
+        back = pickle.loads(pickle.dumps(error))
+        assert type(back) is type(error) and str(back) == str(error)

@@ -19,7 +19,7 @@ def test_public_names() -> None:
         "policy", "regions", "schema", "shipped", "sql", "suggest", "testing", "vocabulary", "pytest_plugin",
         "review", "words", "households", "service",
         "space", "explain", "explain_text", "diff", "analyze", "impact", "impact_sql", "changes_cli", "roster_cli",
-        "context_fast", "serialise",
+        "context_fast", "serialise", "evaluate_cli",
     }
     assert public == set(policyrules.__all__)
     for name in ("load_policy", "load_policies", "Policy", "PolicySet", "Determination", "Outcome",

@@ -39,6 +39,10 @@ def test_the_bytes_are_the_answer(name: str) -> None:
                           "values": {k: o["value"] for k, o in expected["outcomes"].items()}}
         assert list(values["values"]) == list(expected["outcomes"])
         assert "line" not in json.loads(serialise.values_json(answer))
+        for det in (answer, policy.evaluate(context | {"id": line}, engine=engine),
+                    policy.evaluate(context | {"id": f"r{line}"}, engine=engine)):
+            assert b"".join(serialise.answer_parts(det)) == serialise.answer_json(det)
+            assert b"".join(serialise.answer_parts(det, line)) == serialise.answer_json(det, {"line": line})
 
     check()
 

@@ -25,7 +25,7 @@ from ..errors import ContextError, ContextProblem, JsonInputError, NoPolicyError
 from ..explain import Explanation
 from ..jsonlines import error_object, errors_of, json_error_object, loads_strict, read_id, unanswered
 from ..policy import Policy
-from ..serialise import answer_json, dumps, values_json
+from ..serialise import answer_json, answer_parts, dumps, values_json
 from ..space import SpaceTooLarge
 from .state import Loaded, PolicyStore
 
@@ -156,23 +156,26 @@ def create_app(policies_dir: str | Path | None = None, max_body: int = 10 * 2**2
                             "suggestion": "values=1"}])
         as_values = _FLAGS[flag]
         if isinstance(value, list):
-            parts: list[bytes] = []
+            # the body built as pieces joined once: each answer's bytes (kilobytes) copied once
+            pieces: list[bytes] = [b"["]
+            add, extend = pieces.append, pieces.extend
             answering: dict[str, None] = {}  # the ids of the answering policies, each once, in order
             evaluate = loaded.policies.evaluate
             for number, context in enumerate(value, 1):
                 try:
                     det = evaluate(context)
                 except (ContextError, NoPolicyError) as error:
-                    parts.append(dumps(unanswered(number, read_id(context), errors_of(failure(error)))))
+                    add(dumps(unanswered(number, read_id(context), errors_of(failure(error)))))
+                    add(b",")
                     continue
                 answering[det.policy.id] = None
-                parts.append(values_json(det, id=det.id) if as_values else answer_json(det))
+                if as_values:
+                    add(values_json(det, id=det.id))
+                else:
+                    extend(answer_parts(det))
+                add(b",")
             used = [loaded.policies[policy_id] for policy_id in answering]
-            # one join, the commas in place: the answers (kilobytes each) are copied once into the body
-            pieces = [b"["]
-            for part in parts:
-                pieces += (part, b",")
-            pieces[-1:] = [b"]"] if parts else [b"[", b"]"]
+            pieces[-1:] = [b"]"] if len(pieces) > 1 else [b"[", b"]"]
             return Response(b"".join(pieces), media_type=JSON, headers=headers(loaded, used))
         try:
             det = loaded.policies.evaluate(value)
