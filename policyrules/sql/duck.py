@@ -21,7 +21,7 @@ from .answers import NULL_FIELDS, Explainer
 from .compiler import SqlCompiler, column
 
 __all__ = ["AGE_NONE", "STATUS_FIELDS", "CompiledPolicy", "DuckCompiler", "arrow_of", "at", "catalog_of", "mask_column",
-           "match_of", "number", "quoted", "sql_text", "status_bits", "status_mask"]
+           "encoded_lists", "match_of", "number", "quoted", "sql_text", "status_bits", "status_mask"]
 
 STATUS_FIELDS = ("person.statuses", "household.statuses")
 #: An absent age in a (diagnoses, age band) key.
@@ -253,13 +253,24 @@ class CompiledPolicy:
         self.answers[outcome].extend(self.explainer.answer(outcome, key) for key in keys)
         self.known[outcome].update(keys)
         found = self.answers[outcome]
-        strings = pa.list_(pa.string())
         self.answer_arrays[outcome] = {
-            "rules": pa.array([list(a.rules) for a in found], strings),
-            "missing": pa.array([list(a.missing) for a in found], strings),
-            "not_given": pa.array([list(a.not_given) for a in found], strings),
+            "rules": encoded_lists([a.rules for a in found]),
+            "missing": encoded_lists([a.missing for a in found]),
+            "not_given": encoded_lists([a.not_given for a in found]),
             "target_ratio": pa.array([a.target_ratio for a in found], pa.float64())}
         return list(range(start, len(found)))
+
+
+def encoded_lists(lists: list[tuple[str, ...]]) -> pa.Array:
+    """Lists of strings as `ENCODED_LIST`: each distinct string once, the lists holding indices."""
+    strings: dict[str, int] = {}
+    offsets = [0]
+    indices: list[int] = []
+    for items in lists:
+        indices.extend(strings.setdefault(item, len(strings)) for item in items)
+        offsets.append(len(indices))
+    values = pa.DictionaryArray.from_arrays(pa.array(indices, pa.int32()), pa.array(list(strings), pa.string()))
+    return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), values)
 
 
 def status_bits(policies: Iterable[Policy]) -> dict[str, int]:

@@ -196,7 +196,7 @@ class RosterRun(RosterShape):
         table = pa.concat_tables(parts).sort_by("__row") if len(parts) > 1 else parts[0] if parts else None
         if table is None or table.num_rows == 0:
             id_type = table.schema.field("id").type if table is not None else pa.int64()
-            return self.empty_table(id_type), unanswered
+            return self.empty_table(id_type, encoded=True), unanswered
         self.answered += table.num_rows
         return table, unanswered
 
@@ -234,7 +234,7 @@ class RosterRun(RosterShape):
         arrays: dict[str, Any] = {"id": result.column("id"),
                                   "policy": pa.repeat(pa.scalar(compiled.policy.id, pa.string()), n)}
         for outcome in self.outcomes:
-            struct = self.struct_type(outcome)
+            struct = self.struct_type(outcome, encoded=True)
             if outcome not in compiled.outcomes:
                 arrays[outcome] = pa.nulls(n, struct)
                 continue
