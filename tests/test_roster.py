@@ -426,3 +426,21 @@ def test_later_slices_meet_new_names_and_diagnoses(tmp_path: Path, monkeypatch: 
         whole = POLICIES.evaluate_roster(pa.Table.from_pylist(roster), values=values)
         assert sliced.to_pylist() == whole.to_pylist()
     check(POLICIES, roster, path)
+
+
+def test_the_parquet_file_holds_the_apis_answers_as_plain_lists(tmp_path: Path) -> None:
+    """The DuckDB run's lists are dictionary-encoded in Arrow (`plan.ENCODED_LIST`); the file
+    stores them as lists of strings, with the same answers as the API's table, row by row."""
+    parquet = tmp_path / "roster.parquet"
+    pq.write_table(pa.Table.from_pylist([GOOD, {**GOOD, "id": "B"}, {**GOOD, "person": None}]), parquet)
+    for roster in (ROOT / "examples" / "roster.csv", parquet):
+        for values in (False, True):
+            out = tmp_path / f"{roster.stem}{values}.parquet"
+            main(["roster", str(roster), "-o", str(out)] + (["--values"] if values else []))
+            written = pq.read_table(out)
+            answers = POLICIES.evaluate_roster(roster, values=values, errors=[])
+            assert written.to_pylist() == answers.to_pylist() and written.num_rows > 0
+            assert written.schema.metadata == answers.schema.metadata
+            rules = written.schema.field("pay_later").type
+            if not values:
+                assert rules.field("rules").type.value_type == pa.string()

@@ -298,21 +298,27 @@ class RosterRun(RosterShape):
             return
         chosen = exp.EQ(this=self._choice(), expression=number(compiled.number))
         good = exp.and_(exp.not_(column("__bad")), chosen)
-        base = exp.table_(BASE, quoted=True)
+        with_age = bool(compiled.catalog_columns(True))
+        # one scan: the distinct (list, age band) pairs, and of them the distinct lists
+        keys: list[exp.Expr] = [column(_DIAGNOSES), *([compiled.age_band(column(_AGE))] if with_age else [])]
+        query = exp.select(*keys).distinct().from_(exp.table_(BASE, quoted=True)).where(good)
+        found = self.con.execute(sql_text(query)).fetchall()
+        read: dict[tuple[str, ...], Any] = {}  # a list's codes, read once
         for by_age in (False, True):
             if not compiled.catalog_columns(by_age):
                 continue
-            keys: list[exp.Expr] = [column(_DIAGNOSES), *([compiled.age_band(column(_AGE))] if by_age else [])]
-            query = exp.select(*keys).distinct().from_(base).where(good.copy())
             known = compiled.seen[by_age]
             rows: list[tuple[list[str], tuple[str, ...], int | None]] = []
-            for found in self.con.execute(sql_text(query)).fetchall():
-                raw = found[0]
-                age = found[1] if by_age else None
-                codes = None if raw is None else _DIAGNOSIS_KIND.fast(raw)
-                if codes is BAD or codes is None or (tuple(raw), age) in known:
+            for pair in found:
+                raw = pair[0]
+                age = pair[1] if by_age else None
+                if raw is None:
                     continue
-                known.add((tuple(raw), age))
+                key = tuple(raw)
+                codes = read[key] if key in read else read.setdefault(key, _DIAGNOSIS_KIND.fast(raw))
+                if codes is BAD or codes is None or (key, age) in known:
+                    continue
+                known.add((key, age))
                 rows.append((raw, codes, age))
             self._insert_matches(compiled, rows, by_age)
 
