@@ -86,8 +86,8 @@ def run_cli(roster: Path, out: Path, values: bool, engine: str = "duckdb",
     start = time.perf_counter()
     result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env=env)
     seconds = time.perf_counter() - start
-    if result.returncode not in (0, 1):
-        raise SystemExit(f"policyrules roster failed: {result.stderr}")
+    if result.returncode not in (0, 1) or "Traceback" in result.stderr or not out.exists():
+        raise SystemExit(f"policyrules roster failed: {result.stderr}")  # exit 1 is skipped rows, not a crash
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return seconds, cpu, max(after.ru_maxrss, before.ru_maxrss) / 1024
