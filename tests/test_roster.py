@@ -444,3 +444,21 @@ def test_the_parquet_file_holds_the_apis_answers_as_plain_lists(tmp_path: Path) 
             rules = written.schema.field("pay_later").type
             if not values:
                 assert rules.field("rules").type.value_type == pa.string()
+
+
+def test_a_batch_of_one_policy_still_skips_a_row_no_policy_covers(tmp_path: Path) -> None:
+    """Where every good row of a batch has one policy, its query makes no choice (`RosterRun._run`,
+    ``sole``); a row that no policy covers is never among them."""
+    nowhere = {"id": "X", "person": {"age": 58, "statuses": ["destitute"], "insured_region": "999999"},
+               "encounter": {"kind": "inpatient", "date": "2022-03-01", "diagnoses": ["I10.x00"],
+                             "institution": {"name": "某医院", "region": "999999"}}}
+    rows = [{**GOOD, "id": "A"}, nowhere, {**GOOD, "id": "B"}]
+    parquet = tmp_path / "roster.parquet"
+    pq.write_table(pa.Table.from_pylist(rows), parquet)
+    alone = [{**GOOD, "id": "A"}, {**GOOD, "id": "B"}]
+    for data, skipped in ((rows, ["X"]), (parquet, ["X"]), (alone, [])):
+        errors: list[dict[str, Any]] = []
+        table = POLICIES.evaluate_roster(data, errors=errors)
+        assert table.column("id").to_pylist() == ["A", "B"]
+        assert set(table.column("policy").to_pylist()) == {"beita_2021"}
+        assert [e["id"] for e in errors] == skipped
