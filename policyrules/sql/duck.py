@@ -179,14 +179,17 @@ class CompiledPolicy:
         self.layers = self.compiler.layers()
         self.values = {o: self.compiler.value(o) for o in self.outcomes}
         if not self.values_only:
+            absent: exp.Expr = number(0)  # the absent flags of NULL_FIELDS, one bit each: one key column
             for i, field in enumerate(NULL_FIELDS):
-                self.key_columns.append((f"n{i}", exp.cast(exp.Is(this=column(field), expression=exp.Null()), _BIGINT)))
+                flag = exp.cast(exp.Is(this=column(field), expression=exp.Null()), _BIGINT)
+                absent = exp.Add(this=absent, expression=exp.Mul(this=flag, expression=number(1 << i)))
+            self.key_columns.append(("n", absent))
             for o, outcome in enumerate(self.outcomes):
                 keys = self.keys[outcome] = []
                 for k, packed in enumerate(self.compiler.signature(self.compiler.outcome_nodes(outcome))):
                     self.key_columns.append((f"o{o}s{k}", packed))
                     keys.append(f"o{o}s{k}")
-                keys += [f"n{i}" for i in range(len(NULL_FIELDS))]
+                keys.append("n")
                 for j in self.compiler.outcome_catalogs(outcome):
                     match = exp.Coalesce(this=column(match_of(self.number, j)), expressions=[number(-1)])
                     self.key_columns.append((f"o{o}m{j}", match))
@@ -250,7 +253,11 @@ class CompiledPolicy:
     def learn(self, outcome: str, keys: list[tuple[int, ...]]) -> list[int]:
         """The keys not seen before, answered and indexed; returns their indices."""
         start = len(self.answers[outcome])
-        self.answers[outcome].extend(self.explainer.answer(outcome, key) for key in keys)
+        place = self.keys[outcome].index("n")  # the explainer reads one flag per field
+        flags = range(len(NULL_FIELDS))
+        self.answers[outcome].extend(
+            self.explainer.answer(outcome, (*key[:place], *((key[place] >> i) & 1 for i in flags), *key[place + 1:]))
+            for key in keys)
         self.known[outcome].update(keys)
         found = self.answers[outcome]
         self.answer_arrays[outcome] = {
