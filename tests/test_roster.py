@@ -426,3 +426,39 @@ def test_later_slices_meet_new_names_and_diagnoses(tmp_path: Path, monkeypatch: 
         whole = POLICIES.evaluate_roster(pa.Table.from_pylist(roster), values=values)
         assert sliced.to_pylist() == whole.to_pylist()
     check(POLICIES, roster, path)
+
+
+def test_the_parquet_file_holds_the_apis_answers_as_plain_lists(tmp_path: Path) -> None:
+    """The DuckDB run's lists are dictionary-encoded in Arrow (`plan.ENCODED_LIST`); the file
+    stores them as lists of strings, with the same answers as the API's table, row by row."""
+    parquet = tmp_path / "roster.parquet"
+    pq.write_table(pa.Table.from_pylist([GOOD, {**GOOD, "id": "B"}, {**GOOD, "person": None}]), parquet)
+    for roster in (ROOT / "examples" / "roster.csv", parquet):
+        for values in (False, True):
+            out = tmp_path / f"{roster.stem}{values}.parquet"
+            main(["roster", str(roster), "-o", str(out)] + (["--values"] if values else []))
+            written = pq.read_table(out)
+            answers = POLICIES.evaluate_roster(roster, values=values, errors=[])
+            assert written.to_pylist() == answers.to_pylist() and written.num_rows > 0
+            assert written.schema.metadata == answers.schema.metadata
+            rules = written.schema.field("pay_later").type
+            if not values:
+                assert rules.field("rules").type.value_type == pa.string()
+
+
+def test_a_batch_of_one_policy_still_skips_a_row_no_policy_covers(tmp_path: Path) -> None:
+    """Where every good row of a batch has one policy, its query makes no choice (`RosterRun._run`,
+    ``sole``); a row that no policy covers is never among them."""
+    nowhere = {"id": "X", "person": {"age": 58, "statuses": ["destitute"], "insured_region": "999999"},
+               "encounter": {"kind": "inpatient", "date": "2022-03-01", "diagnoses": ["I10.x00"],
+                             "institution": {"name": "某医院", "region": "999999"}}}
+    rows = [{**GOOD, "id": "A"}, nowhere, {**GOOD, "id": "B"}]
+    parquet = tmp_path / "roster.parquet"
+    pq.write_table(pa.Table.from_pylist(rows), parquet)
+    alone = [{**GOOD, "id": "A"}, {**GOOD, "id": "B"}]
+    for data, skipped in ((rows, ["X"]), (parquet, ["X"]), (alone, [])):
+        errors: list[dict[str, Any]] = []
+        table = POLICIES.evaluate_roster(data, errors=errors)
+        assert table.column("id").to_pylist() == ["A", "B"]
+        assert set(table.column("policy").to_pylist()) == {"beita_2021"}
+        assert [e["id"] for e in errors] == skipped

@@ -21,7 +21,7 @@ from .answers import NULL_FIELDS, Explainer
 from .compiler import SqlCompiler, column
 
 __all__ = ["AGE_NONE", "STATUS_FIELDS", "CompiledPolicy", "DuckCompiler", "arrow_of", "at", "catalog_of", "mask_column",
-           "match_of", "number", "quoted", "sql_text", "status_bits", "status_mask"]
+           "encoded_lists", "match_of", "number", "quoted", "sql_text", "status_bits", "status_mask"]
 
 STATUS_FIELDS = ("person.statuses", "household.statuses")
 #: An absent age in a (diagnoses, age band) key.
@@ -179,14 +179,17 @@ class CompiledPolicy:
         self.layers = self.compiler.layers()
         self.values = {o: self.compiler.value(o) for o in self.outcomes}
         if not self.values_only:
+            absent: exp.Expr = number(0)  # the absent flags of NULL_FIELDS, one bit each: one key column
             for i, field in enumerate(NULL_FIELDS):
-                self.key_columns.append((f"n{i}", exp.cast(exp.Is(this=column(field), expression=exp.Null()), _BIGINT)))
+                flag = exp.cast(exp.Is(this=column(field), expression=exp.Null()), _BIGINT)
+                absent = exp.Add(this=absent, expression=exp.Mul(this=flag, expression=number(1 << i)))
+            self.key_columns.append(("n", absent))
             for o, outcome in enumerate(self.outcomes):
                 keys = self.keys[outcome] = []
                 for k, packed in enumerate(self.compiler.signature(self.compiler.outcome_nodes(outcome))):
                     self.key_columns.append((f"o{o}s{k}", packed))
                     keys.append(f"o{o}s{k}")
-                keys += [f"n{i}" for i in range(len(NULL_FIELDS))]
+                keys.append("n")
                 for j in self.compiler.outcome_catalogs(outcome):
                     match = exp.Coalesce(this=column(match_of(self.number, j)), expressions=[number(-1)])
                     self.key_columns.append((f"o{o}m{j}", match))
@@ -250,16 +253,31 @@ class CompiledPolicy:
     def learn(self, outcome: str, keys: list[tuple[int, ...]]) -> list[int]:
         """The keys not seen before, answered and indexed; returns their indices."""
         start = len(self.answers[outcome])
-        self.answers[outcome].extend(self.explainer.answer(outcome, key) for key in keys)
+        place = self.keys[outcome].index("n")  # the explainer reads one flag per field
+        flags = range(len(NULL_FIELDS))
+        self.answers[outcome].extend(
+            self.explainer.answer(outcome, (*key[:place], *((key[place] >> i) & 1 for i in flags), *key[place + 1:]))
+            for key in keys)
         self.known[outcome].update(keys)
         found = self.answers[outcome]
-        strings = pa.list_(pa.string())
         self.answer_arrays[outcome] = {
-            "rules": pa.array([list(a.rules) for a in found], strings),
-            "missing": pa.array([list(a.missing) for a in found], strings),
-            "not_given": pa.array([list(a.not_given) for a in found], strings),
+            "rules": encoded_lists([a.rules for a in found]),
+            "missing": encoded_lists([a.missing for a in found]),
+            "not_given": encoded_lists([a.not_given for a in found]),
             "target_ratio": pa.array([a.target_ratio for a in found], pa.float64())}
         return list(range(start, len(found)))
+
+
+def encoded_lists(lists: list[tuple[str, ...]]) -> pa.Array:
+    """Lists of strings as `ENCODED_LIST`: each distinct string once, the lists holding indices."""
+    strings: dict[str, int] = {}
+    offsets = [0]
+    indices: list[int] = []
+    for items in lists:
+        indices.extend(strings.setdefault(item, len(strings)) for item in items)
+        offsets.append(len(indices))
+    values = pa.DictionaryArray.from_arrays(pa.array(indices, pa.int32()), pa.array(list(strings), pa.string()))
+    return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), values)
 
 
 def status_bits(policies: Iterable[Policy]) -> dict[str, int]:

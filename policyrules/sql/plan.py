@@ -29,10 +29,14 @@ from .answers import NULL_FIELDS, Explainer
 from .reading import Batch
 from .compiler import SqlCompiler, choice_expression, column, generate, match_column
 
-__all__ = ["INTERNAL_COLUMNS", "PortablePolicy", "RosterPlan", "RosterShape"]
+__all__ = ["ENCODED_LIST", "INTERNAL_COLUMNS", "PortablePolicy", "RosterPlan", "RosterShape"]
 
 #: Columns of a run's tables that the outputs leave out (the row number, the date used).
 INTERNAL_COLUMNS = ("__row", "__date")
+#: The rules, missing and not_given lists of the DuckDB run's answers: each row's list holds
+#: indices into the strings of its outcome's distinct answers, so taking them per row copies no
+#: string (a Parquet file stores them as plain lists of strings).
+ENCODED_LIST = pa.list_(pa.dictionary(pa.int32(), pa.string()))
 
 
 class RosterShape:
@@ -54,23 +58,27 @@ class RosterShape:
     def value_type(self, outcome: str) -> pa.DataType:
         return pa.list_(pa.string()) if outcome in LIST_OUTCOMES else pa.bool_()
 
-    def struct_type(self, outcome: str) -> pa.StructType:
+    def struct_type(self, outcome: str, encoded: bool = False) -> pa.StructType:
+        """The struct of ``outcome``'s answers; ``encoded``: its rules, missing and not_given as
+        lists of dictionary-encoded strings (`ENCODED_LIST`), as the DuckDB run builds them."""
         fields = [pa.field("value", self.value_type(outcome))]
         if not self.values_only:
-            fields += [pa.field(name, pa.list_(pa.string())) for name in ("rules", "missing", "not_given")]
+            listed = ENCODED_LIST if encoded else pa.list_(pa.string())
+            fields += [pa.field(name, listed) for name in ("rules", "missing", "not_given")]
             if outcome in self.with_ratio:
                 fields.append(pa.field("target_ratio", pa.float64()))
         return pa.struct(fields)
 
-    def schema(self, id_type: pa.DataType) -> pa.Schema:
+    def schema(self, id_type: pa.DataType, encoded: bool = False) -> pa.Schema:
+        """The output's schema (``encoded``: see `struct_type`), the policies' sha256 in its metadata."""
         fields = [pa.field("id", id_type), pa.field("policy", pa.string())]
-        fields += [pa.field(o, self.struct_type(o)) for o in self.outcomes]
+        fields += [pa.field(o, self.struct_type(o, encoded)) for o in self.outcomes]
         metadata = {"policyrules.sha256": ",".join(f"{p.id}={p.model.sha256}" for p in self.policies)}
         return pa.schema(fields, metadata=metadata)
 
-    def empty_table(self, id_type: pa.DataType) -> pa.Table:
+    def empty_table(self, id_type: pa.DataType, encoded: bool = False) -> pa.Table:
         """No answers: the output's columns and `INTERNAL_COLUMNS`, empty."""
-        schema = self.schema(id_type)
+        schema = self.schema(id_type, encoded)
         arrays = {f.name: pa.array([], f.type) for f in schema}
         return pa.table({**arrays, "__row": pa.array([], pa.int64()), "__date": pa.array([], pa.date32())})
 

@@ -71,7 +71,7 @@ class RosterRun(RosterShape):
         self._unplaced_sql = self._unplaced_query()
         self._names_sql = self._names_query()
         self._bits = bits
-        self._selects: dict[int, str] = {}
+        self._selects: dict[tuple[int, bool], str] = {}
         self._joins: dict[int, str] = {}
         self._used: set[int] = set()  # the policies whose tables have been filled once
 
@@ -95,8 +95,9 @@ class RosterRun(RosterShape):
                     columns += [(truth, "BOOLEAN"), (match, "BIGINT")]
                 create(c.diagnoses_table(by_age), columns)
 
-    def _prepared(self, bits: dict[str, int], compiled: CompiledPolicy) -> exp.Select:
-        """``__base``'s good rows with the prepared columns of one policy and the chosen policy ``__p``."""
+    def _prepared(self, bits: dict[str, int], compiled: CompiledPolicy, sole: bool = False) -> exp.Select:
+        """``__base``'s good rows with the prepared columns of one policy and the chosen policy ``__p``
+        (``sole``: the policy of every good row, no choice to make)."""
         base = exp.table_(BASE, quoted=True, alias="b")
         projections: list[exp.Expr] = [exp.Column(this=exp.Star(), table=quoted("b")), at("n", NAME_COLUMN)]
         projections += [at("n", name) for name in compiled.compiler.list_columns().values()]
@@ -124,7 +125,7 @@ class RosterRun(RosterShape):
             missing.append(unseen(_DIAGNOSES, at(alias, "__key")))
         projections.append(exp.alias_(exp.or_(*missing), "__miss", quoted=True))
         projections += [exp.alias_(status_mask(f, bits), mask_column(f), quoted=True) for f in STATUS_FIELDS]
-        projections.append(exp.alias_(self._choice(), "__p", quoted=True))
+        projections.append(exp.alias_(number(compiled.number) if sole else self._choice(), "__p", quoted=True))
         return query.select(*projections).where(exp.not_(at("b", "__bad")))
 
     def _choice(self) -> exp.Expr:
@@ -187,7 +188,8 @@ class RosterRun(RosterShape):
                 unplaced[row] = the_id
         parts: list[pa.Table] = []
         if any(n is not None for n in chosen):
-            parts = [self._run(self.compiled[n]) for n in sorted(n for n in chosen if n is not None)]
+            sole = len(chosen) == 1  # every good row is that policy's: no choice to make in SQL
+            parts = [self._run(self.compiled[n], sole) for n in sorted(n for n in chosen if n is not None)]
         unanswered = []
         for row in sorted(errors):
             the_id = unplaced[row] if row in unplaced else id_of(row)
@@ -196,24 +198,25 @@ class RosterRun(RosterShape):
         table = pa.concat_tables(parts).sort_by("__row") if len(parts) > 1 else parts[0] if parts else None
         if table is None or table.num_rows == 0:
             id_type = table.schema.field("id").type if table is not None else pa.int64()
-            return self.empty_table(id_type), unanswered
+            return self.empty_table(id_type, encoded=True), unanswered
         self.answered += table.num_rows
         return table, unanswered
 
-    def _select(self, compiled: CompiledPolicy) -> str:
-        """The SQL of one policy's rows (made when the policy first has rows: it takes a while)."""
-        found = self._selects.get(compiled.number)
+    def _select(self, compiled: CompiledPolicy, sole: bool = False) -> str:
+        """The SQL of one policy's rows (made when the policy first has rows: it takes a while);
+        ``sole``: of every good row (see `_prepared`)."""
+        found = self._selects.get((compiled.number, sole))
         if found is None:
-            compiled.build()
-            if not self.values_only:
-                for outcome in compiled.outcomes:
+            if not compiled.built:
+                compiled.build()
+                for outcome in compiled.outcomes if not self.values_only else ():
                     listed = ", ".join(f"{quoted(k).sql('duckdb')} BIGINT" for k in [*compiled.keys[outcome], "__a"])
                     self.con.execute(f"CREATE TEMP TABLE {quoted(compiled.lookup(outcome)).sql('duckdb')} ({listed})")
-            prepared = exp.alias_(exp.Subquery(this=self._prepared(self._bits, compiled)), "p")
-            found = self._selects[compiled.number] = compiled.select(prepared, self.today)
+            prepared = exp.alias_(exp.Subquery(this=self._prepared(self._bits, compiled, sole)), "p")
+            found = self._selects[compiled.number, sole] = compiled.select(prepared, self.today)
         return found
 
-    def _run(self, compiled: CompiledPolicy) -> pa.Table:
+    def _run(self, compiled: CompiledPolicy, sole: bool) -> pa.Table:
         """The answers of the batch's rows of one policy, ordered by row, as the output's columns."""
         first = compiled.number not in self._used
         if first:  # the run's tables are empty: fill them first
@@ -221,20 +224,20 @@ class RosterRun(RosterShape):
             self._prepare_names()
             self._prepare(compiled)
         if self.values_only:
-            result = arrow_of(self.con.sql(self._select(compiled)))
+            result = arrow_of(self.con.sql(self._select(compiled, sole)))
             if not first and pc.any(result.column("__miss")).as_py():  # then once more, with them
                 self._prepare_names()
                 self._prepare(compiled)
-                result = arrow_of(self.con.sql(self._select(compiled)))
+                result = arrow_of(self.con.sql(self._select(compiled, sole)))
         else:
-            result = self._full(compiled, first)
+            result = self._full(compiled, first, sole)
         order = pc.sort_indices(result.column("__row"))
         result = result.take(order)
         n = result.num_rows
         arrays: dict[str, Any] = {"id": result.column("id"),
                                   "policy": pa.repeat(pa.scalar(compiled.policy.id, pa.string()), n)}
         for outcome in self.outcomes:
-            struct = self.struct_type(outcome)
+            struct = self.struct_type(outcome, encoded=True)
             if outcome not in compiled.outcomes:
                 arrays[outcome] = pa.nulls(n, struct)
                 continue
@@ -249,14 +252,14 @@ class RosterRun(RosterShape):
         arrays["__date"] = result.column("__date")
         return pa.table(arrays)
 
-    def _full(self, compiled: CompiledPolicy, first: bool) -> pa.Table:
+    def _full(self, compiled: CompiledPolicy, first: bool, sole: bool) -> pa.Table:
         """The policy's rows with each outcome's answer index ``a:o``: the keys not seen before are
         answered (`Explainer`) into the outcome's lookup table, then joined."""
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE __r AS {self._select(compiled)}")
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE __r AS {self._select(compiled, sole)}")
         if not first and self.con.execute("SELECT BOOL_OR(__miss) FROM __r").fetchall()[0][0]:
             self._prepare_names()
             self._prepare(compiled)
-            self.con.execute(f"CREATE OR REPLACE TEMP TABLE __r AS {self._select(compiled)}")
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE __r AS {self._select(compiled, sole)}")
         for outcome in compiled.outcomes:
             keys = compiled.keys[outcome]
             distinct = exp.select(*[column(k) for k in keys]).distinct().from_(exp.table_("__r", quoted=True))
@@ -298,21 +301,27 @@ class RosterRun(RosterShape):
             return
         chosen = exp.EQ(this=self._choice(), expression=number(compiled.number))
         good = exp.and_(exp.not_(column("__bad")), chosen)
-        base = exp.table_(BASE, quoted=True)
+        with_age = bool(compiled.catalog_columns(True))
+        # one scan: the distinct (list, age band) pairs, and of them the distinct lists
+        keys: list[exp.Expr] = [column(_DIAGNOSES), *([compiled.age_band(column(_AGE))] if with_age else [])]
+        query = exp.select(*keys).distinct().from_(exp.table_(BASE, quoted=True)).where(good)
+        found = self.con.execute(sql_text(query)).fetchall()
+        read: dict[tuple[str, ...], Any] = {}  # a list's codes, read once
         for by_age in (False, True):
             if not compiled.catalog_columns(by_age):
                 continue
-            keys: list[exp.Expr] = [column(_DIAGNOSES), *([compiled.age_band(column(_AGE))] if by_age else [])]
-            query = exp.select(*keys).distinct().from_(base).where(good.copy())
             known = compiled.seen[by_age]
             rows: list[tuple[list[str], tuple[str, ...], int | None]] = []
-            for found in self.con.execute(sql_text(query)).fetchall():
-                raw = found[0]
-                age = found[1] if by_age else None
-                codes = None if raw is None else _DIAGNOSIS_KIND.fast(raw)
-                if codes is BAD or codes is None or (tuple(raw), age) in known:
+            for pair in found:
+                raw = pair[0]
+                age = pair[1] if by_age else None
+                if raw is None:
                     continue
-                known.add((tuple(raw), age))
+                key = tuple(raw)
+                codes = read[key] if key in read else read.setdefault(key, _DIAGNOSIS_KIND.fast(raw))
+                if codes is BAD or codes is None or (key, age) in known:
+                    continue
+                known.add((key, age))
                 rows.append((raw, codes, age))
             self._insert_matches(compiled, rows, by_age)
 

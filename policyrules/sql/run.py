@@ -143,12 +143,12 @@ def run_roster(policies: PolicySet, roster: Path, out: Path, values: bool = Fals
                     if len(skipped_rows) < _SHOWN:
                         skipped_rows.append(item["row"])
                 if writer is None:
-                    writer = _writer(kind, out, run, table.schema.field("id").type)
+                    writer = _writer(kind, out, run, table.schema.field("id").type, encoded=True)
                 writer.write(table)
                 if bar is not None:
                     bar.update(len(batch))
             if writer is None:
-                writer = _writer(kind, out, run, pa.int64())
+                writer = _writer(kind, out, run, pa.int64(), encoded=True)
     finally:
         if writer is not None:
             writer.close()
@@ -164,10 +164,10 @@ def run_roster(policies: PolicySet, roster: Path, out: Path, values: bool = Fals
 
 
 class _Writer:
-    def __init__(self, out: Path, run: RosterShape, id_type: pa.DataType) -> None:
+    def __init__(self, out: Path, run: RosterShape, id_type: pa.DataType, encoded: bool = False) -> None:
         self.out = out
         self.run = run
-        self.schema = run.schema(id_type)
+        self.schema = run.schema(id_type, encoded)
 
     def write(self, table: pa.Table) -> None:  # pragma: no cover - every writer overrides it
         raise AssertionError(type(self).__name__)
@@ -177,16 +177,22 @@ class _Writer:
 
 
 class _ParquetWriter(_Writer):
-    def __init__(self, out: Path, run: RosterShape, id_type: pa.DataType) -> None:
+    """Parquet as the schema says, lists of strings stored as such whether the tables hold them
+    plain or dictionary-encoded (``encoded``: the DuckDB run's, written without decoding them);
+    the Arrow schema is not stored (it would name the encoding), the policies' sha256 are."""
+
+    def __init__(self, out: Path, run: RosterShape, id_type: pa.DataType, encoded: bool = False) -> None:
         import pyarrow.parquet as pq
 
-        super().__init__(out, run, id_type)
-        self.file = pq.ParquetWriter(out, self.schema)
+        super().__init__(out, run, id_type, encoded)
+        self.file = pq.ParquetWriter(out, self.schema, store_schema=False)
 
     def write(self, table: pa.Table) -> None:
         self.file.write_table(_conform(table, self.schema))
 
     def close(self) -> None:
+        metadata = self.schema.metadata or {}
+        self.file.add_key_value_metadata({k.decode(): v.decode() for k, v in metadata.items()})
         self.file.close()
 
 
@@ -201,8 +207,8 @@ def _text(value: Any) -> str:
 
 
 class _CsvWriter(_Writer):
-    def __init__(self, out: Path, run: RosterShape, id_type: pa.DataType) -> None:
-        super().__init__(out, run, id_type)
+    def __init__(self, out: Path, run: RosterShape, id_type: pa.DataType, encoded: bool = False) -> None:
+        super().__init__(out, run, id_type, encoded)
         self.stream: IO[str] = out.open("w", encoding="utf-8", newline="")
         self.csv = csv.writer(self.stream)
         header = ["id", "policy"]
@@ -237,8 +243,8 @@ class _CsvWriter(_Writer):
 
 
 class _JsonLinesWriter(_Writer):
-    def __init__(self, out: Path, run: RosterShape, id_type: pa.DataType) -> None:
-        super().__init__(out, run, id_type)
+    def __init__(self, out: Path, run: RosterShape, id_type: pa.DataType, encoded: bool = False) -> None:
+        super().__init__(out, run, id_type, encoded)
         self.stream: IO[str] = out.open("w", encoding="utf-8")
         self.outcomes_of = {p.id: p.model.outcomes() for p in run.policies}
 
@@ -262,9 +268,9 @@ class _JsonLinesWriter(_Writer):
         self.stream.close()
 
 
-def _writer(kind: str, out: Path, run: RosterShape, id_type: pa.DataType) -> _Writer:
+def _writer(kind: str, out: Path, run: RosterShape, id_type: pa.DataType, encoded: bool = False) -> _Writer:
     cls = {".parquet": _ParquetWriter, ".csv": _CsvWriter, ".jsonl": _JsonLinesWriter}[kind]
     try:
-        return cls(out, run, id_type)
+        return cls(out, run, id_type, encoded)
     except OSError as error:
         raise RosterError(f"{out}: cannot write the answers: {error.strerror}") from error
