@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shutil
 import socket
 import statistics
 import subprocess
@@ -136,7 +137,12 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=20000, help="the most requests each run sends")
     parser.add_argument("--clients", default="1,8,32", help="the concurrent clients of each run")
     parser.add_argument("--workers", default="1,2", help="the server's worker processes (a list: a run each)")
+    parser.add_argument("--load", choices=("wrk", "asyncio"), default="wrk" if shutil.which("wrk") else "asyncio",
+                        help="the load client: wrk (Debian's package, one thread; the default where it is "
+                             "installed) or this script's asyncio client")
     args = parser.parse_args()
+    print(f"load client: {args.load}" + ("" if args.load == "wrk" else
+                                         " (apt-get install wrk for a client that costs less CPU)"))
     for workers in (int(w) for w in args.workers.split(",")):
         _run(args, workers)
 
@@ -158,9 +164,12 @@ def _run(args: argparse.Namespace, workers: int) -> None:
             for clients in (int(c) for c in args.clients.split(",")):
                 job = {"address": address, "clients": clients, "seconds": args.seconds, "batch": batch,
                        "values": values, "requests": args.requests if not batch else max(1, args.requests // 100)}
-                done = subprocess.run([sys.executable, __file__, "--client"], input=json.dumps(job),
-                                      capture_output=True, text=True, check=True)
-                r = json.loads(done.stdout)
+                if args.load == "wrk":
+                    r = _wrk(job)
+                else:
+                    done = subprocess.run([sys.executable, __file__, "--client"], input=json.dumps(job),
+                                          capture_output=True, text=True, check=True)
+                    r = json.loads(done.stdout)
                 rate = r["requests"] / r["seconds"]
                 kind = "values" if values else "batch" if batch else "single"
                 print(f"{kind:8} {clients:>7} {r['requests']:>9} {rate:>9.0f} "
@@ -169,6 +178,59 @@ def _run(args: argparse.Namespace, workers: int) -> None:
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+_WRK_SCRIPT = """
+local bodies = {}
+for line in io.lines(os.getenv("BENCH_BODIES")) do bodies[#bodies + 1] = line end
+local n = 0
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+request = function()
+  n = n + 1
+  return wrk.format(nil, os.getenv("BENCH_PATH"), nil, bodies[(n % #bodies) + 1])
+end
+"""
+_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}
+
+
+def _wrk(job: dict[str, Any]) -> dict[str, Any]:
+    """One run by wrk (one thread, ``clients`` keep-alive connections, for ``seconds``): the same
+    figures as the asyncio client's. wrk is written in C, so the load costs the machine little;
+    each connection sends the same bodies in turn as the asyncio client does."""
+    import re
+    import tempfile
+
+    pool = contexts()
+    if job["batch"]:
+        bodies = [json.dumps([pool[(i + k) % len(pool)] for k in range(BATCH)], ensure_ascii=False) for i in range(4)]
+    else:
+        bodies = [json.dumps(c, ensure_ascii=False) for c in pool]
+    with tempfile.TemporaryDirectory() as folder:
+        script, lines = Path(folder) / "post.lua", Path(folder) / "bodies.jsonl"
+        script.write_text(_WRK_SCRIPT, encoding="utf-8")
+        lines.write_text("\n".join(bodies) + "\n", encoding="utf-8")
+        path = "/evaluate?values=1" if job.get("values") else "/evaluate"
+        env = {"BENCH_BODIES": str(lines), "BENCH_PATH": path, "PATH": "/usr/bin:/bin"}
+        out = subprocess.run(["wrk", "-t1", f"-c{job['clients']}", f"-d{max(1, round(job['seconds']))}s", "--latency",
+                              "--timeout", "30s", "-s", str(script), job["address"] + path],
+                             capture_output=True, text=True, check=True, env=env).stdout
+
+    def millis(label: str) -> float:
+        found = re.search(rf"^\s*{label}\s+([0-9.]+)(us|ms|s|m)\b", out, re.M)
+        if found is None:
+            raise SystemExit(f"wrk said:\n{out}")
+        return float(found.group(1)) * _UNITS[found.group(2)]
+
+    done = re.search(r"(\d+) requests in ([0-9.]+)(us|ms|s|m)", out)
+    if done is None:
+        raise SystemExit(f"wrk said:\n{out}")
+    errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
+    socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    if socket is not None:
+        errors += sum(int(n) for n in socket.groups())
+    return {"requests": int(done.group(1)), "seconds": float(done.group(2)) * _UNITS[done.group(3)] / 1e3,
+            "errors": errors, "median_ms": millis("50%"), "p99_ms": millis("99%")}
 
 
 def _wait(address: str) -> None:
