@@ -39,7 +39,7 @@ from .model import Catalog, DiagnosisIn, InstitutionIn
 from .policy import Policy, PolicySet
 from .sql.compiler import NAME_COLUMN, SqlCompiler, catalog_column, choice_expression, column
 from .sql.duck import STATUS_FIELDS, AGE_NONE, DuckCompiler, arrow_of, at, mask_column, number, quoted, sql_text
-from .sql.duck import status_bits, status_mask
+from .sql.duck import insert_columns, status_bits, status_mask
 from .sql.native import SLICE_ROWS, ParquetSlice, slices
 from .sql.plan import RosterShape
 from .sql.reading import FIELDS, Batch, _columnar, distinct
@@ -209,11 +209,7 @@ class NativeBoth:
         create("__diagnoses", [("__key", "VARCHAR[]"), ("__age", "BIGINT")] + [(n, "BOOLEAN") for n in self.catalogs])
 
     def _insert(self, table: str, columns: dict[str, pa.Array]) -> None:
-        self.con.register("__new", pa.table(columns))
-        try:
-            self.con.execute(f"INSERT INTO {quoted(table).sql('duckdb')} SELECT * FROM __new")
-        finally:
-            self.con.unregister("__new")
+        insert_columns(self.con, table, columns)
 
     def _prepare(self) -> None:
         """The names and (diagnosis list, age band) pairs of ``__base``'s good rows not met before."""

@@ -21,7 +21,7 @@ from .answers import NULL_FIELDS, Explainer
 from .compiler import SqlCompiler, column
 
 __all__ = ["AGE_NONE", "STATUS_FIELDS", "CompiledPolicy", "DuckCompiler", "arrow_of", "at", "catalog_of", "mask_column",
-           "encoded_lists", "match_of", "number", "quoted", "sql_text", "status_bits", "status_mask"]
+           "encoded_lists", "insert_columns", "match_of", "number", "quoted", "sql_text", "status_bits", "status_mask"]
 
 STATUS_FIELDS = ("person.statuses", "household.statuses")
 #: An absent age in a (diagnoses, age band) key.
@@ -40,6 +40,15 @@ def sql_text(select: exp.Expr) -> str:
 
 def quoted(text: str) -> exp.Identifier:
     return exp.to_identifier(text, quoted=True)
+
+
+def insert_columns(con: Any, table: str, columns: dict[str, pa.Array]) -> None:
+    """Append ``columns`` (in the table's column order) to the DuckDB table ``table`` of ``con``."""
+    con.register("__new", pa.table(columns))
+    try:
+        con.execute(f"INSERT INTO {quoted(table).sql('duckdb')} SELECT * FROM __new")
+    finally:
+        con.unregister("__new")
 
 
 def at(table: str, name: str) -> exp.Column:

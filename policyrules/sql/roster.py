@@ -37,6 +37,7 @@ from .duck import (
     CompiledPolicy,
     arrow_of,
     at,
+    insert_columns,
     mask_column,
     number,
     quoted,
@@ -339,8 +340,4 @@ class RosterRun(RosterShape):
         self._insert(compiled.diagnoses_table(by_age), columns)
 
     def _insert(self, table: str, columns: dict[str, pa.Array]) -> None:
-        self.con.register("__new", pa.table(columns))
-        try:
-            self.con.execute(f"INSERT INTO {quoted(table).sql('duckdb')} SELECT * FROM __new")
-        finally:
-            self.con.unregister("__new")
+        insert_columns(self.con, table, columns)
