@@ -170,6 +170,17 @@ def _edited(name: str, index: int) -> tuple[policyrules.Policy, PolicyDiff] | No
     return _EDITED[key]
 
 
+def draw_edit(data: st.DataObject) -> tuple[str, str, policyrules.Policy, PolicyDiff]:
+    """A shipped policy's file name, what a random edit of it does, the edited policy (one that
+    still loads) and their diff: the draw every property over random edits starts with."""
+    name = data.draw(st.sampled_from(POLICY_FILES), label="policy")
+    index = data.draw(st.integers(0, len(EDITS[name]) - 1), label="edit")
+    edited = _edited(name, index)
+    assume(edited is not None)
+    assert edited is not None
+    return (name, EDITS[name][index][0], *edited)
+
+
 def test_every_policy_has_edits() -> None:
     assert all(EDITS[name] for name in POLICY_FILES)
 
@@ -177,12 +188,7 @@ def test_every_policy_has_edits() -> None:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_diff_is_exact_on_random_edits(data: st.DataObject) -> None:
-    name = data.draw(st.sampled_from(POLICY_FILES), label="policy")
-    index = data.draw(st.integers(0, len(EDITS[name]) - 1), label="edit")
-    edited = _edited(name, index)
-    assume(edited is not None)
-    assert edited is not None
-    new, result = edited
+    name, what, new, result = draw_edit(data)
     _check_witnesses(result)
     old = LOADED[name]
     region = result.spaces[next(iter(result.spaces))].insured_region
@@ -199,10 +205,10 @@ def test_diff_is_exact_on_random_edits(data: st.DataObject) -> None:
             before, after = _answer(old, context, outcome), _answer(new, context, outcome)
             change = result.change_of(outcome, values)
             if before == after:
-                assert change is None, (EDITS[name][index][0], outcome, context)
+                assert change is None, (what, outcome, context)
             else:
-                assert change is not None, (EDITS[name][index][0], outcome, context, before, after)
-                assert (change.before, change.after) == (before, after), (EDITS[name][index][0], outcome)
+                assert change is not None, (what, outcome, context, before, after)
+                assert (change.before, change.after) == (before, after), (what, outcome)
 
 
 def test_against_a_git_revision(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, assume, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 pytest.importorskip("duckdb")
@@ -31,7 +31,7 @@ from .conftest import POLICIES  # noqa: E402
 from policyrules.diff import ABSENT  # noqa: E402
 from policyrules.testing import contexts  # noqa: E402
 
-from .test_diff import EDITS, LOADED, POLICY_FILES, _edited, _widened  # noqa: E402
+from .test_diff import LOADED, _widened, draw_edit  # noqa: E402
 
 BEITA = POLICIES / "beita_2021.yaml"
 
@@ -179,12 +179,7 @@ def test_a_progress_bar_on_a_terminal_only(tmp_path: Path, monkeypatch: pytest.M
 def test_impact_is_row_by_row_evaluation_on_random_edits(data: st.DataObject) -> None:
     """For a shipped policy and a random edit, over generated rows: the counts and changed rows
     are the reference engine's, row by row, and each changed row's class holds its context."""
-    name = data.draw(st.sampled_from(POLICY_FILES), label="policy")
-    index = data.draw(st.integers(0, len(EDITS[name]) - 1), label="edit")
-    edited = _edited(name, index)
-    assume(edited is not None)
-    assert edited is not None
-    new, diff = edited
+    name, _, new, diff = draw_edit(data)
     old = LOADED[name]
     rows = [{"id": f"g{n}", **c} for n, c in enumerate(data.draw(st.lists(contexts(old), min_size=1, max_size=30),
                                                                  label="rows"))]

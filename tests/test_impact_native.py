@@ -25,7 +25,7 @@ from policyrules.impact_sql import native_slices  # noqa: E402
 from policyrules.testing import contexts  # noqa: E402
 
 from .conftest import POLICIES  # noqa: E402
-from .test_diff import EDITS, LOADED, POLICY_FILES, _edited, _widened  # noqa: E402
+from .test_diff import EDITS, LOADED, _edited, _widened, draw_edit  # noqa: E402
 
 BEITA = POLICIES / "beita_2021.yaml"
 
@@ -119,11 +119,7 @@ def test_a_catalog_read_at_every_age_agrees_on_both_paths(tmp_path: Path) -> Non
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(st.data())
 def test_both_paths_agree_on_random_edits(data: st.DataObject) -> None:
-    name = data.draw(st.sampled_from(POLICY_FILES), label="policy")
-    index = data.draw(st.integers(0, len(EDITS[name]) - 1), label="edit")
-    edited = _edited(name, index)
-    assume(edited is not None)
-    assert edited is not None
+    name, _, new, diff = draw_edit(data)
     old = LOADED[name]
     rows = [{"id": f"g{n}", **c} for n, c in enumerate(data.draw(st.lists(contexts(old), min_size=1, max_size=30),
                                                                  label="rows"))]
@@ -134,5 +130,5 @@ def test_both_paths_agree_on_random_edits(data: st.DataObject) -> None:
     path = Path(tempfile.mkdtemp(prefix="policyrules-impact-native-")) / "roster.parquet"
     pq.write_table(table, path)
     assume(native_slices(path, dt.date.today()) is not None)
-    native, batches = _both_paths(old, edited[0], path, diff=edited[1])
+    native, batches = _both_paths(old, new, path, diff=diff)
     _same(native, batches)
