@@ -157,6 +157,49 @@ def test_several_workers_each_reload_on_sighup(folder: Path) -> None:
         running.stop()
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SO_REUSEPORT balances on Linux")
+def test_a_burst_of_connections_reaches_every_worker(folder: Path) -> None:
+    """A client's pool opens its connections at once: each worker listens on its own socket, so
+    the kernel spreads them (with one shared socket, the first worker to wake took all 8 of a
+    burst in 121 bursts of 200, and the other idled). 16 connections all on one of 2 workers by
+    the kernel's hash: 1 chance in 32,768."""
+    import socket
+
+    running = Server(folder, "--workers", "2")
+    try:
+        host, port = running.address.removeprefix("http://").split(":")
+        connections = [socket.create_connection((host, int(port)), timeout=10) for _ in range(16)]
+        workers = set()
+        try:
+            for connection in connections:
+                connection.sendall(b"GET /health HTTP/1.1\r\nHost: test\r\n\r\n")
+            for connection in connections:
+                data = b""
+                while not data.rstrip().endswith(b"}"):
+                    piece = connection.recv(65536)
+                    assert piece, data
+                    data += piece
+                workers.add(json.loads(data.split(b"\r\n\r\n", 1)[1])["worker"])
+        finally:
+            for connection in connections:
+                connection.close()
+        assert len(workers) == 2
+    finally:
+        running.stop()
+
+
+def test_listening_sockets_share_one_port() -> None:
+    from policyrules.service.serve import BALANCED, listening_sockets
+
+    sockets = listening_sockets("127.0.0.1", 0, 3)
+    try:
+        assert len(sockets) == (3 if BALANCED else 1)
+        assert len({sock.getsockname()[1] for sock in sockets}) == 1
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
 def test_a_bad_folder_is_exit_2_and_nothing_listens(tmp_path: Path) -> None:
     (tmp_path / "bad.yaml").write_text("meta: [", encoding="utf-8")
     done = subprocess.run([sys.executable, "-m", "policyrules.cli", "serve", "--policies", str(tmp_path),
