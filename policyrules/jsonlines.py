@@ -80,49 +80,40 @@ try:  # pragma: no cover - which branch runs depends on the environment (the ``f
     from orjson import loads as _fast_loads
 except ImportError:  # pragma: no cover
     _fast_loads = None
-def _loads_fast(data: str | bytes) -> Any:
-    """``data`` parsed by orjson when that is certainly what the strict reader gives, else `BAD`.
-
-    orjson keeps the last of a key given twice, so a duplicate is ruled out by counting colons:
-    outside strings a colon follows each key, so the text holds (keys it writes) + (colons inside
-    its strings) of them; the parsed value written again by orjson holds (keys kept) + (colons
-    inside the strings kept), and the strings kept are some of the text's (a colon written as
-    ``\\u003a`` aside, which is sent to the strict reader). Equal counts therefore mean as many
-    keys kept as written: none was given twice. orjson reads an integer beyond 64 bits as a float
-    (the strict reader keeps it whole), and writes every float from 1e16 up with an exponent
-    (``1.8446744073709552e+19``): a written value holding ``e+`` is sent to the strict reader too
-    (tests/test_json_fast.py holds orjson to this). So are anything orjson refuses (not JSON, not
-    UTF-8, NaN, a lone surrogate, a number beyond a double) and a bare value; the strict reader
-    judges them and names the place."""
-    if _fast_loads is None:
-        return BAD
-    try:
-        value = _fast_loads(data)
-    except ValueError:  # orjson.JSONDecodeError
-        return BAD
-    kind = type(value)
-    if kind is not dict and kind is not list:
-        return BAD  # a bare number, text or constant: the strict reader's to read
-    written = _fast_dumps(value)
-    if b"+" in written and b"e+" in written:  # a byte's search (memchr) first: a pair's costs more
-        return BAD
-    if isinstance(data, bytes):
-        if b"\\" in data and b"\\u003" in data:
-            return BAD
-        colons = data.count(b":")
-    else:
-        if "\\" in data and "\\u003" in data:
-            return BAD
-        colons = data.count(":")
-    return value if written.count(b":") == colons else BAD
 
 
 def loads_strict(data: str | bytes) -> Any:
-    """``data`` as JSON, or `JsonInputError` (line and column 1-based, within ``data``)."""
-    if data[:1] not in _MARKS:  # no BOM: the fast parse, when it is certainly the strict answer
-        value = _loads_fast(data)
-        if value is not BAD:
-            return value
+    """``data`` as JSON, or `JsonInputError` (line and column 1-based, within ``data``).
+
+    First orjson, where installed, when its answer is certainly the strict reader's (one function,
+    inline: it is the first step of every JSON Lines line and HTTP body). orjson keeps the last of
+    a key given twice, so a duplicate is ruled out by counting colons: outside strings a colon
+    follows each key, so the text holds (keys it writes) + (colons inside its strings) of them;
+    the parsed value written again by orjson holds (keys kept) + (colons inside the strings kept),
+    and the strings kept are some of the text's (a colon written as ``\\u003a`` aside, which is
+    sent to the strict reader). Equal counts therefore mean as many keys kept as written: none was
+    given twice. orjson reads an integer beyond 64 bits as a float (the strict reader keeps it
+    whole), and writes every float from 1e16 up with an exponent (``1.8446744073709552e+19``): a
+    written value holding ``e+`` is sent to the strict reader too (tests/test_json_fast.py holds
+    orjson to this). So are anything orjson refuses (not JSON, not UTF-8, NaN, a lone surrogate, a
+    number beyond a double), a bare value and a text with a byte-order mark; the strict reader
+    judges them and names the place."""
+    if _fast_loads is not None and data[:1] not in _MARKS:
+        try:
+            value = _fast_loads(data)
+        except ValueError:  # orjson.JSONDecodeError
+            pass
+        else:
+            kind = type(value)
+            if kind is dict or kind is list:  # a bare number, text or constant: the strict reader's
+                written = _fast_dumps(value)
+                if b"+" not in written or b"e+" not in written:  # a byte's search (memchr) first
+                    if isinstance(data, bytes):
+                        if written.count(b":") == data.count(b":") and (
+                                b"\\" not in data or b"\\u003" not in data):
+                            return value
+                    elif written.count(b":") == data.count(":") and ("\\" not in data or "\\u003" not in data):
+                        return value
     if isinstance(data, bytes):
         if data.startswith(_BOM):
             data = data[len(_BOM):]

@@ -83,14 +83,15 @@ def _policy(det: Determination) -> bytes:
 
 
 def _outcomes(outcomes: Mapping[str, Outcome]) -> bytes:
-    held = tuple(outcomes.values())
-    key = tuple(map(id, held))
+    # keyed by the outcomes' ids: the entry holds the outcomes, so while it lives no other
+    # object can have one of those ids, and an equal key means the same outcomes
+    key = tuple(map(id, outcomes.values()))
     found = _OUTCOMES.get(key)
-    if found is None or found[1] != held:  # the tuple kept alive makes a reused id impossible
+    if found is None:
         if len(_OUTCOMES) >= _LIMIT:
             _OUTCOMES.clear()
         text = b"{" + b",".join(_name(name) + outcome_json(o) for name, o in outcomes.items()) + b"}"
-        found = _OUTCOMES[key] = (text, held)
+        found = _OUTCOMES[key] = (text, tuple(outcomes.values()))
     return found[0]
 
 
@@ -141,14 +142,13 @@ def values_json(det: Determination, line: int | None = None, id: str | int | Non
     """A values line: ``{"line": N, "id": ID, "policy": P, "date_used": D, "values": {…}}``, with
     ``line`` and ``id`` left out when None; values in the policy's outcome order."""
     outcomes = det.outcomes
-    held = tuple(outcomes.values())
-    key = tuple(map(id_of, held))
+    key = tuple(map(id_of, outcomes.values()))  # as `_outcomes`: the entry holds the outcomes
     found = _VALUES.get(key)
-    if found is None or found[1] != held:  # the tuple kept alive: no reused id
+    if found is None:
         if len(_VALUES) >= _LIMIT:
             _VALUES.clear()
         text = b"{" + b",".join(_name(name) + _value(o) for name, o in outcomes.items()) + b"}"
-        found = _VALUES[key] = (text, held)
+        found = _VALUES[key] = (text, tuple(outcomes.values()))
     where_key = (det.policy.id, det.date_used)
     where = _WHERE.get(where_key)
     if where is None:

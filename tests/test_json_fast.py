@@ -90,7 +90,19 @@ def test_orjson_writes_every_float_an_integer_beyond_64_bits_becomes_with_an_exp
         assert type(value) is float and b"e+" in orjson.dumps(value), text
 
 
-def test_the_fast_path_is_taken_for_an_ordinary_context() -> None:
-    assert jsonlines._loads_fast(b'{"person": {"age": 70}, "encounter": {"date": "2022-03-01"}}') == {
+def test_the_fast_path_is_taken_for_an_ordinary_context(monkeypatch: pytest.MonkeyPatch) -> None:
+    decoded: list[str] = []
+    original = jsonlines._DECODER
+
+    class Strict:  # the strict reader, counting its calls
+        def decode(self, text: str) -> Any:
+            decoded.append(text)
+            return original.decode(text)
+
+    monkeypatch.setattr(jsonlines, "_DECODER", Strict())
+    assert loads_strict(b'{"person": {"age": 70}, "encounter": {"date": "2022-03-01"}}') == {
         "person": {"age": 70}, "encounter": {"date": "2022-03-01"}}
-    assert jsonlines._loads_fast(b'{"a": 1, "a": 1}') is jsonlines.BAD
+    assert decoded == []
+    with pytest.raises(JsonInputError):
+        loads_strict(b'{"a": 1, "a": 1}')
+    assert decoded == ['{"a": 1, "a": 1}']
