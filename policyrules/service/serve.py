@@ -150,7 +150,7 @@ def _supervisor_class() -> type:
     """`Supervisor`, made when first asked for: uvicorn is imported only by ``serve``."""
     from uvicorn.supervisors import multiprocess
 
-    class Supervisor(multiprocess.Multiprocess):  # type: ignore[misc]
+    class Supervisor(multiprocess.Multiprocess):
         """uvicorn's supervisor, with each worker on its own socket of ``sockets`` (one for all
         where there is only one), and SIGHUP passed to the workers, which reload in process."""
 
