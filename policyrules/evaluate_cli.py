@@ -7,7 +7,8 @@ worker processes (fork on Linux, inheriting the policies; else spawn, the polici
 answers a chunk with the same `LineWriter` to one string of bytes, and the chunks are written in
 input order, at most ``2 N + 1`` in flight: by each worker in its turn, straight to standard
 output's file descriptor, where it is forked and the output is bytes (no copy through the
-parent), else by the parent. The output, the messages on standard error and the exit code are
+parent), else by the parent. A worker killed mid-run (the out-of-memory killer) stops the run
+with exit 2 and a message naming the first line whose answer may be missing (`WorkerStopped`). The output, the messages on standard error and the exit code are
 the same bytes every way (tests/test_json_lines.py holds them to it).
 """
 
@@ -22,7 +23,8 @@ import os
 import sys
 from collections import deque
 from collections.abc import Callable
-from multiprocessing.pool import AsyncResult
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import IO, Any, TextIO
 
@@ -154,6 +156,12 @@ def _evaluate_lines(args: argparse.Namespace, name: str, answering: Policy | Pol
                 out(piece)
         else:
             answered, failed = _in_chunks(writer, stream, workers, out)
+    except WorkerStopped as stopped:
+        print(f"{name}: a worker process stopped abruptly (killed, or out of memory?) while answering "
+              f"the lines from {stopped.first} on: the answers of the lines before {stopped.first} are "
+              "written, in order; from it on some or all are missing. Run again, with fewer --workers "
+              "if memory is short", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except OSError as error:
         print(f"{name}: cannot read the contexts: {error.strerror}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -350,10 +358,21 @@ def _fileno(stream: Any) -> int | None:
         return None
 
 
+class WorkerStopped(Exception):
+    """A worker process stopped abruptly (killed by a signal, out of memory): the chunks before
+    line ``first`` were written, in order; from it on, nothing is, or a part of one chunk."""
+
+    def __init__(self, first: int) -> None:
+        super().__init__(first)
+        self.first = first
+
+
 def _in_chunks(writer: LineWriter, stream: IO[bytes], workers: int, out: Callable[[Any], Any]) -> tuple[int, int]:
     """The stream answered chunk by chunk on ``workers`` processes, written in input order: by
     the workers themselves, each in its turn, where they are forked and the output is bytes to
-    a file descriptor (no copy through the parent), else by the parent."""
+    a file descriptor (no copy through the parent), else by the parent. `WorkerStopped` when a
+    worker dies: `concurrent.futures` then fails every chunk in flight and stops the other
+    workers (`multiprocessing.Pool` would wait for the dead one's chunk for ever)."""
     sys.stdout.flush()  # nothing buffered is copied into a forked worker (it flushes on exit)
     sys.stderr.flush()
     fork = sys.platform.startswith("linux")
@@ -361,25 +380,34 @@ def _in_chunks(writer: LineWriter, stream: IO[bytes], workers: int, out: Callabl
     fd = _fileno(sys.stdout.buffer) if fork and writer.raw else None
     direct = None if fd is None else (fd, context.Value("q", 0, lock=False), context.Condition())
     answered = failed = 0
-    with context.Pool(workers, initializer=_start, initargs=(writer, direct)) as pool:
-        pending: deque[AsyncResult[tuple[Any, str, int, int]]] = deque()
+    pending: deque[tuple[int, Future[tuple[Any, str, int, int]]]] = deque()
 
-        def write_next() -> None:
-            nonlocal answered, failed
-            piece, messages, good, bad = pending.popleft().get()
-            answered += good
-            failed += bad
-            if messages:
-                sys.stderr.write(messages)
-            if piece is not None:
-                out(piece)
+    def write_next() -> None:
+        nonlocal answered, failed
+        first, future = pending.popleft()
+        try:
+            piece, messages, good, bad = future.result()
+        except BrokenProcessPool:
+            raise WorkerStopped(first) from None
+        answered += good
+        failed += bad
+        if messages:
+            sys.stderr.write(messages)
+        if piece is not None:
+            out(piece)
 
-        for index, (first, data) in enumerate(read_chunks(stream)):
-            pending.append(pool.apply_async(_chunk, ((index, first, data),)))
-            if len(pending) > 2 * workers:
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start, initargs=(writer, direct)) as pool:
+        try:
+            for index, (first, data) in enumerate(read_chunks(stream)):
+                pending.append((first, pool.submit(_chunk, (index, first, data))))
+                if len(pending) > 2 * workers:
+                    write_next()
+            while pending:
                 write_next()
-        while pending:
-            write_next()
+        except BrokenProcessPool:  # a submit after the pool broke: the first chunk not written
+            raise WorkerStopped(pending[0][0] if pending else first) from None
+        # (on any other error the chunks in flight are finished, in their turns, before the pool
+        # closes: cancelling one would leave those after it waiting for its turn)
     return answered, failed
 
 

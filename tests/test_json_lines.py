@@ -321,6 +321,43 @@ def test_workers_write_the_same_bytes_as_one_process(tmp_path: Path, form: tuple
     assert one.stdout.count("\n") > 2000
 
 
+_KILL_THE_SECOND_CHUNK = """
+import os, sys, time
+from policyrules import evaluate_cli
+from policyrules.cli import main
+
+answer = evaluate_cli.LineWriter.chunk
+
+def chunk(self, first, data):  # a worker past the first chunk is killed, as by the OOM killer
+    if first > 1:
+        time.sleep(0.5)  # the first chunk written by then
+        os.kill(os.getpid(), 9)
+    return answer(self, first, data)
+
+evaluate_cli.LineWriter.chunk = chunk
+sys.argv = ["policyrules", *sys.argv[1:]]
+sys.exit(main())
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the workers are forked (they inherit the patch)")
+@pytest.mark.parametrize("form", ["--values", "--json", "--text"])
+def test_a_killed_worker_stops_the_run_with_exit_2_not_a_hang(tmp_path: Path, form: str) -> None:
+    good = [line(GOOD | {"id": n}) for n in range(300)]
+    path = _big_roster(tmp_path, good, "roster.jsonl")
+    shown = [] if form == "--text" else [form]
+    done = subprocess.run([sys.executable, "-c", _KILL_THE_SECOND_CHUNK, "evaluate", str(path), *shown,
+                           "--workers", "2"], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 2, done.stderr
+    assert "a worker process stopped abruptly" in done.stderr and "Traceback" not in done.stderr
+    whole = run("evaluate", str(path), *shown, "--workers", "1").stdout
+    stopped_at = int(done.stderr.split("the lines from ")[1].split(" ")[0])
+    assert 1 < stopped_at < len(good) * 3  # the first chunk's lines answered, not the rest
+    assert done.stdout and whole.startswith(done.stdout)  # the answers of the lines before it, in order
+    if form != "--text":  # a line each
+        assert done.stdout.count("\n") == stopped_at - 1
+
+
 def test_workers_answer_households_as_one_process(tmp_path: Path) -> None:
     households = [json.dumps({"household": {"id": f"h{n}", "statuses": ["registered_poor"], "members": [
         {"id": "a", "person": {"insured_region": "141031", "age": n % 90}, "encounter": {"date": "2017-06-01"}}]}},
