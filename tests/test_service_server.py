@@ -157,33 +157,62 @@ def test_several_workers_each_reload_on_sighup(folder: Path) -> None:
         running.stop()
 
 
+def _burst(address: str, count: int) -> set[int]:
+    """The workers that answer ``count`` connections opened at once (a client pool's start)."""
+    import socket
+
+    host, port = address.removeprefix("http://").split(":")
+    connections = [socket.create_connection((host, int(port)), timeout=10) for _ in range(count)]
+    workers = set()
+    try:
+        for connection in connections:
+            connection.sendall(b"GET /health HTTP/1.1\r\nHost: test\r\n\r\n")
+        for connection in connections:
+            data = b""
+            while not data.rstrip().endswith(b"}"):
+                piece = connection.recv(65536)
+                assert piece, data
+                data += piece
+            workers.add(json.loads(data.split(b"\r\n\r\n", 1)[1])["worker"])
+    finally:
+        for connection in connections:
+            connection.close()
+    return workers
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SO_REUSEPORT balances on Linux")
 def test_a_burst_of_connections_reaches_every_worker(folder: Path) -> None:
     """A client's pool opens its connections at once: each worker listens on its own socket, so
     the kernel spreads them (with one shared socket, the first worker to wake took all 8 of a
     burst in 121 bursts of 200, and the other idled). 16 connections all on one of 2 workers by
     the kernel's hash: 1 chance in 32,768."""
-    import socket
-
     running = Server(folder, "--workers", "2")
     try:
-        host, port = running.address.removeprefix("http://").split(":")
-        connections = [socket.create_connection((host, int(port)), timeout=10) for _ in range(16)]
-        workers = set()
-        try:
-            for connection in connections:
-                connection.sendall(b"GET /health HTTP/1.1\r\nHost: test\r\n\r\n")
-            for connection in connections:
-                data = b""
-                while not data.rstrip().endswith(b"}"):
-                    piece = connection.recv(65536)
-                    assert piece, data
-                    data += piece
-                workers.add(json.loads(data.split(b"\r\n\r\n", 1)[1])["worker"])
-        finally:
-            for connection in connections:
-                connection.close()
-        assert len(workers) == 2
+        assert len(_burst(running.address, 16)) == 2
+    finally:
+        running.stop()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="SO_REUSEPORT balances on Linux")
+def test_a_killed_worker_is_replaced_on_its_own_socket(folder: Path) -> None:
+    """The supervisor holds each worker's socket: a worker killed outright is replaced by one
+    listening on the same socket, so the connections the kernel sends there are answered."""
+    running = Server(folder, "--workers", "2")
+    try:
+        first = _burst(running.address, 16)
+        assert len(first) == 2
+        os.kill(next(iter(first)), signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                now = _burst(running.address, 16)
+            except (OSError, AssertionError):  # a connection the dead worker's socket held
+                now = set()
+            if len(now) == 2 and now != first:
+                break
+            assert time.monotonic() < deadline, now
+            time.sleep(0.5)
+        assert len(now & first) == 1  # the other worker served on; the dead one's replacement is new
     finally:
         running.stop()
 
