@@ -163,6 +163,8 @@ class _Writer:
         self.matches: dict[str, str] = {}  # catalog -> local of its match
         #: body lines written otherwise in ``answer``, whose reader takes only ages 0..150
         self.answer_only: dict[str, str] = {}
+        #: field -> a table of truths keyed by every word of its vocabulary (`reader_lines`)
+        self.word_tables: dict[str, str] = {}
 
     def const(self, value: Any, note: str | None = None) -> str:
         # plain values are shared; objects (tables of answers, indexes) never are
@@ -267,7 +269,10 @@ class _Writer:
                 CONTEXT_FIELDS[node.field].vocabulary)
             absent = (1 if False in node.values else 0) if node.field in HISTORY_FIELDS else 2
             by_value: dict[Any, int] = {None: absent, **{w: 1 if w in node.values else 0 for w in words}}
-            return f"{self.const(by_value, f'truths by value: {by_value!r}')}[{x}]"
+            by_word = self.const(by_value, f'truths by value: {by_value!r}')
+            if isinstance(CONTEXT_FIELDS[node.field].kind, Choice):  # the reader checks words by it too
+                self.word_tables.setdefault(node.field, by_word)
+            return f"{by_word}[{x}]"
         if isinstance(node, FieldIs):
             x = self.field(node.field)
             if len(node.values) == 1:
@@ -456,7 +461,7 @@ def generate(prepared: PreparedPolicy, memo_list: list[dict[tuple[Any, ...], Any
     slots = {name: writer.const(getattr(Determination, name).__set__, f"the setter of Determination.{name}")
              for name in ("policy", "sha256", "outcomes", "date_used", "date_given", "engine", "id")}
     engine = writer.const("compiled")
-    reader = reader_lines(lambda value, note: writer.const(value, note))
+    reader = reader_lines(lambda value, note: writer.const(value, note), writer.word_tables)
     outcomes = f"{{{', '.join(answers)}}}"
     evaluate = [
         "def evaluate(v):",

@@ -12,7 +12,7 @@ the careful reader (`policyrules.context.read_context`), which names the problem
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..context_fast import (
@@ -61,21 +61,24 @@ def local_of(path: str) -> str:
     return path.replace(".", "_")
 
 
-def reader_lines(const: Const) -> list[str]:
+def reader_lines(const: Const, tables: Mapping[str, str] | None = None) -> list[str]:
     """Lines (indented for a function body) reading ``context`` into a local per field, or
-    returning None for anything unusual."""
+    returning None for anything unusual. ``tables``: field -> the constant of a table keyed by
+    every word of the field's vocabulary (a condition's truths by word), checked against instead
+    of the vocabulary."""
     lines: list[str] = ["    if type(context) is not dict:", "        return None", "    try:"]
     # a household is read by the careful reader alone (it passes statuses on to the member)
     # a birth date is left out of the known keys: its group's key check sends the context on
     tree = nest({path: path for path in CONTEXT_FIELDS if path not in _CAREFUL_GROUP | _CAREFUL_ONLY})
-    _group(tree, "context", "        ", lines, const, top=True)
+    _group(tree, "context", "        ", lines, const, dict(tables or {}), top=True)
     lines += [f"        {local_of(path)} = None" for path in sorted(_CAREFUL_GROUP | {HOUSEHOLD_GIVEN})]
     lines += ["    except TypeError:  # an unhashable value where a word or code was looked up",
               "        return None"]
     return lines
 
 
-def _group(tree: dict[str, Any], name: str, indent: str, lines: list[str], const: Const, top: bool = False) -> None:
+def _group(tree: dict[str, Any], name: str, indent: str, lines: list[str], const: Const, tables: dict[str, str],
+           top: bool = False) -> None:
     # a key it does not know: the careful reader names it (a null is absent for both readers)
     known = const(frozenset(tree) | ({"id"} if top else set()), None)
     lines.append(f"{indent}if not {name}.keys() <= {known}:")
@@ -94,19 +97,19 @@ def _group(tree: dict[str, Any], name: str, indent: str, lines: list[str], const
             if required:
                 lines.append(f"{indent}if type({child}) is not dict:")
                 lines.append(f"{indent}    return None")
-                _group(sub, child, indent, lines, const)
+                _group(sub, child, indent, lines, const, tables)
             else:  # absent or null: read as an empty group
                 empty = const({}, "{} (an absent group: never written to)")
                 lines.append(f"{indent}if {child} is None:")
                 lines.append(f"{indent}    {child} = {empty}")
                 lines.append(f"{indent}elif type({child}) is not dict:")
                 lines.append(f"{indent}    return None")
-                _group(sub, child, indent, lines, const)
+                _group(sub, child, indent, lines, const, tables)
             continue
         path: str = sub
         local = local_of(path)
         lines.append(f"{indent}{local} = {name}.get({key!r})")
-        check = _check(CONTEXT_FIELDS[path].kind, local, const)
+        check = _check(CONTEXT_FIELDS[path].kind, local, const, tables.get(path))
         if path in _REQUIRED:
             lines.append(f"{indent}if {local} is None:")
             lines.append(f"{indent}    return None")
@@ -123,16 +126,18 @@ def _leaves(tree: dict[str, Any]) -> list[str]:
     return out
 
 
-def _check(kind: FieldKind, x: str, const: Const) -> list[str]:
+def _check(kind: FieldKind, x: str, const: Const, table: str | None = None) -> list[str]:
     """Lines that take ``x`` as ``kind`` takes it at a glance, or return None (an unhashable
-    value raises TypeError in a lookup: the reader's ``except TypeError`` returns None)."""
-    if isinstance(kind, WholeYears):
-        years = const(frozenset(range(151)), "frozenset(range(151))")
-        return [f"if type({x}) is not int or {x} not in {years}:", "    return None"]
+    value raises TypeError in a lookup: the reader's ``except TypeError`` returns None).
+    ``table``: for a word, the constant of a table keyed by every word of its vocabulary."""
+    if isinstance(kind, WholeYears):  # compared, not looked up: no table for the cache to hold
+        return [f"if type({x}) is not int or not 0 <= {x} <= 150:", "    return None"]
     if isinstance(kind, Flag):
         return [f"if type({x}) is not bool:", "    return None"]
     if isinstance(kind, Choice):  # words only: nothing but the word itself is equal to one
-        allowed = const(frozenset(kind.vocabulary), None)
+        # a condition's table of truths by word has every word as a key (and None, which never
+        # comes here): looked up here, it is in the cache when the condition reads it
+        allowed = table if table is not None else const(frozenset(kind.vocabulary), None)
         return [f"if {x} not in {allowed}:", "    return None"]
     if isinstance(kind, Region):
         good, check = const(GOOD_REGIONS, "GOOD_REGIONS (memo)"), const(region_ok, "region_ok")
