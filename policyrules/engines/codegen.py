@@ -241,20 +241,31 @@ class _Writer:
                 return 2
             return settled if passing.isdisjoint(house) else 1
 
+        #: the same for a person without household statuses (every context ``answer`` reads itself)
+        alone: dict[frozenset[str] | None, tuple[int, ...]] = {None: unknown}
+
         def status_truths(own: frozenset[str] | None, house: frozenset[str] | None) -> tuple[int, ...]:
             if len(memo) >= 50_000:
                 memo.clear()
                 memo[(None, None)] = unknown
+                alone.clear()
+                alone[None] = unknown
             found = memo[(own, house)] = tuple(truth(*w, own, house) for w in wanted)
+            if house is None:
+                alone[own] = found
             return found
 
         for number, node in enumerate(nodes):
             self.nodes[node] = f"s{number}"
         shown = "; ".join(f"s{i}: any of {sorted(w[0])}{' (household)' if w[1] else ''}" for i, w in enumerate(wanted))
         table = self.const(memo, f"the memo of the status conditions' truths ({shown})")
+        own_table = self.const(alone, "the same memo for a person without household statuses")
         function = self.const(status_truths, "status_truths(person's statuses, household's statuses)")
+        lookup = f"    truths = {table}.get(({person}, {household}))"
+        # ``answer`` reads no household (a household context goes to the careful reader)
+        self.answer_only[lookup] = f"    truths = {own_table}.get({person})"
         self.body += [
-            f"    truths = {table}.get(({person}, {household}))",
+            lookup,
             "    if truths is None:",
             f"        truths = {function}({person}, {household})",
             f"    {', '.join(self.nodes[n] for n in nodes)}, = truths",
