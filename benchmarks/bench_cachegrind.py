@@ -33,6 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 _CALLS = """
+import gc
 import sys
 sys.path.insert(0, {benchmarks!r})
 sys.path.insert(0, {root!r})
@@ -45,6 +46,8 @@ for context in pool:  # every memo of both warm
     policies.evaluate(context)
     lean(context)
 function = policies.evaluate if {which!r} == "default" else lean
+gc.collect()
+gc.disable()  # a collection falls in one run and not in the other: not the calls' own work
 for _ in range({rounds}):
     for context in pool:
         function(context)
