@@ -8,8 +8,9 @@ answers a chunk with the same `LineWriter` to one string of bytes, and the chunk
 input order, at most ``2 N + 1`` in flight: by each worker in its turn, straight to standard
 output's file descriptor, where it is forked and the output is bytes (no copy through the
 parent), else by the parent. A worker killed mid-run (the out-of-memory killer) stops the run
-with exit 2 and a message naming the first line whose answer may be missing (`WorkerStopped`). The output, the messages on standard error and the exit code are
-the same bytes every way (tests/test_json_lines.py holds them to it).
+with exit 2 and a message naming the first line whose answer may be missing (`WorkerStopped`).
+The output, the messages on standard error and the exit code are the same bytes every way
+(tests/test_json_lines.py holds them to it).
 """
 
 from __future__ import annotations
