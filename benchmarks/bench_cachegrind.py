@@ -22,7 +22,6 @@ Needs valgrind (``apt-get install valgrind``); takes ~1.5 minutes with the defau
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shutil
 import subprocess
@@ -31,6 +30,9 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bench_evaluate import deployed_env  # noqa: E402  (the environment of a deployed package)
 
 _CALLS = """
 import gc
@@ -79,8 +81,7 @@ def main() -> int:
         print("valgrind is not installed (apt-get install valgrind)", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory() as cache:  # as a deployed package runs: bytecode cached
-        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-        env["PYTHONPYCACHEPREFIX"] = cache
+        env = deployed_env(cache)
         env["PYTHONHASHSEED"] = "0"  # the same dict and set layouts every run: the same counts
         calls = args.rounds * args.pool
         warm = _CALLS.format(benchmarks=str(ROOT / "benchmarks"), root=str(ROOT), pool=10, which="lean", rounds=0)
