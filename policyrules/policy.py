@@ -50,10 +50,9 @@ class Policy:
         self._explainer: Explainer | None = None
         self.prepared.checker = self.engine(CHECKING_ENGINE).evaluate
         self.engine(DEFAULT_ENGINE)
-        #: the compiled engine's answer straight from a context (None: the usual path)
+        #: the compiled engine's answer straight from a context (None: the usual path, which
+        #: reads it carefully, or says why this policy does not apply to it)
         self._answer = self.engine("compiled").answer_context  # type: ignore[attr-defined]
-        #: (insured region, date) as written in contexts this policy was found to apply to
-        self._applies: set[tuple[Any, Any]] = set()
         table = region_table()
         self.counties: frozenset[str] = frozenset().union(
             *(table.covered_counties(code) for code in model.meta.regions)
@@ -93,18 +92,12 @@ class Policy:
         Raises `ContextError` for a bad context, and `NoPolicyError` when the context's
         date or insured region lies outside what this policy covers.
         """
-        if engine == "compiled" and type(context) is dict:
-            key = _raw_key(context, "person.insured_region")
-            if key is not None and key in self._applies:
-                answer: Determination | None = self._answer(context)
-                if answer is not None:
-                    return answer
+        if engine == "compiled":  # None: not a dict, not read fast, or not in force
+            answer: Determination | None = self._answer(context)
+            if answer is not None:
+                return answer
         facts = read_context_fast(context)
         self._check_applies(facts)
-        if type(context) is dict and facts.date_given and len(self._applies) < SELECT_MEMO_LIMIT:
-            key = _raw_key(context, "person.insured_region")
-            if key is not None and key[1] is not None:
-                self._applies.add(key)
         return self._evaluate(facts, engine)
 
     def evaluate_household(self, context: Mapping[str, Any], engine: str = DEFAULT_ENGINE) -> HouseholdDetermination:
@@ -168,8 +161,18 @@ class PolicySet:
         #: (region, date) -> the policy in force there and then (only found ones are kept)
         self._chosen: dict[tuple[str, dt.date], Policy] = {}
         #: the same, by the region and date as written in the context (text): the compiled answer
-        #: function of the policy (`CompiledEngine.answer_context`)
+        #: function of the policy (`CompiledEngine.answer_context`), for a county several
+        #: policies cover
         self._chosen_raw: dict[tuple[Any, Any], Any] = {}
+        covering: dict[str, list[Policy]] = {}
+        for policy in self.policies:
+            for county in policy.counties:
+                covering.setdefault(county, []).append(policy)
+        #: a county one policy alone covers -> its compiled answer, which needs no date first:
+        #: it hands a context back (None) on a date that policy is not in force
+        self._only: dict[str, Any] = {
+            county: found[0]._answer for county, found in covering.items() if len(found) == 1
+        }
 
     def __getstate__(self) -> dict[str, Any]:
         return {"policies": self.policies}
@@ -218,28 +221,29 @@ class PolicySet:
         )
 
     def evaluate(self, context: Mapping[str, Any], engine: str = DEFAULT_ENGINE) -> Determination:
-        if engine == "compiled":  # the policy by the region and date as written, if seen before
+        if engine == "compiled":  # the policy by the region (and date) as written
             try:
-                encounter = context["encounter"]
                 person = context.get("person")
                 region = person.get("insured_region") if person else None
                 if region is None:
-                    region = encounter["institution"]["region"]
-                chosen = self._chosen_raw.get((region, encounter["date"]))
+                    region = context["encounter"]["institution"]["region"]
+                chosen = self._only.get(region)
+                if chosen is None:  # a county several policies cover, if seen on this date before
+                    chosen = self._chosen_raw.get((region, context["encounter"]["date"]))
             except (KeyError, TypeError, AttributeError):  # the usual path says what is wrong
                 chosen = None
             if chosen is not None:
                 answer: Determination | None = chosen(context)
                 if answer is not None:
                     return answer
-        raw = _raw_key(context, None) if type(context) is dict else None
+        raw = _raw_key(context) if type(context) is dict else None
         facts = read_context_fast(context)
         values = facts.values
         region = values.get("person.insured_region") or values.get("encounter.institution.region")
         policy = self._chosen.get((region, facts.date)) if region is not None else None
         if policy is None:
             policy = self.select(facts)
-        if raw is not None and raw[0] == region and facts.date_given:
+        if raw is not None and raw[0] == region and facts.date_given and region not in self._only:
             if len(self._chosen_raw) >= SELECT_MEMO_LIMIT:
                 self._chosen_raw.clear()
             self._chosen_raw[raw] = policy._answer
@@ -276,17 +280,17 @@ class PolicySet:
         ) or "none"
 
 
-def _raw_key(context: dict[str, Any], only: str | None) -> tuple[Any, Any] | None:
-    """The region a policy is chosen by (the insured region, else the institution's; only the
-    insured one with ``only``) and the encounter date, as the context writes them: text, or
-    None where absent; None when either is of another type (the usual path judges those)."""
+def _raw_key(context: dict[str, Any]) -> tuple[Any, Any] | None:
+    """The region a policy is chosen by (the insured region, else the institution's) and the
+    encounter date, as the context writes them: text, or None where absent; None when either is
+    of another type (the usual path judges those)."""
     person = context.get("person")
     encounter = context.get("encounter")
     if type(encounter) is not dict:
         return None
     date = encounter.get("date")
     region = person.get("insured_region") if type(person) is dict else None
-    if region is None and only is None:
+    if region is None:
         institution = encounter.get("institution")
         region = institution.get("region") if type(institution) is dict else None
     if type(date) is not str or (region is not None and type(region) is not str):

@@ -8,6 +8,7 @@ import ast
 import copy
 import multiprocessing
 import pickle
+import re
 from typing import Any
 
 import pytest
@@ -186,6 +187,43 @@ def test_a_bad_value_after_a_good_one_of_the_same_region_and_date_is_an_error() 
         policies.evaluate(bad)
 
 
+def test_each_version_of_a_county_answers_its_own_period(tmp_path: Any) -> None:
+    """A county two versions cover is answered by the one in force on the context's date, each
+    time, whichever answered before; a county one version covers is refused past its period,
+    each time, though the same county was just answered inside it (its answer checks the date)."""
+    text = (POLICIES / "beita_2021.yaml").read_text(encoding="utf-8")
+    assert "  effective_to: 2025-12-31\n" in text and "  id: beita_2021\n" in text
+    (tmp_path / "old.yaml").write_text(text.replace("  effective_to: 2025-12-31\n", "  effective_to: 2022-06-30\n"),
+                                       encoding="utf-8")
+    (tmp_path / "new.yaml").write_text(
+        text.replace("  id: beita_2021\n", "  id: beita_2022\n").replace("  effective_from: 2021-11-05\n",
+                                                                           "  effective_from: 2022-07-01\n"),
+        encoding="utf-8")
+    both = policyrules.load_policies(tmp_path)
+    alone = LOADED["beita_2021.yaml"]
+    only_set = policyrules.PolicySet([alone])
+
+    def on(date: str) -> dict[str, Any]:
+        return {"person": {"insured_region": "430511", "statuses": ["destitute"]},
+                "encounter": {"date": date, "kind": "inpatient"}}
+
+    for _ in range(2):
+        for date, expected in (("2022-06-30", "beita_2021"), ("2022-07-01", "beita_2022"),
+                               ("2021-11-05", "beita_2021"), ("2025-12-31", "beita_2022")):
+            assert both.evaluate(on(date)).policy.id == expected
+        assert alone.evaluate(on("2025-12-31")).policy.id == "beita_2021"
+        assert only_set.evaluate(on("2025-12-31")).policy.id == "beita_2021"
+        for late in ("2026-01-01", "2021-11-04"):
+            with pytest.raises(policyrules.NoPolicyError):
+                alone.evaluate(on(late))
+            with pytest.raises(policyrules.NoPolicyError):
+                only_set.evaluate(on(late))
+        elsewhere = on("2022-01-01")
+        elsewhere["person"]["insured_region"] = "421202"  # 咸宁 咸安区: not 北塔's
+        with pytest.raises(policyrules.NoPolicyError):
+            alone.evaluate(elsewhere)
+
+
 def test_equal_conditions_are_computed_once() -> None:
     policy = LOADED["beita_2021.yaml"]
     source = policy.engine("compiled").source  # type: ignore[attr-defined]
@@ -198,8 +236,11 @@ def test_equal_conditions_are_computed_once() -> None:
     names = [t for target in targets for t in ([target] if isinstance(target, ast.Name) else target.elts)
              if isinstance(t, ast.Name)]
     nodes = [t.id for t in names if t.id[0] in "cs" and t.id[1:].isdigit()]  # c<i>; s<i>: status conditions
-    assert len(nodes) == len(set(nodes))
-    assert len(nodes) == len(distinct)
+    evaluate_source = source[source.index("def evaluate("):source.index("def answer(")]
+    known = re.findall(r"^    # (c\d+) = [012] \(known at load: no code\)$", evaluate_source, re.M)
+    assert known  # 北塔 has not_given conditions: their truth is a literal
+    assert len(nodes + known) == len(set(nodes + known))
+    assert len(nodes) + len(known) == len(distinct)
     composite = [n for n in distinct if isinstance(n, AllOf | AnyOf | Not)]
     assert composite
 

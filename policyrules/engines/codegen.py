@@ -33,6 +33,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..determination import Determination
+from ..regions import region_table
 from ..model import (
     AgeRange,
     AllOf,
@@ -47,8 +48,9 @@ from ..model import (
     Rule,
     StatusAny,
 )
-from ..fields import Choice, Flag
+from ..fields import BAD, Choice, Flag
 from ..context import HOUSEHOLD_GIVEN
+from ..context_fast import dates_in_force, diagnoses_or_bad, statuses_or_bad
 from ..vocabulary import CONTEXT_FIELDS, HISTORY_FIELDS, PASSING_STATUSES
 from .base import PreparedPolicy
 from .matching import FALSE, TRUE, UNKNOWN, Truth, normalise_name
@@ -162,7 +164,8 @@ class _Writer:
         self.body: list[str] = []
         self.matches: dict[str, str] = {}  # catalog -> local of its match
         #: body lines written otherwise in ``answer``, whose reader takes only ages 0..150
-        self.answer_only: dict[str, str] = {}
+        self.answer_only: dict[str, str | None] = {}  # a line of ``evaluate`` -> its line in ``answer`` (None: none)
+        self.reads: dict[str, tuple[str, str]] = {}  # field -> how ``answer``'s reader reads it (`reader_lines`)
         #: field -> a table of truths keyed by every word of its vocabulary (`reader_lines`)
         self.word_tables: dict[str, str] = {}
 
@@ -211,7 +214,7 @@ class _Writer:
         local = f"c{len(self.nodes)}"
         if expression in _LITERALS:  # a truth known at load (a not_given condition, and what it decides):
             self.nodes[node] = expression  # the conditions above it read the literal
-            self.body.append(f"    {local} = {expression}")
+            self.body.append(f"    # {local} = {expression} (known at load: no code)")
             return expression
         self.nodes[node] = local
         if isinstance(node, AgeRange) and "] if " in expression:  # the fast reader's ages are 0..150
@@ -241,35 +244,45 @@ class _Writer:
                 return 2
             return settled if passing.isdisjoint(house) else 1
 
-        #: the same for a person without household statuses (every context ``answer`` reads itself)
-        alone: dict[frozenset[str] | None, tuple[int, ...]] = {None: unknown}
-
         def status_truths(own: frozenset[str] | None, house: frozenset[str] | None) -> tuple[int, ...]:
             if len(memo) >= 50_000:
                 memo.clear()
                 memo[(None, None)] = unknown
-                alone.clear()
-                alone[None] = unknown
             found = memo[(own, house)] = tuple(truth(*w, own, house) for w in wanted)
-            if house is None:
-                alone[own] = found
+            return found
+
+        #: the same by a person's statuses as written, for a person without household statuses:
+        #: every context ``answer`` reads itself (its reader looks them up here, once)
+        as_written: dict[tuple[Any, ...], tuple[int, ...]] = {}
+
+        def truths_or_bad(raw: list[Any]) -> Any:
+            own = statuses_or_bad(raw)
+            if own is BAD:
+                return BAD
+            found = memo.get((own, None))
+            if found is None:
+                found = status_truths(own, None)
+            if len(as_written) >= 50_000:
+                as_written.clear()
+            as_written[tuple(raw)] = found
             return found
 
         for number, node in enumerate(nodes):
             self.nodes[node] = f"s{number}"
         shown = "; ".join(f"s{i}: any of {sorted(w[0])}{' (household)' if w[1] else ''}" for i, w in enumerate(wanted))
         table = self.const(memo, f"the memo of the status conditions' truths ({shown})")
-        own_table = self.const(alone, "the same memo for a person without household statuses")
         function = self.const(status_truths, "status_truths(person's statuses, household's statuses)")
-        lookup = f"    truths = {table}.get(({person}, {household}))"
-        # ``answer`` reads no household (a household context goes to the careful reader)
-        self.answer_only[lookup] = f"    truths = {own_table}.get({person})"
-        self.body += [
-            lookup,
-            "    if truths is None:",
-            f"        truths = {function}({person}, {household})",
-            f"    {', '.join(self.nodes[n] for n in nodes)}, = truths",
-        ]
+        own_table = self.const(as_written, "the truths of the status conditions by a person's statuses as written "
+                                           "(memo, no household)")
+        own_function = self.const(truths_or_bad, "the truths by a person's statuses as written, or BAD")
+        # ``answer`` reads no household (a household context goes to the careful reader): its
+        # reader reads the person's statuses into their truths
+        self.reads[_STATUSES] = (f"{own_table}.get(tuple({person}))", f"{own_function}({person})")
+        lookup, fill = f"    truths = {table}.get(({person}, {household}))", f"        truths = {function}({person}, {household})"
+        self.answer_only[lookup] = f"    truths = {self.const(unknown, 'the truths of them all unknown')} if {person} is None else {person}"
+        self.answer_only["    if truths is None:"] = None
+        self.answer_only[fill] = None
+        self.body += [lookup, "    if truths is None:", fill, f"    {', '.join(self.nodes[n] for n in nodes)}, = truths"]
         return self.nodes[first]
 
     def expression(self, node: Condition, children: list[str]) -> str:
@@ -385,14 +398,38 @@ class _Writer:
         memo_name = self.const(memo, "the memo of the catalog matches: "
                                + ", ".join(repr(name) for name in catalogs))
         function = self.const(match_all, "match_all: each catalog's CatalogIndex.match, memoised")
+        #: the same by the diagnoses as written (and the age): ``answer``'s reader reads them into
+        #: their matches, with one lookup
+        as_written: dict[Any, tuple[Any, ...]] = {}
+
+        def matches_or_bad(raw: list[Any], age: int | None) -> Any:
+            diagnoses = diagnoses_or_bad(raw)
+            if diagnoses is BAD:
+                return BAD
+            found = memo.get((diagnoses, age) if reads_age else diagnoses)
+            if found is None:
+                found = match_all(diagnoses, age)
+            if len(as_written) >= 50_000:
+                as_written.clear()
+            as_written[(tuple(raw), age) if reads_age else tuple(raw)] = found
+            return found
+
+        own_table = self.const(as_written, "the catalog matches by the diagnoses as written (memo)")
+        own_function = self.const(matches_or_bad, "the catalog matches of the diagnoses as written, or BAD")
+        self.reads[_DIAGNOSES] = (f"{own_table}.get({f'(tuple({dx}), {age})' if reads_age else f'tuple({dx})'})",
+                                  f"{own_function}({dx}, {age})")
         key = f"({dx}, {age})" if reads_age else dx
+        lookup, fill = f"        matched = {memo_name}.get({key})", f"            matched = {function}({dx}, {age})"
+        self.answer_only[lookup] = f"        matched = {dx}"
+        self.answer_only["        if matched is None:"] = None
+        self.answer_only[fill] = None
         return [
             f"    if {dx} is None:",
             f"        {' = '.join(self.matches[name] for name in catalogs)} = None",
             "    else:",
-            f"        matched = {memo_name}.get({key})",
+            lookup,
             "        if matched is None:",
-            f"            matched = {function}({dx}, {age})",
+            fill,
             f"        {names} = matched",
         ]
 
@@ -472,7 +509,19 @@ def generate(prepared: PreparedPolicy, memo_list: list[dict[tuple[Any, ...], Any
     slots = {name: writer.const(getattr(Determination, name).__set__, f"the setter of Determination.{name}")
              for name in ("policy", "sha256", "outcomes", "date_used", "date_given", "engine", "id")}
     engine = writer.const("compiled")
-    reader = reader_lines(lambda value, note: writer.const(value, note), writer.word_tables)
+    start, end = prepared.model.meta.effective_from, prepared.model.meta.effective_to
+    in_force, in_force_or_bad = dates_in_force(start, end)
+    period = f"{start}..{end or 'open'}"
+    dates = writer.const(in_force, f"the dates this policy is in force on ({period}) as written (memo)")
+    date_or_bad = writer.const(in_force_or_bad, f"the date of a text if this policy is in force on it ({period}), else BAD")
+    writer.reads["encounter.date"] = (f"{dates}.get(encounter_date)", f"{date_or_bad}(encounter_date)")
+    # an insured region this policy does not cover goes to the usual path too, which says so (or,
+    # from a PolicySet, picks another policy): so a set calls the answer of the one policy that
+    # covers a county without looking at the date or the region first
+    regions = region_table()
+    counties = frozenset().union(*(regions.covered_counties(code) for code in prepared.model.meta.regions))
+    tables = {**writer.word_tables, _INSURED: writer.const(counties, None)}
+    reader = reader_lines(lambda value, note: writer.const(value, note), tables, writer.reads)
     outcomes = f"{{{', '.join(answers)}}}"
     evaluate = [
         "def evaluate(v):",
@@ -487,7 +536,7 @@ def generate(prepared: PreparedPolicy, memo_list: list[dict[tuple[Any, ...], Any
         "def answer(context):",
         '    """The Determination for a CONTRACT context, or None for the careful reader to read it."""',
         *reader,
-        *(writer.answer_only.get(line, line) for line in writer.body),
+        *(line for line in (writer.answer_only.get(line, line) for line in writer.body) if line is not None),
         *pick("explain_context", "context"),
         f"    answer = {new}({determination})",
         *(f"    {setter}(answer, {value})" for setter, value in zip(

@@ -44,8 +44,9 @@ class CompiledEngine(Engine):
 
     #: ``answer_context(context)``: the `Determination` for a CONTRACT context read by the
     #: generated straight-line reader, or None when that reader leaves it to the careful one
-    #: (then `policyrules.context.read_context` reads it, and evaluate is called on its facts).
-    #: It does not check that the policy applies to the context (`Policy` does that).
+    #: (then `policyrules.context.read_context` reads it, and evaluate is called on its facts),
+    #: and None too when the policy does not apply: a date it is not in force on, an insured
+    #: region it does not cover (`Policy` then raises `NoPolicyError`; `PolicySet` picks another).
     answer_context: Callable[[dict[str, Any]], Determination | None]
 
     @property
