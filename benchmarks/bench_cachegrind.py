@@ -7,8 +7,9 @@ valgrind's counts do not move with the load. For `PolicySet.evaluate` (the defau
 the lean hand-written function of bench_evaluate.py, over the same pool of 北塔 contexts, this
 runs ``valgrind --tool=cachegrind --cache-sim=yes`` on a fresh process twice, once warming the
 pool only and once warming it and then calling the function ``--rounds`` times over it, and
-prints the difference per call: instructions executed and L1 data-cache read and write misses
-(cachegrind simulates the caches of the machine it runs on).
+prints the difference per call: instructions executed, L1 data-cache read and write misses
+(cachegrind simulates the caches of the machine it runs on) and mispredicted branches (its
+simulated predictor: the interpreter's jump from one bytecode to the next is an indirect branch).
 
 The counts repeat exactly from run to run of one version of the code (the hash seed is fixed).
 A change to the code moves the memory layout, and with it the misses by 10-20 a call, even for
@@ -56,20 +57,21 @@ for _ in range({rounds}):
 """
 
 
-def counts(which: str, rounds: int, pool: int, env: dict[str, str]) -> tuple[int, int]:
-    """(instructions, D1 misses) of one fresh process that calls ``which`` ``rounds`` times over the pool."""
+def counts(which: str, rounds: int, pool: int, env: dict[str, str]) -> tuple[int, int, int]:
+    """(instructions, D1 misses, mispredicted branches) of one fresh process that calls ``which`` ``rounds`` times over the pool."""
     code = _CALLS.format(benchmarks=str(ROOT / "benchmarks"), root=str(ROOT), pool=pool, which=which, rounds=rounds)
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "cachegrind.out"
-        done = subprocess.run(["valgrind", "--tool=cachegrind", "--cache-sim=yes", f"--cachegrind-out-file={out}",
+        done = subprocess.run(["valgrind", "--tool=cachegrind", "--cache-sim=yes", "--branch-sim=yes", f"--cachegrind-out-file={out}",
                                sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     found = {}
-    for label, pattern in (("instructions", r"I\s+refs:\s+([\d,]+)"), ("misses", r"D1\s+misses:\s+([\d,]+)")):
+    for label, pattern in (("instructions", r"I\s+refs:\s+([\d,]+)"), ("misses", r"D1\s+misses:\s+([\d,]+)"),
+                           ("mispredicts", r"Mispredicts:\s+([\d,]+)")):
         match = re.search(pattern, done.stderr)
         if match is None:
             raise SystemExit(f"valgrind said:\n{done.stderr[-2000:]}")
         found[label] = int(match.group(1).replace(",", ""))
-    return found["instructions"], found["misses"]
+    return found["instructions"], found["misses"], found["mispredicts"]
 
 
 def main() -> int:
@@ -86,16 +88,18 @@ def main() -> int:
         calls = args.rounds * args.pool
         warm = _CALLS.format(benchmarks=str(ROOT / "benchmarks"), root=str(ROOT), pool=10, which="lean", rounds=0)
         subprocess.run([sys.executable, "-c", warm], env=env, check=True)  # the bytecode written, untimed
-        rows = {}
+        rows: dict[str, tuple[float, ...]] = {}
         for which in ("default", "lean"):
             base = counts(which, 0, args.pool, env)
             timed = counts(which, args.rounds, args.pool, env)
-            rows[which] = ((timed[0] - base[0]) / calls, (timed[1] - base[1]) / calls)
+            rows[which] = tuple((after - before) / calls for after, before in zip(timed, base, strict=True))
     for which, label in (("default", "PolicySet.evaluate (default engine)"), ("lean", "lean hand-written function")):
-        instructions, misses = rows[which]
-        print(f"{label:36}: {instructions:9,.0f} instructions, {misses:6,.0f} L1 data-cache misses per call")
-    print(f"default ÷ lean: {rows['default'][0] / rows['lean'][0]:.2f}× the instructions, "
-          f"{rows['default'][1] / rows['lean'][1]:.2f}× the misses ({calls:,} calls each, after warming)")
+        instructions, misses, mispredicts = rows[which]
+        print(f"{label:36}: {instructions:9,.0f} instructions, {misses:6,.0f} L1 data-cache misses, "
+              f"{mispredicts:5,.0f} mispredicted branches per call")
+    default, lean = rows["default"], rows["lean"]
+    print(f"default ÷ lean: {default[0] / lean[0]:.2f}× the instructions, {default[1] / lean[1]:.2f}× the misses, "
+          f"{default[2] / lean[2]:.2f}× the mispredicted branches ({calls:,} calls each, after warming)")
     return 0
 
 
