@@ -164,8 +164,10 @@ class _Writer:
         self.body: list[str] = []
         self.matches: dict[str, str] = {}  # catalog -> local of its match
         #: body lines written otherwise in ``answer``, whose reader takes only ages 0..150
-        self.answer_only: dict[str, str | None] = {}  # a line of ``evaluate`` -> its line in ``answer`` (None: none)
-        self.reads: dict[str, tuple[str, str]] = {}  # field -> how ``answer``'s reader reads it (`reader_lines`)
+        #: (a line of ``evaluate`` -> its line in ``answer``; None: no line there)
+        self.answer_only: dict[str, str | None] = {}
+        #: field -> how ``answer``'s reader reads it: a memo's lookup and the call filling it (`reader_lines`)
+        self.reads: dict[str, tuple[str, str]] = {}
         #: field -> a table of truths keyed by every word of its vocabulary (`reader_lines`)
         self.word_tables: dict[str, str] = {}
 
@@ -278,11 +280,14 @@ class _Writer:
         # ``answer`` reads no household (a household context goes to the careful reader): its
         # reader reads the person's statuses into their truths
         self.reads[_STATUSES] = (f"{own_table}.get(tuple({person}))", f"{own_function}({person})")
-        lookup, fill = f"    truths = {table}.get(({person}, {household}))", f"        truths = {function}({person}, {household})"
-        self.answer_only[lookup] = f"    truths = {self.const(unknown, 'the truths of them all unknown')} if {person} is None else {person}"
+        lookup = f"    truths = {table}.get(({person}, {household}))"
+        fill = f"        truths = {function}({person}, {household})"
+        all_unknown = self.const(unknown, "the truths of them all unknown")
+        self.answer_only[lookup] = f"    truths = {all_unknown} if {person} is None else {person}"
         self.answer_only["    if truths is None:"] = None
         self.answer_only[fill] = None
-        self.body += [lookup, "    if truths is None:", fill, f"    {', '.join(self.nodes[n] for n in nodes)}, = truths"]
+        self.body += [lookup, "    if truths is None:", fill,
+                      f"    {', '.join(self.nodes[n] for n in nodes)}, = truths"]
         return self.nodes[first]
 
     def expression(self, node: Condition, children: list[str]) -> str:
@@ -416,10 +421,11 @@ class _Writer:
 
         own_table = self.const(as_written, "the catalog matches by the diagnoses as written (memo)")
         own_function = self.const(matches_or_bad, "the catalog matches of the diagnoses as written, or BAD")
-        self.reads[_DIAGNOSES] = (f"{own_table}.get({f'(tuple({dx}), {age})' if reads_age else f'tuple({dx})'})",
-                                  f"{own_function}({dx}, {age})")
+        written_key = f"(tuple({dx}), {age})" if reads_age else f"tuple({dx})"
+        self.reads[_DIAGNOSES] = (f"{own_table}.get({written_key})", f"{own_function}({dx}, {age})")
         key = f"({dx}, {age})" if reads_age else dx
-        lookup, fill = f"        matched = {memo_name}.get({key})", f"            matched = {function}({dx}, {age})"
+        lookup = f"        matched = {memo_name}.get({key})"
+        fill = f"            matched = {function}({dx}, {age})"
         self.answer_only[lookup] = f"        matched = {dx}"
         self.answer_only["        if matched is None:"] = None
         self.answer_only[fill] = None
@@ -513,7 +519,8 @@ def generate(prepared: PreparedPolicy, memo_list: list[dict[tuple[Any, ...], Any
     in_force, in_force_or_bad = dates_in_force(start, end)
     period = f"{start}..{end or 'open'}"
     dates = writer.const(in_force, f"the dates this policy is in force on ({period}) as written (memo)")
-    date_or_bad = writer.const(in_force_or_bad, f"the date of a text if this policy is in force on it ({period}), else BAD")
+    date_or_bad = writer.const(in_force_or_bad,
+                               f"the date of a text if this policy is in force on it ({period}), else BAD")
     writer.reads["encounter.date"] = (f"{dates}.get(encounter_date)", f"{date_or_bad}(encounter_date)")
     # an insured region this policy does not cover goes to the usual path too, which says so (or,
     # from a PolicySet, picks another policy): so a set calls the answer of the one policy that

@@ -135,8 +135,8 @@ def _leaves(tree: dict[str, Any]) -> list[str]:
 #: function that reads a value it lacks and its note, the memo's key (``x``: the local)
 _SHARED_MEMOS: dict[type, tuple[str, dict[Any, Any], str, Callable[[Any], Any], str, str]] = {
     Date: ("str", DATES, "DATES (memo)", date_or_bad, "date_or_bad", "{x}"),
-    Statuses: ("list", STATUS_SETS, "STATUS_SETS (memo)", statuses_or_bad, "statuses_or_bad (implied statuses added)",
-               "tuple({x})"),
+    Statuses: ("list", STATUS_SETS, "STATUS_SETS (memo)", statuses_or_bad,
+               "statuses_or_bad (implied statuses added)", "tuple({x})"),
     Diagnoses: ("list", DIAGNOSES, "DIAGNOSES (memo)", diagnoses_or_bad, "diagnoses_or_bad", "tuple({x})"),
 }
 
@@ -170,7 +170,8 @@ def _check(kind: FieldKind, x: str, const: Const, table: str | None = None,
     for kind_class, (wanted, memo, memo_note, helper, helper_note, key) in _SHARED_MEMOS.items():
         if isinstance(kind, kind_class):
             if read is None:
-                read = (f"{const(memo, memo_note)}.get({key.format(x=x)})", f"{const(helper, helper_note)}({x})")
+                read = (f"{const(memo, memo_note)}.get({key.format(x=x)})",
+                        f"{const(helper, helper_note)}({x})")
             return [f"if type({x}) is not {wanted}:", "    return None", *_memo(x, *read, bad)]
     return [f"if {x} is not None:", "    return None"]  # a kind it does not know: careful reader
 
