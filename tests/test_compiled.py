@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import datetime as dt
 import multiprocessing
 import pickle
 import re
@@ -222,6 +223,42 @@ def test_each_version_of_a_county_answers_its_own_period(tmp_path: Any) -> None:
         elsewhere["person"]["insured_region"] = "421202"  # 咸宁 咸安区: not 北塔's
         with pytest.raises(policyrules.NoPolicyError):
             alone.evaluate(elsewhere)
+
+
+def test_two_versions_of_a_county_answer_as_the_reference_on_any_date(tmp_path: Any) -> None:
+    """On generated contexts dated across both versions' periods and beyond them, with or
+    without the insured region, a set of two versions of 北塔 (and a set of one) answers as the
+    reference engine of the version in force, or raises NoPolicyError as the careful path does."""
+    text = (POLICIES / "beita_2021.yaml").read_text(encoding="utf-8")
+    (tmp_path / "old.yaml").write_text(text.replace("  effective_to: 2025-12-31\n", "  effective_to: 2022-06-30\n"),
+                                       encoding="utf-8")
+    (tmp_path / "new.yaml").write_text(
+        text.replace("  id: beita_2021\n", "  id: beita_2022\n").replace("  effective_from: 2021-11-05\n",
+                                                                           "  effective_from: 2022-07-01\n"),
+        encoding="utf-8")
+    both = policyrules.load_policies(tmp_path)
+    alone = policyrules.PolicySet([LOADED["beita_2021.yaml"]])  # its county by the region alone
+    dates = st.dates(dt.date(2021, 10, 1), dt.date(2026, 3, 1)).map(dt.date.isoformat)
+
+    @given(full_contexts(LOADED["beita_2021.yaml"]), dates, st.booleans(), st.integers(1, 2))
+    def check(flat: dict[str, Any], date: str, insured: bool, times: int) -> None:
+        flat = {**flat, "encounter.date": date}
+        if not insured:
+            flat.pop("person.insured_region")
+        context = omit_fields(flat, set())
+        for policies in (both, alone):
+            try:
+                want = policies.select(read_context(context))
+            except policyrules.NoPolicyError:
+                for _ in range(times):
+                    with pytest.raises(policyrules.NoPolicyError):
+                        policies.evaluate(context)
+                continue
+            expected = _plain(want.evaluate(context, engine="reference"), "reference")
+            for _ in range(times):  # the second time, whatever the memos hold
+                assert _plain(policies.evaluate(context), "compiled") == expected
+
+    check()
 
 
 def test_equal_conditions_are_computed_once() -> None:
