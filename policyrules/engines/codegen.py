@@ -13,9 +13,9 @@ reads. The function is straight-line code:
 3. each outcome's answer is picked from a table ``D<j>`` of the prebuilt `Outcome` objects of its
    `OutcomePlan`, indexed by the truths of its rules (``c3 + 3 * c5``): a decided answer is one
    index away. Where the table holds None the answer is unknown, and ``explain(j, key, v)`` gives
-   it, memoised by ``key``: every truth the outcome's rules compute plus what their explanation
-   reads besides (which regions are absent, the catalog match), so each distinct explanation is
-   worked out once.
+   it, memoised by ``key``: the truths the outcome's rules compute that no other part of the key
+   decides, plus what their explanation reads besides (which regions are absent, the catalog
+   match), so each distinct explanation is worked out once.
 
 Nothing of the policy file becomes code. Field names are CONTRACT names (checked against
 `CONTEXT_FIELDS` and a strict pattern before they are written with ``repr``); every other value
@@ -440,12 +440,15 @@ class _Writer:
         ]
 
     def explain_key(self, rules: tuple[Rule, ...]) -> list[str]:
-        """What an unknown answer of ``rules`` depends on: every truth under them, and what
-        their explainers read besides the truths (absent regions, catalog matches, the age)."""
+        """What an unknown answer of ``rules`` depends on: the truth of every condition under
+        them but those its other parts decide (an all-of, any-of or not: by the truths under it;
+        a catalog's: by its match), and what their explainers read besides the truths (absent
+        regions, catalog matches, the age). The fewer the parts, the cheaper the key."""
         parts: dict[str, None] = {}
         for rule in rules:
             for node in rule.when.walk():
-                if self.nodes[node] not in _LITERALS:  # a literal is the same in every key
+                decided = isinstance(node, AllOf | AnyOf | Not | DiagnosisIn)
+                if not decided and self.nodes[node] not in _LITERALS:  # a literal is the same in every key
                     parts[self.nodes[node]] = None
                 if isinstance(node, InCounty):
                     parts[f"{self.fields[_REGION]} is None"] = None
