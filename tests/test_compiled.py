@@ -188,19 +188,24 @@ def test_a_bad_value_after_a_good_one_of_the_same_region_and_date_is_an_error() 
         policies.evaluate(bad)
 
 
+def _two_versions_of_beita(folder: Any) -> policyrules.PolicySet:
+    """北塔 2021 cut in two: beita_2021 until 2022-06-30, beita_2022 from 2022-07-01 (one county)."""
+    text = (POLICIES / "beita_2021.yaml").read_text(encoding="utf-8")
+    assert "  effective_to: 2025-12-31\n" in text and "  id: beita_2021\n" in text
+    (folder / "old.yaml").write_text(text.replace("  effective_to: 2025-12-31\n", "  effective_to: 2022-06-30\n"),
+                                     encoding="utf-8")
+    (folder / "new.yaml").write_text(
+        text.replace("  id: beita_2021\n", "  id: beita_2022\n").replace("  effective_from: 2021-11-05\n",
+                                                                           "  effective_from: 2022-07-01\n"),
+        encoding="utf-8")
+    return policyrules.load_policies(folder)
+
+
 def test_each_version_of_a_county_answers_its_own_period(tmp_path: Any) -> None:
     """A county two versions cover is answered by the one in force on the context's date, each
     time, whichever answered before; a county one version covers is refused past its period,
     each time, though the same county was just answered inside it (its answer checks the date)."""
-    text = (POLICIES / "beita_2021.yaml").read_text(encoding="utf-8")
-    assert "  effective_to: 2025-12-31\n" in text and "  id: beita_2021\n" in text
-    (tmp_path / "old.yaml").write_text(text.replace("  effective_to: 2025-12-31\n", "  effective_to: 2022-06-30\n"),
-                                       encoding="utf-8")
-    (tmp_path / "new.yaml").write_text(
-        text.replace("  id: beita_2021\n", "  id: beita_2022\n").replace("  effective_from: 2021-11-05\n",
-                                                                           "  effective_from: 2022-07-01\n"),
-        encoding="utf-8")
-    both = policyrules.load_policies(tmp_path)
+    both = _two_versions_of_beita(tmp_path)
     alone = LOADED["beita_2021.yaml"]
     only_set = policyrules.PolicySet([alone])
 
@@ -229,14 +234,7 @@ def test_two_versions_of_a_county_answer_as_the_reference_on_any_date(tmp_path: 
     """On generated contexts dated across both versions' periods and beyond them, with or
     without the insured region, a set of two versions of 北塔 (and a set of one) answers as the
     reference engine of the version in force, or raises NoPolicyError as the careful path does."""
-    text = (POLICIES / "beita_2021.yaml").read_text(encoding="utf-8")
-    (tmp_path / "old.yaml").write_text(text.replace("  effective_to: 2025-12-31\n", "  effective_to: 2022-06-30\n"),
-                                       encoding="utf-8")
-    (tmp_path / "new.yaml").write_text(
-        text.replace("  id: beita_2021\n", "  id: beita_2022\n").replace("  effective_from: 2021-11-05\n",
-                                                                           "  effective_from: 2022-07-01\n"),
-        encoding="utf-8")
-    both = policyrules.load_policies(tmp_path)
+    both = _two_versions_of_beita(tmp_path)
     alone = policyrules.PolicySet([LOADED["beita_2021.yaml"]])  # its county by the region alone
     dates = st.dates(dt.date(2021, 10, 1), dt.date(2026, 3, 1)).map(dt.date.isoformat)
 
