@@ -53,10 +53,7 @@ class Policy:
         #: the compiled engine's answer straight from a context (None: the usual path, which
         #: reads it carefully, or says why this policy does not apply to it)
         self._answer = self.engine("compiled").answer_context  # type: ignore[attr-defined]
-        table = region_table()
-        self.counties: frozenset[str] = frozenset().union(
-            *(table.covered_counties(code) for code in model.meta.regions)
-        )
+        self.counties: frozenset[str] = self.prepared.counties
 
     def __getstate__(self) -> dict[str, Any]:
         return {"model": self.model}

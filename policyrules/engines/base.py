@@ -16,6 +16,7 @@ from typing import ClassVar
 from ..context import Facts
 from ..determination import Outcome
 from ..model import PolicyModel
+from ..regions import region_table
 from .matching import Matcher
 from .outcomes import OutcomePlan, plans_of
 
@@ -32,6 +33,11 @@ class PreparedPolicy:
         self.model = model
         self.matcher = Matcher(model)
         self.plans: dict[str, OutcomePlan] = plans_of(model)
+        #: The county codes the policy's regions cover (a city's or province's counties too).
+        regions = region_table()
+        self.counties: frozenset[str] = frozenset().union(
+            *(regions.covered_counties(code) for code in model.meta.regions)
+        )
         #: The engine whose answers check another engine's (set by `policyrules.policy.Policy`).
         self.checker: Callable[[Facts], Answers] | None = None
 

@@ -33,7 +33,6 @@ from collections.abc import Callable
 from typing import Any
 
 from ..determination import Determination
-from ..regions import region_table
 from ..model import (
     AgeRange,
     AllOf,
@@ -528,9 +527,7 @@ def generate(prepared: PreparedPolicy, memo_list: list[dict[tuple[Any, ...], Any
     # an insured region this policy does not cover goes to the usual path too, which says so (or,
     # from a PolicySet, picks another policy): so a set calls the answer of the one policy that
     # covers a county without looking at the date or the region first
-    regions = region_table()
-    counties = frozenset().union(*(regions.covered_counties(code) for code in prepared.model.meta.regions))
-    tables = {**writer.word_tables, _INSURED: writer.const(counties, None)}
+    tables = {**writer.word_tables, _INSURED: writer.const(prepared.counties, None)}
     reader = reader_lines(lambda value, note: writer.const(value, note), tables, writer.reads)
     outcomes = f"{{{', '.join(answers)}}}"
     evaluate = [
